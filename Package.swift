@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sinkron",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sinkron", targets: ["NodeCLI"]),
+        .library(name: "Replica", targets: ["Replica"]),
+        .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .target(
+            name: "Replica",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SyncProtocol",
+            dependencies: [
+                "Replica",
+                "CLibUV",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "NodeCLI",
+            dependencies: [
+                "Replica",
+                "SyncProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ReplicaTesting",
+            dependencies: ["Replica"]
+        ),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "ReplicaTesting"]),
+        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "Replica", "ReplicaTesting"]),
+        .testTarget(name: "NodeCLITests", dependencies: ["Replica", "ReplicaTesting"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

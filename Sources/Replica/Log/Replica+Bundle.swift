@@ -1,0 +1,202 @@
+import Crypto
+import Foundation
+
+/// What a bundle file says about itself.
+public struct BundleInfo: Sendable, Codable, Equatable {
+    public var court: String
+    public var exporter: String
+    public var operations: Int
+    public var runs: Int
+    public var bytes: Int
+}
+
+/// What `sinkron import` did.
+public struct ImportReport: Sendable, Codable, Equatable {
+    public var bundle: BundleInfo
+    public var session: Int64
+    public var report: ApplyReport
+}
+
+/// Bundles: the same signed runs as the wire, in a file, for flash-disk sync and backup.
+///
+/// Layout: magic `SINKRONB`, format version, court, exporter name, run count, runs, and a
+/// SHA-256 of everything before it (a truncated or damaged file is refused before any check).
+public enum Bundle {
+    static let magic = Array("SINKRONB".utf8)
+    static let version: UInt8 = 1
+    /// Largest bundle accepted (1 GiB).
+    public static let maxBytes = 1 << 30
+
+    public static func encode(court: String, exporter: String, runs: [OperationRun]) -> [UInt8] {
+        var w = BinaryWriter(capacity: 1 << 16)
+        w.raw(magic)
+        w.u8(version)
+        w.string(court)
+        w.string(exporter)
+        w.varint(UInt64(runs.count))
+        for run in runs { run.encode(into: &w) }
+        w.raw(SHA256.hash(data: w.bytes))
+        return w.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> (BundleInfo, [OperationRun]) {
+        guard bytes.count >= magic.count + 1 + 32, Array(bytes.prefix(magic.count)) == magic else {
+            throw ReplicaError(.badBundle, "this file is not a Sinkron bundle", hint: "bundles are written by `sinkron export`")
+        }
+        guard bytes[magic.count] == version else {
+            throw ReplicaError(.badBundle, "bundle format version \(bytes[magic.count]) is not supported (this program reads version \(version))", hint: "update sinkron on this PC")
+        }
+        let body = bytes.count - 32
+        guard Array(SHA256.hash(data: bytes[0..<body])) == Array(bytes[body...]) else {
+            throw ReplicaError(.badBundle, "the bundle is damaged or truncated (its checksum does not match)", hint: "copy it again from the exporting PC")
+        }
+        do {
+            var r = BinaryReader(bytes, offset: magic.count + 1, end: body)
+            let court = try r.string(limit: 256)
+            let exporter = try r.string(limit: 256)
+            let count = try r.varint()
+            guard count <= UInt64(r.remaining) else { throw CodecError.malformed("run count \(count) exceeds the bundle") }
+            var runs: [OperationRun] = []
+            var operations = 0
+            for _ in 0..<count {
+                let run = try OperationRun.decode(from: &r)
+                operations += run.entries.count
+                runs.append(run)
+            }
+            guard r.isAtEnd else { throw CodecError.malformed("\(r.remaining) trailing bytes") }
+            return (BundleInfo(court: court, exporter: exporter, operations: operations, runs: runs.count, bytes: bytes.count), runs)
+        } catch let error as CodecError {
+            throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
+        }
+    }
+}
+
+extension Replica {
+    /// Streams the operations `since` lacks, per origin in seq order, as runs that each end at a
+    /// signed operation and hold about `runSize` operations.
+    public func missingRuns(since: VersionVector, runSize: Int = 10_000, _ body: (OperationRun) throws -> Void) throws {
+        try db.read {
+            let heads = try db.prepare("SELECT idx, origin, max_seq FROM origins ORDER BY origin").map { ($0.int(0), ID128(bytes: $0.blob(1)), UInt64($0.int(2))) }
+            let select = try db.prepare("SELECT seq, hlc, body, sig FROM ops WHERE origin_idx = ? AND seq > ? ORDER BY seq")
+            for (idx, originID, maxSeq) in heads {
+                guard let origin = originID, maxSeq > since[origin] else { continue }
+                var run = OperationRun(origin: origin, firstSeq: since[origin] + 1, entries: [])
+                var pending: [OperationRun.Entry] = []
+                try select.bind(.int(idx), .int(Int64(since[origin]))).forEach { row in
+                    let signature = row.isNull(3) ? nil : row.blob(3)
+                    pending.append(OperationRun.Entry(hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2), signature: signature))
+                    if signature != nil {
+                        run.entries.append(contentsOf: pending)
+                        pending.removeAll(keepingCapacity: true)
+                        if run.entries.count >= runSize {
+                            try body(run)
+                            run = OperationRun(origin: origin, firstSeq: run.lastSeq + 1, entries: [])
+                        }
+                    }
+                }
+                select.reset()
+                if !run.entries.isEmpty { try body(run) }
+            }
+        }
+    }
+
+    /// Writes a bundle of what `since` lacks (everything when nil) to `path`, atomically.
+    @discardableResult
+    public func exportBundle(to path: String, since: VersionVector? = nil) throws -> BundleInfo {
+        var runs: [OperationRun] = []
+        try missingRuns(since: since ?? VersionVector()) { runs.append($0) }
+        let bytes = Bundle.encode(court: identity.court, exporter: identity.name, runs: runs)
+        try writeAtomically(bytes, to: path)
+        return BundleInfo(court: identity.court, exporter: identity.name, operations: runs.reduce(0) { $0 + $1.entries.count }, runs: runs.count, bytes: bytes.count)
+    }
+
+    /// Reads, verifies and applies a bundle. Importing the same bundle twice, or bundles in any
+    /// order, is harmless. The import is logged as a merge session.
+    public func importBundle(from path: String) throws -> ImportReport {
+        let bytes = try readFile(path, limit: Bundle.maxBytes)
+        let (info, runs) = try Bundle.decode(bytes)
+        guard info.court == identity.court else {
+            throw ReplicaError(.wrongCourt, "the bundle comes from court \"\(info.court)\"; this replica belongs to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
+        }
+        let session = try beginSession(kind: "import", peer: info.exporter, address: path)
+        do {
+            let report = try apply(runs, session: session)
+            try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: bytes.count, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report)
+            return ImportReport(bundle: info, session: session, report: report)
+        } catch {
+            try? endSession(session, received: 0, conflicts: 0, bytesIn: bytes.count, outcome: "refused: \(error)", detail: nil as ApplyReport?)
+            throw error
+        }
+    }
+
+    // MARK: Sessions
+
+    /// Opens a merge-session row (own transaction) and returns its id.
+    public func beginSession(kind: String, peer: String?, address: String?) throws -> Int64 {
+        try storage {
+            try db.transaction {
+                try db.cached("INSERT INTO sessions(kind, peer, address, started_at) VALUES (?,?,?,?)")
+                    .bind(.text(kind), .optional(peer), .optional(address), .int(Int64(clock.physical.now()))).run()
+                return db.lastInsertRowID
+            }
+        }
+    }
+
+    public func endSession<Detail: Encodable>(
+        _ id: Int64, received: Int, sent: Int = 0, conflicts: Int, bytesIn: Int = 0, bytesOut: Int = 0, outcome: String, detail: Detail?, peer: String? = nil
+    ) throws {
+        let json = try detail.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
+        try storage {
+            try db.transaction {
+                try db.cached(
+                    "UPDATE sessions SET ended_at = ?, received = ?, sent = ?, conflicts = ?, bytes_in = ?, bytes_out = ?, outcome = ?, detail = ?, peer = coalesce(?, peer) WHERE id = ?"
+                ).bind(
+                    .int(Int64(clock.physical.now())), .int(Int64(received)), .int(Int64(sent)), .int(Int64(conflicts)), .int(Int64(bytesIn)),
+                    .int(Int64(bytesOut)), .text(outcome), .optional(json), .optional(peer), .int(id)
+                ).run()
+            }
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+}
+
+/// Reads a whole file, refusing files larger than `limit`.
+func readFile(_ path: String, limit: Int) throws -> [UInt8] {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path")
+    }
+    defer { try? handle.close() }
+    let size = (try? handle.seekToEnd()) ?? 0
+    guard size <= UInt64(limit) else { throw ReplicaError(.badBundle, "\(path) is \(size) bytes; at most \(limit) are accepted") }
+    try? handle.seek(toOffset: 0)
+    return Array((try? handle.readToEnd()) ?? Data())
+}
+
+/// Writes a file via a temporary name, fsync and rename, so a reader never sees half of it.
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let temporary = path + ".tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the path and free space") }
+    var offset = 0
+    let ok = bytes.withUnsafeBytes { raw -> Bool in
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n <= 0 { return false }
+            offset += n
+        }
+        return fsync(fd) == 0
+    }
+    close(fd)
+    guard ok, rename(temporary, path) == 0 else {
+        unlink(temporary)
+        throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check free space")
+    }
+}

@@ -1,0 +1,147 @@
+/// One write of a field, as stored in `field_writes`.
+struct FieldWrite {
+    var op: OpID
+    var originIdx: Int64
+    var hlc: HLC
+    var preds: [OpID]
+    var head: Bool
+    var valid: Bool
+
+    /// Last-writer-wins order among concurrent heads: clock, then origin, then seq.
+    func beats(_ other: FieldWrite) -> Bool {
+        (hlc, op.origin, op.seq) > (other.hlc, other.op.origin, other.op.seq)
+    }
+
+    /// Two writes are concurrent siblings when they replaced the same value (or both replaced nothing).
+    func isSibling(of other: FieldWrite) -> Bool {
+        if preds.isEmpty && other.preds.isEmpty { return true }
+        return preds.contains { other.preds.contains($0) }
+    }
+}
+
+extension Array where Element == FieldWrite {
+    /// The winning write: the greatest valid head.
+    var winner: FieldWrite? {
+        var best: FieldWrite?
+        for w in self where w.head && w.valid {
+            if best == nil || w.beats(best!) { best = w }
+        }
+        return best
+    }
+}
+
+enum PredCodec {
+    static func encode(_ preds: [OpID]) -> SQLValue {
+        guard !preds.isEmpty else { return .null }
+        var w = BinaryWriter(capacity: preds.count * 20)
+        w.varint(UInt64(preds.count))
+        for p in preds {
+            w.id(p.origin)
+            w.varint(p.seq)
+        }
+        return .blob(w.bytes)
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [OpID] {
+        guard !bytes.isEmpty else { return [] }
+        var r = BinaryReader(bytes)
+        guard let count = try? r.varint() else { return [] }
+        var out: [OpID] = []
+        for _ in 0..<count {
+            guard let origin = try? r.id(), let seq = try? r.varint() else { break }
+            out.append(OpID(origin: origin, seq: seq))
+        }
+        return out
+    }
+}
+
+extension Applier {
+    func loadWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
+        try db.cached("SELECT origin_idx, seq, hlc, preds, head, valid FROM field_writes WHERE rid = ? AND field = ?")
+            .bind(.int(rid), .int(Int64(field.rawValue)))
+            .map { row in
+                let idx = row.int(0)
+                return FieldWrite(
+                    op: OpID(origin: replica.originsByIdx[idx] ?? ID128(high: 0, low: 0), seq: UInt64(row.int(1))), originIdx: idx,
+                    hlc: HLC(raw: UInt64(row.int(2))), preds: PredCodec.decode(row.blob(3)), head: row.int(4) != 0, valid: row.int(5) != 0)
+            }
+    }
+
+    /// Records one write of a field and updates the winner, heads and conflicts.
+    ///
+    /// A write replaces the writes it names; the heads are the valid writes no other write
+    /// replaced; the value is the greatest head by (clock, origin, seq). Two writes that replaced
+    /// the same value are concurrent: a conflict, recorded with its winner and loser.
+    mutating func applyFieldWrite(
+        _ ref: RecordRef, field: Field, op: OpID, originIdx: Int64, hlc: HLC, value: String, preds: [OpID]
+    ) throws {
+        let role = replica.origins[op.origin]?.role
+        let required = RecordKind.letter.writer(of: field)
+        let valid = required == nil || role == required
+        var writes = try loadWrites(rid: ref.rid, field: field)
+        let before = writes.winner
+        let superseded = writes.contains { $0.preds.contains(op) }
+        if !preds.isEmpty {
+            let clear = try db.cached("UPDATE field_writes SET head = 0 WHERE rid = ? AND field = ? AND origin_idx = ? AND seq = ?")
+            for i in writes.indices where writes[i].head && preds.contains(writes[i].op) {
+                try clear.bind(.int(ref.rid), .int(Int64(field.rawValue)), .int(writes[i].originIdx), .int(Int64(writes[i].op.seq))).run()
+                writes[i].head = false
+            }
+        }
+        let mine = FieldWrite(op: op, originIdx: originIdx, hlc: hlc, preds: preds, head: !superseded, valid: valid)
+        try db.cached("INSERT INTO field_writes(rid, field, origin_idx, seq, hlc, preds, head, valid) VALUES (?,?,?,?,?,?,?,?)")
+            .bind(
+                .int(ref.rid), .int(Int64(field.rawValue)), .int(originIdx), .int(Int64(op.seq)), .int(Int64(hlc.raw)),
+                PredCodec.encode(preds), .int(mine.head ? 1 : 0), .int(valid ? 1 : 0)
+            ).run()
+        if valid {
+            for other in writes where other.valid && other.isSibling(of: mine) {
+                try recordConflict(ref, field: field, mine, value: value, other)
+            }
+        }
+        writes.append(mine)
+        let after = writes.winner
+        guard after?.op != before?.op, let kind = ref.kind, kind.fields.contains(field) else { return }
+        let newValue: String?
+        if let after { newValue = after.op == op ? value : try loadValue(after.op, originIdx: after.originIdx, field: field) } else { newValue = nil }
+        try setColumn(ref, kind: kind, field: field, value: newValue)
+    }
+
+    /// Recomputes a column from the stored writes (used when a create arrives after writes).
+    func refreshColumn(_ ref: RecordRef, field: Field) throws {
+        guard let kind = ref.kind, kind.fields.contains(field) else { return }
+        let writes = try loadWrites(rid: ref.rid, field: field)
+        guard let winner = writes.winner else { return }
+        try setColumn(ref, kind: kind, field: field, value: try loadValue(winner.op, originIdx: winner.originIdx, field: field))
+    }
+
+    private func setColumn(_ ref: RecordRef, kind: RecordKind, field: Field, value: String?) throws {
+        try db.cached("UPDATE \(kind.table) SET \(field.name) = ? WHERE id = ?").bind(.optional(value), .text(ref.hex)).run()
+    }
+
+    /// The value a stored operation wrote to `field`.
+    func loadValue(_ op: OpID, originIdx: Int64, field: Field) throws -> String? {
+        guard
+            let operation = try db.cached("SELECT hlc, body FROM ops WHERE origin_idx = ? AND seq = ?")
+                .bind(.int(originIdx), .int(Int64(op.seq)))
+                .first({ row in try Operation.decode(origin: op.origin, seq: op.seq, hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1)) })
+        else { return nil }
+        switch operation.body {
+        case .set(_, let f, let value, _) where f == field: return value
+        case .create(_, _, _, let fields): return fields.last { $0.field == field }?.value
+        default: return nil
+        }
+    }
+
+    private mutating func recordConflict(_ ref: RecordRef, field: Field, _ mine: FieldWrite, value: String, _ other: FieldWrite) throws {
+        let otherValue = try loadValue(other.op, originIdx: other.originIdx, field: field) ?? ""
+        let (winner, winnerValue, loser, loserValue) = mine.beats(other) ? (mine, value, other, otherValue) : (other, otherValue, mine, value)
+        try db.cached(
+            "INSERT OR IGNORE INTO conflicts(record, field, winner, loser, winner_value, loser_value, winner_hlc, loser_hlc) VALUES (?,?,?,?,?,?,?,?)"
+        ).bind(
+            .text(ref.hex), .text(field.name), .text("\(winner.op.origin.hex):\(winner.op.seq)"), .text("\(loser.op.origin.hex):\(loser.op.seq)"),
+            .text(winnerValue), .text(loserValue), .int(Int64(winner.hlc.raw)), .int(Int64(loser.hlc.raw))
+        ).run()
+        conflictsFound += 1
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+
+/// A record as the applier sees it: its local number and, once created, its kind.
+struct RecordRef {
+    var rid: Int64
+    var id: RecordID
+    var hex: String
+    var kind: RecordKind?
+}
+
+/// Folds verified operations into the log and the materialised tables, inside the caller's
+/// transaction. Applying is idempotent at the caller (only operations beyond the origin's head
+/// reach it) and order-independent: every table is a function of the set of operations.
+struct Applier {
+    let replica: Replica
+    let db: Database
+    let session: Int64?
+    let receivedAt: Int64
+    var conflictsFound = 0
+    private(set) var applied: [OriginID: Int] = [:]
+    private var touchedOrigins: Set<OriginID> = []
+    private var refold: Set<Int64> = []
+    private var records: [Int64: RecordRef] = [:]
+
+    init(replica: Replica, session: Int64?) throws {
+        self.replica = replica
+        self.db = replica.db
+        self.session = session
+        self.receivedAt = Int64(replica.clock.physical.now())
+    }
+
+    // MARK: Log
+
+    /// Appends one verified operation and folds it. `hash` is its chain hash.
+    mutating func insert(_ op: Operation, payload: [UInt8], signature: [UInt8]?, hash: [UInt8], flags: Int64) throws {
+        if case .genesis(let g) = op.body {
+            try insertOrigin(op.origin, genesis: g)
+        }
+        guard var info = replica.origins[op.origin] else {
+            throw ReplicaError(.brokenChain, "operation \(op.id) arrived before its origin's genesis")
+        }
+        var rid: Int64? = nil
+        if let record = op.body.record { rid = try recordRef(record).rid }
+        let statement = try db.cached(
+            "INSERT INTO ops(origin_idx, seq, hlc, kind, rid, body, sig, session, received_at, flags) VALUES (?,?,?,?,?,?,?,?,?,?)")
+        statement.bind(int: info.idx, at: 1)
+        statement.bind(int: Int64(op.seq), at: 2)
+        statement.bind(int: Int64(op.hlc.raw), at: 3)
+        statement.bind(int: Int64(op.body.tag), at: 4)
+        statement.bind(rid.map { .int($0) } ?? .null, at: 5)
+        payload.withUnsafeBytes { statement.bind(bytes: $0, at: 6) }
+        statement.bind(signature.map { .blob($0) } ?? .null, at: 7)
+        statement.bind(session.map { .int($0) } ?? .null, at: 8)
+        statement.bind(int: receivedAt, at: 9)
+        statement.bind(int: flags, at: 10)
+        try statement.run()
+        info.maxSeq = op.seq
+        info.headHash = hash
+        replica.origins[op.origin] = info
+        touchedOrigins.insert(op.origin)
+        applied[op.origin, default: 0] += 1
+        try materialise(op, originIdx: info.idx)
+    }
+
+    /// Writes origin heads and refolds the workflows touched by this batch.
+    mutating func finish() throws {
+        let update = try db.cached("UPDATE origins SET max_seq = ?, head_hash = ? WHERE idx = ?")
+        for origin in touchedOrigins {
+            guard let info = replica.origins[origin] else { continue }
+            try update.bind(.int(Int64(info.maxSeq)), .blob(info.headHash), .int(info.idx)).run()
+        }
+        touchedOrigins.removeAll()
+        for rid in refold.sorted() { try foldWorkflow(rid) }
+        refold.removeAll()
+    }
+
+    private mutating func insertOrigin(_ origin: OriginID, genesis g: Genesis) throws {
+        try db.cached("INSERT INTO origins(origin, node, public_key, name, role, court, predecessor, max_seq, head_hash) VALUES (?,?,?,?,?,?,?,0,?)")
+            .bind(
+                .blob(origin.bytes), .blob(g.node.bytes), .blob(g.publicKey), .text(g.name), .text(g.role.rawValue), .text(g.court),
+                g.predecessor.map { .blob($0.bytes) } ?? .null, .blob(Chain.initialHash(origin: origin))
+            ).run()
+        let idx = db.lastInsertRowID
+        replica.origins[origin] = OriginInfo(
+            idx: idx, origin: origin, node: g.node, publicKey: g.publicKey, name: g.name, role: g.role, court: g.court, maxSeq: 0,
+            headHash: Chain.initialHash(origin: origin))
+        replica.originsByIdx[idx] = origin
+        try db.cached("INSERT OR REPLACE INTO nodes(origin, node, name, role, court, predecessor, public_key) VALUES (?,?,?,?,?,?,?)")
+            .bind(
+                .text(origin.hex), .text(g.node.hex), .text(g.name), .text(g.role.rawValue), .text(g.court),
+                .optional(g.predecessor?.hex), .text(g.publicKey.hex)
+            ).run()
+    }
+
+    // MARK: Records
+
+    mutating func recordRef(_ id: RecordID) throws -> RecordRef {
+        if let rid = replica.ridCache[id], let ref = records[rid] { return ref }
+        let hex = id.hex
+        if let found = try db.cached("SELECT rid, kind FROM records WHERE id = ?").bind(.text(hex)).first({ row in
+            RecordRef(rid: row.int(0), id: id, hex: hex, kind: row.optionalText(1).flatMap(RecordKind.init(rawValue:)))
+        }) {
+            replica.ridCache[id] = found.rid
+            records[found.rid] = found
+            return found
+        }
+        try db.cached("INSERT INTO records(id) VALUES (?)").bind(.text(hex)).run()
+        let ref = RecordRef(rid: db.lastInsertRowID, id: id, hex: hex, kind: nil)
+        replica.ridCache[id] = ref.rid
+        records[ref.rid] = ref
+        return ref
+    }
+
+    // MARK: Materialise
+
+    private mutating func materialise(_ op: Operation, originIdx: Int64) throws {
+        guard let info = replica.origins[op.origin] else { return }
+        let ms = Int64(op.hlc.milliseconds)
+        let node = info.name
+        let author = op.author.isEmpty ? node : op.author
+        switch op.body {
+        case .genesis:
+            break
+        case .create(let record, let kind, let sop, let fields):
+            var ref = try recordRef(record)
+            guard ref.kind == nil else {
+                try replica.raiseAlert(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(ref.hex) was created twice; the later create is ignored")
+                return
+            }
+            ref.kind = kind
+            records[ref.rid] = ref
+            try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
+                .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
+            let start = SOP.named(sop)?.start
+            let archived = try db.cached("SELECT 1 FROM archives WHERE rid = ? LIMIT 1").bind(.int(ref.rid)).first { _ in true } ?? false
+            try db.cached(
+                "INSERT INTO \(kind.table)(id, sop, status, step, step_since, created_at, created_by, author, updated_at, archived) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            ).bind(
+                .text(ref.hex), .text(sop), .text(archived ? "archived" : start == nil ? "done" : "open"),
+                start.map { SQLValue.int(Int64($0)) } ?? .null, .int(ms), .int(ms), .text(node), .text(author), .int(ms), .int(archived ? 1 : 0)
+            ).run()
+            for f in fields {
+                try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: f.value, preds: [])
+            }
+            // Writes, steps, comments and archives that arrived before the create.
+            let initial = Set(fields.map(\.field))
+            let earlier = try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
+            for code in earlier {
+                guard let field = Field(rawValue: UInt8(code)), !initial.contains(field) else { continue }
+                try refreshColumn(ref, field: field)
+            }
+            let latest = try db.cached(
+                """
+                SELECT max(m) FROM (
+                    SELECT max(hlc) AS m FROM field_writes WHERE rid = ?1
+                    UNION ALL SELECT max(hlc) FROM steps WHERE record = ?2
+                    UNION ALL SELECT max(hlc) FROM comments WHERE record = ?2
+                    UNION ALL SELECT max(hlc) FROM archives WHERE rid = ?1)
+                """
+            ).bind(.int(ref.rid), .text(ref.hex)).first { $0.optionalInt(0) } ?? nil
+            if let latest { try touch(ref, ms: Int64(UInt64(latest) >> 16)) }
+            refold.insert(ref.rid)
+        case .set(let record, let field, let value, let replaces):
+            let ref = try recordRef(record)
+            try applyFieldWrite(ref, field: field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: value, preds: replaces)
+            try touch(ref, ms: ms)
+        case .step(let record, let step, let branch, let note):
+            let ref = try recordRef(record)
+            try db.cached(
+                "INSERT INTO steps(record, origin, seq, hlc, step, branch, note, node, role, author, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')"
+            ).bind(
+                .text(ref.hex), .text(op.origin.hex), .int(Int64(op.seq)), .int(Int64(op.hlc.raw)), .int(Int64(step)),
+                .optional(branch?.rawValue), .text(note), .text(node), .text(info.role.rawValue), .text(author)
+            ).run()
+            refold.insert(ref.rid)
+            try touch(ref, ms: ms)
+        case .comment(let record, let text):
+            let ref = try recordRef(record)
+            try db.cached("INSERT INTO comments(record, origin, seq, hlc, node, author, text) VALUES (?,?,?,?,?,?,?)")
+                .bind(.text(ref.hex), .text(op.origin.hex), .int(Int64(op.seq)), .int(Int64(op.hlc.raw)), .text(node), .text(author), .text(text))
+                .run()
+            try touch(ref, ms: ms)
+        case .archive(let record):
+            let ref = try recordRef(record)
+            try db.cached("INSERT INTO archives(rid, origin_idx, seq, hlc) VALUES (?,?,?,?)")
+                .bind(.int(ref.rid), .int(originIdx), .int(Int64(op.seq)), .int(Int64(op.hlc.raw))).run()
+            if let kind = ref.kind {
+                try db.cached("UPDATE \(kind.table) SET archived = 1, status = 'archived' WHERE id = ?").bind(.text(ref.hex)).run()
+            }
+            try touch(ref, ms: ms)
+        }
+    }
+
+    /// Raises the record's `updated_at` to `ms` (a max, so the order of arrival does not matter).
+    private func touch(_ ref: RecordRef, ms: Int64) throws {
+        guard let kind = ref.kind else { return }
+        try db.cached("UPDATE \(kind.table) SET updated_at = max(updated_at, ?) WHERE id = ?").bind(.int(ms), .text(ref.hex)).run()
+    }
+}
+
+extension [UInt8] {
+    var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,287 @@
+import Crypto
+import Foundation
+
+func date(ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+func date(hlc: Int64) -> Date { HLC(raw: UInt64(hlc)).date }
+
+extension Replica {
+    // MARK: Records
+
+    /// Finds the record whose id starts with `prefix` (at least 4 hex digits).
+    public func resolve(_ prefix: String) throws -> (id: RecordID, kind: RecordKind) {
+        let p = prefix.lowercased().trimmingCharacters(in: .whitespaces)
+        guard p.count >= 4, p.count <= 32, p.allSatisfy(\.isHexDigit) else {
+            throw ReplicaError(.invalidInput, "\"\(prefix)\" is not a record id", hint: "type at least 4 hex digits of an id shown by `sinkron list`")
+        }
+        let matches = try db.cached("SELECT id, kind FROM records WHERE id >= ? AND id < ? AND kind IS NOT NULL ORDER BY id LIMIT 6")
+            .bind(.text(p), .text(p + "g"))
+            .map { (id: $0.text(0), kind: $0.text(1)) }
+        guard let first = matches.first, let id = ID128(hex: first.id), let kind = RecordKind(rawValue: first.kind) else {
+            throw ReplicaError(.notFound, "no record has an id starting with \(p)", hint: "`sinkron list` shows the ids this replica holds")
+        }
+        guard matches.count == 1 else {
+            throw ReplicaError(
+                .ambiguous, "\(p) matches several records: \(matches.map { String($0.id.prefix(12)) }.joined(separator: ", "))",
+                hint: "type more digits of the id")
+        }
+        return (id, kind)
+    }
+
+    static func summaryColumns(_ kind: RecordKind) -> String {
+        "id, sop, status, step, step_since, created_at, created_by, author, updated_at, "
+            + kind.fields.map(\.name).joined(separator: ", ")
+    }
+
+    func summary(_ row: Row, kind: RecordKind, now: Date) -> (RecordSummary, [String: String?]) {
+        var fields: [String: String?] = [:]
+        for (i, f) in kind.fields.enumerated() { fields[f.name] = row.optionalText(Int32(9 + i)) }
+        let sop = SOP.named(row.text(1))
+        let stepNumber = row.optionalInt(3).map { Int($0) }
+        let step = stepNumber.flatMap { sop?.step($0) }
+        let since = row.optionalInt(4).map { date(ms: $0) }
+        var overdueMinutes: Int?
+        let status = row.text(2)
+        if status == "open" {
+            if let step, let since {
+                let late = now.timeIntervalSince(since) / 60 - Double(step.minutes)
+                if late > 0 { overdueMinutes = Int(late) }
+            }
+            if kind == .task, let due = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
+                let late = Int(now.timeIntervalSince(due) / 60)
+                if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
+            }
+        }
+        let title: String = {
+            switch kind {
+            case .bug, .task: fields["title"].flatMap { $0 } ?? ""
+            case .deletion: fields["case_number"].flatMap { $0 } ?? ""
+            case .letter: fields["subject"].flatMap { $0 } ?? ""
+            }
+        }()
+        let summary = RecordSummary(
+            id: row.text(0), kind: kind.rawValue, sop: row.text(1), title: title, status: status, step: stepNumber,
+            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? (step?.actors.map(\.rawValue) ?? []) : [],
+            stepSince: since, stepMinutes: step?.minutes, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
+            createdAt: date(ms: row.int(5)), createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
+        return (summary, fields)
+    }
+
+    /// Records, newest first. `openOnly` keeps records whose flow is running; `overdueOnly` those
+    /// past the SOP time standard of their current step (or a task past its due time).
+    public func list(kind: RecordKind? = nil, openOnly: Bool = false, overdueOnly: Bool = false, now: Date = Date()) throws -> [RecordSummary] {
+        var out: [RecordSummary] = []
+        for k in kind.map({ [$0] }) ?? RecordKind.allCases {
+            let filter = openOnly || overdueOnly ? "WHERE status = 'open'" : ""
+            try db.prepare("SELECT \(Self.summaryColumns(k)) FROM \(k.table) \(filter)").forEach { row in
+                let (s, _) = summary(row, kind: k, now: now)
+                if !overdueOnly || s.overdue { out.append(s) }
+            }
+        }
+        return out.sorted { ($0.updatedAt, $0.id) > ($1.updatedAt, $1.id) }
+    }
+
+    /// One record with its fields, steps, comments and linked letters.
+    public func show(_ prefix: String, now: Date = Date()) throws -> RecordDetail {
+        let (id, kind) = try resolve(prefix)
+        let hex = id.hex
+        guard
+            let (summary, fields) = try db.prepare("SELECT \(Self.summaryColumns(kind)) FROM \(kind.table) WHERE id = ?").bind(.text(hex))
+                .first({ self.summary($0, kind: kind, now: now) })
+        else { throw ReplicaError(.notFound, "record \(hex) has no \(kind.table) row", hint: "run `sinkron verify`") }
+        let sop = SOP.named(summary.sop)
+        let steps = try db.prepare("SELECT origin, seq, hlc, step, branch, note, node, role, author, status FROM steps WHERE record = ? ORDER BY hlc, origin, seq")
+            .bind(.text(hex)).map { r in
+                StepEntry(
+                    op: "\(r.text(0)):\(r.int(1))", at: date(hlc: r.int(2)), step: Int(r.int(3)), activity: sop?.step(Int(r.int(3)))?.activity,
+                    branch: r.optionalText(4), note: r.text(5), node: r.text(6), role: r.text(7), author: r.text(8), status: r.text(9))
+            }
+        let comments = try db.prepare("SELECT origin, seq, hlc, node, author, text FROM comments WHERE record = ? ORDER BY hlc, origin, seq")
+            .bind(.text(hex)).map { r in
+                CommentEntry(op: "\(r.text(0)):\(r.int(1))", at: date(hlc: r.int(2)), node: r.text(3), author: r.text(4), text: r.text(5))
+            }
+        let letters = try db.prepare("SELECT id FROM letters WHERE for_record = ? ORDER BY created_at, id").bind(.text(hex)).map { $0.text(0) }
+        let conflicts = try db.prepare("SELECT count(*) FROM conflicts WHERE record = ?").bind(.text(hex)).first { Int($0.int(0)) } ?? 0
+        return RecordDetail(summary: summary, fields: fields, steps: steps, comments: comments, letters: letters, conflicts: conflicts)
+    }
+
+    // MARK: History
+
+    /// Every operation on the record, in clock order.
+    public func history(_ prefix: String) throws -> [HistoryEntry] {
+        let (id, kind) = try resolve(prefix)
+        guard let rid = try db.cached("SELECT rid FROM records WHERE id = ?").bind(.text(id.hex)).first({ $0.int(0) }) else { return [] }
+        let sop = try db.prepare("SELECT sop FROM \(kind.table) WHERE id = ?").bind(.text(id.hex)).first { SOP.named($0.text(0)) } ?? nil
+        let sessions = Dictionary(
+            uniqueKeysWithValues: try db.prepare("SELECT id, kind, peer, address FROM sessions").map { r in
+                (r.int(0), "\(r.text(1)) #\(r.int(0))" + (r.optionalText(2).map { " from \($0)" } ?? "") + (r.optionalText(3).map { " (\($0))" } ?? ""))
+            })
+        // Field-write outcomes and the concurrent writes each met.
+        var outcome: [OpID: String] = [:]
+        var against: [OpID: [String]] = [:]
+        for field in kind.fields {
+            var writes: [FieldWrite] = []
+            try db.cached("SELECT origin_idx, seq, hlc, preds, head, valid FROM field_writes WHERE rid = ? AND field = ?")
+                .bind(.int(rid), .int(Int64(field.rawValue))).forEach { row in
+                    let idx = row.int(0)
+                    writes.append(
+                        FieldWrite(
+                            op: OpID(origin: originsByIdx[idx] ?? ID128(high: 0, low: 0), seq: UInt64(row.int(1))), originIdx: idx,
+                            hlc: HLC(raw: UInt64(row.int(2))), preds: PredCodec.decode(row.blob(3)), head: row.int(4) != 0, valid: row.int(5) != 0))
+                }
+            let winner = writes.winner
+            for w in writes {
+                outcome[w.op] = !w.valid ? "refused" : w.op == winner?.op ? "won" : w.head ? "lost" : "replaced"
+            }
+        }
+        try db.prepare("SELECT winner, loser FROM conflicts WHERE record = ?").bind(.text(id.hex)).forEach { r in
+            let w = r.text(0)
+            let l = r.text(1)
+            if let wo = Self.parseOp(w) { against[wo, default: []].append(l) }
+            if let lo = Self.parseOp(l) { against[lo, default: []].append(w) }
+        }
+        var stepStatus: [OpID: String] = [:]
+        try db.prepare("SELECT origin, seq, status FROM steps WHERE record = ?").bind(.text(id.hex)).forEach { r in
+            if let o = ID128(hex: r.text(0)) { stepStatus[OpID(origin: o, seq: UInt64(r.int(1)))] = r.text(2) }
+        }
+        // The record's operations: its create, field writes, steps, comments and archives.
+        var keys: [(Int64, Int64)] = []
+        try db.prepare(
+            """
+            SELECT create_origin, create_seq FROM records WHERE rid = ?1 AND create_origin IS NOT NULL
+            UNION SELECT origin_idx, seq FROM field_writes WHERE rid = ?1
+            UNION SELECT origin_idx, seq FROM archives WHERE rid = ?1
+            UNION SELECT o.idx, s.seq FROM steps s JOIN origins o ON lower(hex(o.origin)) = s.origin WHERE s.record = ?2
+            UNION SELECT o.idx, c.seq FROM comments c JOIN origins o ON lower(hex(o.origin)) = c.origin WHERE c.record = ?2
+            """
+        ).bind(.int(rid), .text(id.hex)).forEach { keys.append(($0.int(0), $0.int(1))) }
+        var entries: [HistoryEntry] = []
+        let load = try db.cached("SELECT hlc, body, session, flags FROM ops WHERE origin_idx = ? AND seq = ?")
+        for (idx, seq) in keys {
+            guard let origin = originsByIdx[idx], let info = origins[origin] else { continue }
+            try load.bind(.int(idx), .int(seq)).forEach { row in
+                let op = try Operation.decode(origin: origin, seq: UInt64(seq), hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1))
+                let session = row.optionalInt(2)
+                var entry = HistoryEntry(
+                    op: "\(origin.hex):\(seq)", at: op.hlc.date, hlc: op.hlc.raw, node: info.name, role: info.role.rawValue,
+                    author: op.author.isEmpty ? info.name : op.author, kind: op.body.kindName, summary: "", field: nil, value: nil, outcome: nil,
+                    against: against[op.id] ?? [], stepStatus: nil, via: session.flatMap { sessions[$0] } ?? "local", session: session,
+                    clockAhead: row.int(3) & OperationFlags.clockAhead != 0)
+                switch op.body {
+                case .create(_, let k, let code, let fields):
+                    entry.summary = "created \(k.rawValue) (\(code))" + (fields.isEmpty ? "" : ": " + fields.map { "\($0.field.name)=\($0.value)" }.joined(separator: ", "))
+                    entry.outcome = outcome[op.id]
+                case .set(_, let field, let value, _):
+                    entry.field = field.name
+                    entry.value = value
+                    entry.outcome = outcome[op.id]
+                    entry.summary = "set \(field.name) = \(value)"
+                case .step(_, let number, let branch, let note):
+                    let activity = sop?.step(number)?.activity ?? ""
+                    entry.stepStatus = stepStatus[op.id]
+                    entry.summary = "step \(number) \(activity)" + (branch.map { " → \($0.rawValue)" } ?? "") + (note.isEmpty ? "" : " — \(note)")
+                case .comment(_, let text):
+                    entry.summary = "comment: \(text)"
+                case .archive:
+                    entry.summary = "archived"
+                case .genesis:
+                    entry.summary = "genesis"
+                }
+                entries.append(entry)
+            }
+        }
+        return entries.sorted { ($0.hlc, $0.op) < ($1.hlc, $1.op) }
+    }
+
+    static func parseOp(_ text: String) -> OpID? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let origin = ID128(hex: String(parts[0])), let seq = UInt64(parts[1]) else { return nil }
+        return OpID(origin: origin, seq: seq)
+    }
+
+    // MARK: Conflicts, sessions, alerts
+
+    public func conflicts() throws -> [ConflictEntry] {
+        try db.prepare("SELECT record, field, winner, loser, winner_value, loser_value, winner_hlc, loser_hlc FROM conflicts ORDER BY loser_hlc, record, field")
+            .map { r in
+                let w = Self.parseOp(r.text(2))
+                let l = Self.parseOp(r.text(3))
+                return ConflictEntry(
+                    record: r.text(0), field: r.text(1), winner: r.text(2), loser: r.text(3), winnerValue: r.text(4), loserValue: r.text(5),
+                    winnerNode: w.map { nodeName($0.origin) } ?? "?", loserNode: l.map { nodeName($0.origin) } ?? "?",
+                    winnerAt: date(hlc: r.int(6)), loserAt: date(hlc: r.int(7)))
+            }
+    }
+
+    /// Letter numbers given to more than one letter.
+    public func numberCollisions() throws -> [NumberCollision] {
+        try db.prepare("SELECT number, group_concat(id, ',') FROM (SELECT number, id FROM letters WHERE number IS NOT NULL ORDER BY id) GROUP BY number HAVING count(*) > 1 ORDER BY number")
+            .map { NumberCollision(number: $0.text(0), letters: $0.text(1).split(separator: ",").map(String.init)) }
+    }
+
+    public func sessions(limit: Int = 100) throws -> [SessionEntry] {
+        try db.prepare("SELECT id, kind, peer, address, started_at, ended_at, received, sent, conflicts, bytes_in, bytes_out, outcome, detail FROM sessions ORDER BY id DESC LIMIT ?")
+            .bind(.int(Int64(limit))).map { r in
+                SessionEntry(
+                    id: r.int(0), kind: r.text(1), peer: r.optionalText(2), address: r.optionalText(3), startedAt: date(ms: r.int(4)),
+                    endedAt: r.optionalInt(5).map { date(ms: $0) }, received: Int(r.int(6)), sent: Int(r.int(7)), conflicts: Int(r.int(8)),
+                    bytesIn: Int(r.int(9)), bytesOut: Int(r.int(10)), outcome: r.optionalText(11), detail: r.optionalText(12))
+            }
+    }
+
+    public func alerts() throws -> [AlertEntry] {
+        try db.prepare("SELECT id, at, kind, origin, seq, detail FROM alerts ORDER BY id").map { r in
+            AlertEntry(id: r.int(0), at: date(ms: r.int(1)), kind: r.text(2), origin: r.optionalText(3), seq: r.optionalInt(4), detail: r.text(5))
+        }
+    }
+
+    // MARK: Vector and digest
+
+    /// For each origin, the highest seq held.
+    public func vector() throws -> VersionVector {
+        var v = VersionVector()
+        try db.cached("SELECT origin, max_seq FROM origins").forEach { row in
+            if let o = ID128(bytes: row.blob(0)) { v[o] = UInt64(row.int(1)) }
+        }
+        return v
+    }
+
+    /// A SHA-256 over every materialised table (rows in primary-key order) and the vector.
+    /// Two replicas with equal digests hold equal state.
+    public func digest() throws -> String {
+        try db.read {
+            var hasher = SHA256()
+            for table in Schema.materialisedTables {
+                hasher.update(data: Array("table \(table)\n".utf8))
+                let columns = try db.prepare("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid").bind(.text(table)).map { ($0.text(0), $0.int(1)) }
+                let order = columns.filter { $0.1 > 0 }.sorted { $0.1 < $1.1 }.map(\.0).joined(separator: ", ")
+                try db.prepare("SELECT \(columns.map(\.0).joined(separator: ", ")) FROM \(table) ORDER BY \(order)").forEach { row in
+                    var w = BinaryWriter(capacity: 128)
+                    for c in 0..<row.columnCount {
+                        switch row.value(c) {
+                        case .null: w.u8(0)
+                        case .int(let v):
+                            w.u8(1)
+                            w.varint(UInt64(bitPattern: v))
+                        case .text(let s):
+                            w.u8(2)
+                            w.string(s)
+                        case .blob(let b):
+                            w.u8(3)
+                            w.data(b)
+                        }
+                    }
+                    hasher.update(data: w.bytes)
+                }
+            }
+            hasher.update(data: Array("vector \(try vector().compact)".utf8))
+            return Array(hasher.finalize()).hex
+        }
+    }
+
+    /// Operation count and other figures for `sinkron whoami` and `status`.
+    public func counts() throws -> (operations: Int64, records: Int64, origins: Int) {
+        let ops = try db.cached("SELECT coalesce(sum(max_seq), 0) FROM origins").first { $0.int(0) } ?? 0
+        let records = try db.cached("SELECT count(*) FROM records WHERE kind IS NOT NULL").first { $0.int(0) } ?? 0
+        return (ops, records, origins.count)
+    }
+}

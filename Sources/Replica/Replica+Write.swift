@@ -1,0 +1,76 @@
+extension Replica {
+    /// Appends local operations in one transaction and signs the last one (and every
+    /// `signEvery`-th, so that a receiver never holds a long unsigned run).
+    ///
+    /// Everything happens in one SQLite transaction: the command's change is there whole or not at all.
+    @discardableResult
+    public func commit(author: String = "", _ bodies: [OperationBody], signEvery: Int = 1000) throws -> [Operation] {
+        guard !bodies.isEmpty else { return [] }
+        if fileMoved {
+            // This file is a copy or a restore: never write under seq numbers the old origin used elsewhere.
+            try startOrigin(predecessor: origin)
+        }
+        return try storage {
+            try db.transaction {
+                try beginWrite()
+                guard let info = origins[origin] else {
+                    throw ReplicaError(.storage, "this replica's own origin is missing from its log", hint: "run `sinkron verify`")
+                }
+                var applier = try Applier(replica: self, session: nil)
+                var seq = info.maxSeq
+                var hash = info.headHash
+                var written: [Operation] = []
+                written.reserveCapacity(bodies.count)
+                for (i, body) in bodies.enumerated() {
+                    seq += 1
+                    let op = Operation(origin: origin, seq: seq, hlc: clock.tick(), author: author, body: body)
+                    let payload = op.encodePayload()
+                    hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: op.hlc, payload: payload)
+                    let sign = i == bodies.count - 1 || (i + 1) % signEvery == 0
+                    let signature = sign ? try Chain.sign(origin: origin, seq: seq, hash: hash, key: privateKey) : nil
+                    try applier.insert(op, payload: payload, signature: signature, hash: hash, flags: 0)
+                    written.append(op)
+                }
+                try applier.finish()
+                try saveClock()
+                return written
+            }
+        }
+    }
+
+    /// Called first in every write transaction: another process may have written since we looked.
+    func beginWrite() throws {
+        ridCache.removeAll()
+        try loadOrigins()
+        try refreshClock()
+    }
+
+    func saveClock() throws {
+        try db.cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('hlc', ?)").bind(.int(Int64(clock.last.raw))).run()
+    }
+
+    /// Turns SQLite errors into errors a user can act on.
+    func storage<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            ridCache.removeAll()
+            try? loadOrigins()
+            if error.isBusy {
+                throw ReplicaError(.busy, "the replica stayed locked by another process for 10 seconds", hint: "try again; if it persists, check for a stuck sinkron process")
+            }
+            throw ReplicaError(.storage, "the replica could not be written: \(error.message)", hint: "nothing was changed; check disk space, then run `sinkron verify`")
+        } catch {
+            ridCache.removeAll()
+            try? loadOrigins()
+            throw error
+        }
+    }
+
+    /// Records an alert the admin sees in `sinkron alerts` (inside the caller's transaction, if any).
+    func raiseAlert(kind: String, origin: OriginID?, seq: UInt64?, detail: String) throws {
+        try db.cached("INSERT INTO alerts(at, kind, origin, seq, detail) VALUES (?,?,?,?,?)")
+            .bind(.int(Int64(clock.physical.now())), .text(kind), .optional(origin?.hex), seq.map { .int(Int64($0)) } ?? .null, .text(detail))
+            .run()
+    }
+}

@@ -1,0 +1,212 @@
+import Crypto
+import Foundation
+
+/// Who this node is: created by `sinkron init`, stored in the replica's `meta` table.
+public struct NodeIdentity: Sendable, Equatable {
+    public var node: NodeID
+    public var name: String
+    public var role: Role
+    public var court: String
+    public var publicKey: [UInt8]
+}
+
+/// What a replica knows about one origin log.
+struct OriginInfo {
+    var idx: Int64
+    var origin: OriginID
+    var node: NodeID
+    var publicKey: [UInt8]
+    var name: String
+    var role: Role
+    var court: String
+    var maxSeq: UInt64
+    var headHash: [UInt8]
+}
+
+/// A node's local replica: the signed operation log and the SQL tables folded from it.
+///
+/// Not `Sendable`: open one per thread or process. Several processes may open the same replica;
+/// SQLite's WAL mode and `BEGIN IMMEDIATE` serialise their writes.
+public final class Replica {
+    public static let databaseName = "replica.db"
+
+    public let home: String
+    package let db: Database
+    public let identity: NodeIdentity
+    let privateKey: Curve25519.Signing.PrivateKey
+    /// The origin this replica writes under; replaced when a copy or restore is detected.
+    public private(set) var origin: OriginID
+    var clock: HybridClock
+    var origins: [OriginID: OriginInfo] = [:]
+    var originsByIdx: [Int64: OriginID] = [:]
+    var ridCache: [RecordID: Int64] = [:]
+    /// Set when the database file is not the one this origin was started in (a copy or restore).
+    var fileMoved = false
+
+    public static func databasePath(home: String) -> String {
+        (home as NSString).appendingPathComponent(databaseName)
+    }
+
+    /// Creates a new node and its replica in `home`.
+    @discardableResult
+    public static func initialize(
+        home: String, court: String, name: String, role: Role, physicalClock: any PhysicalClock = SystemClock()
+    ) throws -> Replica {
+        let court = court.trimmingCharacters(in: .whitespaces)
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard !court.isEmpty, court.utf8.count <= 200 else {
+            throw ReplicaError(.invalidInput, "court name is empty or too long", hint: "e.g. --court \"PN Bengkalis\"")
+        }
+        guard !name.isEmpty, name.utf8.count <= 200 else {
+            throw ReplicaError(.invalidInput, "node name is empty or too long", hint: "e.g. --name \"meja-satu-1\"")
+        }
+        let path = databasePath(home: home)
+        if FileManager.default.fileExists(atPath: path) {
+            throw ReplicaError(.alreadyInitialized, "a replica already exists in \(home)", hint: "use it as it is, or choose another --home")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ReplicaError(.storage, "cannot create \(home): \(error.localizedDescription)", hint: "check the path and its permissions")
+        }
+        let temporary = path + ".init-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        let key = Curve25519.Signing.PrivateKey()
+        let node = NodeID.random()
+        do {
+            let db = try Database(path: temporary)
+            try db.execute("PRAGMA journal_mode=DELETE")
+            try db.transaction {
+                try db.execute(Schema.statements)
+                let put = try db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)")
+                for (k, v): (String, SQLValue) in [
+                    ("schema_version", .int(Int64(Schema.version))), ("node", .blob(node.bytes)), ("name", .text(name)),
+                    ("role", .text(role.rawValue)), ("court", .text(court)), ("private_key", .blob(Array(key.rawRepresentation))),
+                    ("hlc", .int(0)),
+                ] {
+                    try put.bind(.text(k), v).run()
+                    put.reset()
+                }
+            }
+            db.close()
+            // The finished file appears under its real name at once: no half-made replica is ever seen.
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ReplicaError(.storage, "cannot create the replica in \(home): \(error)")
+        }
+        let replica = try Replica(home: home, physicalClock: physicalClock)
+        try replica.startOrigin(predecessor: nil)
+        return replica
+    }
+
+    /// Opens the replica in `home`.
+    public convenience init(home: String, physicalClock: any PhysicalClock = SystemClock()) throws {
+        let path = Self.databasePath(home: home)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ReplicaError(.notInitialized, "no replica in \(home)", hint: "run `sinkron init --court NAME --name NODE --role ROLE` first, or pass --home")
+        }
+        try self.init(path: path, home: home, physicalClock: physicalClock)
+    }
+
+    init(path: String, home: String, physicalClock: any PhysicalClock) throws {
+        self.home = home
+        do {
+            db = try Database(path: path, create: false)
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000")
+        } catch let error as SQLiteError {
+            throw ReplicaError(.storage, "cannot open the replica at \(path): \(error.message)", hint: "is it a Sinkron replica? `sinkron verify` checks one")
+        }
+        let meta = try Self.readMeta(db)
+        guard let nodeBytes = meta["node"].flatMap({ if case .blob(let b) = $0 { b } else { nil } }),
+            let node = NodeID(bytes: nodeBytes),
+            case .text(let name)? = meta["name"], case .text(let roleName)? = meta["role"], let role = Role(rawValue: roleName),
+            case .text(let court)? = meta["court"], case .blob(let keyBytes)? = meta["private_key"],
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: keyBytes)
+        else {
+            throw ReplicaError(.storage, "\(path) is not a Sinkron replica or its identity is damaged", hint: "restore it from a backup with `sinkron restore`")
+        }
+        privateKey = key
+        identity = NodeIdentity(node: node, name: name, role: role, court: court, publicKey: Array(key.publicKey.rawRepresentation))
+        if case .blob(let o)? = meta["origin"], let o = ID128(bytes: o) { origin = o } else { origin = ID128(high: 0, low: 0) }
+        if case .int(let h)? = meta["hlc"] { clock = HybridClock(last: HLC(raw: UInt64(h)), physical: physicalClock) } else {
+            clock = HybridClock(physical: physicalClock)
+        }
+        if case .text(let stored)? = meta["file_id"], stored != Self.fileID(path) { fileMoved = true }
+        try loadOrigins()
+    }
+
+    static func readMeta(_ db: Database) throws -> [String: SQLValue] {
+        var meta: [String: SQLValue] = [:]
+        do {
+            try db.prepare("SELECT key, value FROM meta").forEach { meta[$0.text(0)] = $0.value(1) }
+        } catch {
+            throw ReplicaError(.storage, "\(db.path) is not a Sinkron replica (\(error))", hint: "check --home")
+        }
+        return meta
+    }
+
+    /// Device and inode of the database file: a copy or a restore gets a new one.
+    static func fileID(_ path: String) -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "?" }
+        return "\(st.st_dev):\(st.st_ino)"
+    }
+
+    func loadOrigins() throws {
+        origins.removeAll()
+        originsByIdx.removeAll()
+        try db.prepare("SELECT idx, origin, node, public_key, name, role, court, max_seq, head_hash FROM origins").forEach { row in
+            guard let origin = ID128(bytes: row.blob(1)), let node = ID128(bytes: row.blob(2)) else { return }
+            let info = OriginInfo(
+                idx: row.int(0), origin: origin, node: node, publicKey: row.blob(3), name: row.text(4),
+                role: Role(rawValue: row.text(5)) ?? .userSipp, court: row.text(6), maxSeq: UInt64(row.int(7)), headHash: row.blob(8))
+            origins[origin] = info
+            originsByIdx[info.idx] = origin
+        }
+    }
+
+    /// Starts a new origin log for this node (at init, and after a restore or copy).
+    func startOrigin(predecessor: OriginID?) throws {
+        let newOrigin = OriginID.random()
+        let genesis = Genesis(
+            node: identity.node, publicKey: identity.publicKey, name: identity.name, role: identity.role, court: identity.court,
+            predecessor: predecessor)
+        try db.transaction {
+            try refreshClock()
+            let hlc = clock.tick()
+            let op = Operation(origin: newOrigin, seq: 1, hlc: hlc, author: "", body: .genesis(genesis))
+            let payload = op.encodePayload()
+            let hash = Chain.next(previous: Chain.initialHash(origin: newOrigin), origin: newOrigin, seq: 1, hlc: hlc, payload: payload)
+            let signature = try Chain.sign(origin: newOrigin, seq: 1, hash: hash, key: privateKey)
+            var applier = try Applier(replica: self, session: nil)
+            try applier.insert(op, payload: payload, signature: signature, hash: hash, flags: 0)
+            try applier.finish()
+            try db.cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('origin', ?), ('file_id', ?), ('hlc', ?)")
+                .bind(.blob(newOrigin.bytes), .text(Self.fileID(db.path)), .int(Int64(clock.last.raw))).run()
+        }
+        origin = newOrigin
+        fileMoved = false
+    }
+
+    /// Re-reads the persisted clock inside a write transaction (another process may have written).
+    func refreshClock() throws {
+        if let raw = try db.cached("SELECT value FROM meta WHERE key = 'hlc'").first({ $0.int(0) }) {
+            clock.observeLocal(HLC(raw: UInt64(raw)))
+        }
+    }
+
+    func originInfo(idx: Int64) -> OriginInfo? {
+        originsByIdx[idx].flatMap { origins[$0] }
+    }
+
+    /// The node name of an origin, for display.
+    func nodeName(_ origin: OriginID) -> String { origins[origin]?.name ?? origin.short }
+}
+
+extension HybridClock {
+    /// Adopts a persisted local reading (always trusted: it was ours).
+    mutating func observeLocal(_ reading: HLC) {
+        if reading > last { self = HybridClock(last: reading, physical: physical) }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// What `sinkron verify` found.
+public struct VerifyReport: Sendable, Codable, Equatable {
+    public var origins: Int
+    public var operations: Int
+    public var signatures: Int
+    public var problems: [String]
+    public var ok: Bool { problems.isEmpty }
+}
+
+extension Replica {
+    // MARK: Verify
+
+    /// Checks every origin's hash chain, every stored signature, the genesis keys, the heads and
+    /// SQLite's own page structure. Reads only.
+    public func verify() throws -> VerifyReport {
+        try db.read {
+            var report = VerifyReport(origins: 0, operations: 0, signatures: 0, problems: [])
+            let integrity = try db.prepare("PRAGMA quick_check").map { $0.text(0) }
+            if integrity != ["ok"] { report.problems.append("SQLite integrity: \(integrity.prefix(5).joined(separator: "; "))") }
+            let originRows = try db.prepare("SELECT idx, origin, public_key, max_seq, head_hash FROM origins ORDER BY origin").map {
+                ($0.int(0), ID128(bytes: $0.blob(1)), $0.blob(2), UInt64($0.int(3)), $0.blob(4))
+            }
+            let select = try db.prepare("SELECT seq, hlc, body, sig FROM ops WHERE origin_idx = ? ORDER BY seq")
+            for (idx, originID, key, maxSeq, headHash) in originRows {
+                guard let origin = originID else {
+                    report.problems.append("origin row \(idx) has a malformed id")
+                    continue
+                }
+                report.origins += 1
+                var hash = Chain.initialHash(origin: origin)
+                var expected: UInt64 = 1
+                var lastSigned: UInt64 = 0
+                var problem: String?
+                try select.bind(.int(idx)).forEach { row in
+                    guard problem == nil else { return }
+                    let seq = UInt64(row.int(0))
+                    guard seq == expected else {
+                        problem = "origin \(origin.short) (\(nodeName(origin))): operation \(expected) is missing (next held is \(seq))"
+                        return
+                    }
+                    let hlc = HLC(raw: UInt64(row.int(1)))
+                    let payload = row.blob(2)
+                    do {
+                        let op = try Operation.decode(origin: origin, seq: seq, hlc: hlc, payload: payload)
+                        if case .genesis(let g) = op.body, g.publicKey != key {
+                            problem = "origin \(origin.short): the key in its genesis differs from the stored key"
+                        } else if seq == 1, case .genesis = op.body {} else if seq == 1 {
+                            problem = "origin \(origin.short): operation 1 is not a genesis"
+                        }
+                    } catch {
+                        problem = "origin \(origin.short): operation \(seq) is malformed (\(error))"
+                    }
+                    hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: hlc, payload: payload)
+                    if !row.isNull(3) {
+                        report.signatures += 1
+                        if Chain.verify(origin: origin, seq: seq, hash: hash, signature: row.blob(3), publicKey: key) {
+                            lastSigned = seq
+                        } else {
+                            problem = "origin \(origin.short) (\(nodeName(origin))): the signature at operation \(seq) does not verify — an operation at or before it was altered"
+                        }
+                    }
+                    report.operations += 1
+                    expected += 1
+                }
+                select.reset()
+                if let problem {
+                    report.problems.append(problem)
+                    continue
+                }
+                if expected - 1 != maxSeq {
+                    report.problems.append("origin \(origin.short) (\(nodeName(origin))): the log ends at \(expected - 1) but the head says \(maxSeq) — operations were removed")
+                } else if hash != headHash {
+                    report.problems.append("origin \(origin.short) (\(nodeName(origin))): the chain does not end at the recorded head hash")
+                } else if lastSigned != maxSeq {
+                    report.problems.append("origin \(origin.short) (\(nodeName(origin))): operations after \(lastSigned) are not covered by a signature")
+                }
+            }
+            return report
+        }
+    }
+
+    // MARK: Backup and restore
+
+    /// A consistent copy of the replica while it is in use (SQLite online backup API).
+    public func backup(to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw ReplicaError(.invalidInput, "\(path) already exists", hint: "choose a new file name; a backup never overwrites")
+        }
+        let temporary = path + ".tmp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        do {
+            let destination = try Database(path: temporary)
+            try db.backup(to: destination)
+            try destination.execute("PRAGMA journal_mode=DELETE")
+            destination.close()
+            guard rename(temporary, path) == 0 else { throw ReplicaError(.storage, "cannot rename the backup into place") }
+        } catch let error as SQLiteError {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ReplicaError(.storage, "the backup failed: \(error.message)", hint: "check free space on the target disk")
+        }
+    }
+
+    /// Replaces the replica in `home` with a backup. The current replica (if any) is kept beside
+    /// it as `replica.db.before-restore-<time>`. The restored replica writes under a new origin, so
+    /// it never reuses seq numbers its old origin used after the backup was taken.
+    @discardableResult
+    public static func restore(from backup: String, home: String, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
+        guard FileManager.default.fileExists(atPath: backup) else {
+            throw ReplicaError(.notFound, "no backup at \(backup)", hint: "check the path")
+        }
+        // Open the backup read-only first: refuse anything that is not a replica before touching home.
+        do {
+            let probe = try Database(path: backup, readOnly: true, create: false)
+            let meta = try readMeta(probe)
+            guard meta["node"] != nil, meta["private_key"] != nil else {
+                throw ReplicaError(.invalidInput, "\(backup) is not a Sinkron replica backup", hint: "backups are written by `sinkron backup`")
+            }
+            if try probe.prepare("PRAGMA quick_check").map({ $0.text(0) }) != ["ok"] {
+                throw ReplicaError(.invalidInput, "\(backup) is damaged (SQLite integrity check failed)", hint: "use an older backup")
+            }
+            probe.close()
+        } catch let error as SQLiteError {
+            throw ReplicaError(.invalidInput, "\(backup) is not a Sinkron replica backup (\(error.message))", hint: "backups are written by `sinkron backup`")
+        }
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let path = databasePath(home: home)
+        let temporary = path + ".restore-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        try FileManager.default.copyItem(atPath: backup, toPath: temporary)
+        if FileManager.default.fileExists(atPath: path) {
+            // Fold the old WAL into its file, then keep it aside: a restore loses nothing.
+            if let old = try? Database(path: path, create: false) {
+                try? old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                old.close()
+            }
+            let stamp = Int(Date().timeIntervalSince1970)
+            try FileManager.default.moveItem(atPath: path, toPath: path + ".before-restore-\(stamp)")
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        guard rename(temporary, path) == 0 else { throw ReplicaError(.storage, "cannot move the restored replica into \(home)") }
+        let replica = try Replica(home: home, physicalClock: physicalClock)
+        try replica.startOrigin(predecessor: replica.origin)
+        return replica
+    }
+}

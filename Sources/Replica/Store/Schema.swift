@@ -1,0 +1,177 @@
+/// The SQL schema of a replica. Documented for readers in the README ("Where the state lives").
+enum Schema {
+    static let version = 1
+
+    /// Tables whose content is a deterministic function of the set of operations held: equal on
+    /// every replica that holds the same operations, and covered by `digest`.
+    static let materialisedTables = ["bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes"]
+
+    static func kindTable(_ kind: RecordKind) -> String {
+        let columns = kind.fields.map { "\($0.name) TEXT" }.joined(separator: ",\n    ")
+        return """
+            CREATE TABLE \(kind.table) (
+                id TEXT PRIMARY KEY,
+                sop TEXT NOT NULL,
+                status TEXT NOT NULL,
+                step INTEGER,
+                step_since INTEGER,
+                created_at INTEGER NOT NULL,
+                created_by TEXT NOT NULL,
+                author TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                archived INTEGER NOT NULL DEFAULT 0,
+                \(columns)
+            ) WITHOUT ROWID;
+            CREATE INDEX \(kind.table)_status ON \(kind.table)(status, step_since);
+            """
+    }
+
+    static var statements: String {
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+
+        -- One row per origin log known here. idx is a local number, never shown or sent.
+        CREATE TABLE origins (
+            idx INTEGER PRIMARY KEY,
+            origin BLOB NOT NULL UNIQUE,
+            node BLOB NOT NULL,
+            public_key BLOB NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            court TEXT NOT NULL,
+            predecessor BLOB,
+            max_seq INTEGER NOT NULL DEFAULT 0,
+            head_hash BLOB NOT NULL
+        );
+
+        -- The operation log: every operation of every origin, payload as encoded on the wire.
+        CREATE TABLE ops (
+            origin_idx INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            rid INTEGER,
+            body BLOB NOT NULL,
+            sig BLOB,
+            session INTEGER,
+            received_at INTEGER NOT NULL,
+            flags INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (origin_idx, seq)
+        ) WITHOUT ROWID;
+
+        -- Local numbers for record ids, including records whose create has not arrived yet.
+        CREATE TABLE records (
+            rid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT,
+            create_origin INTEGER,
+            create_seq INTEGER
+        );
+
+        -- Every field write; head = 1 while no other write names it as replaced.
+        CREATE TABLE field_writes (
+            rid INTEGER NOT NULL,
+            field INTEGER NOT NULL,
+            origin_idx INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            preds BLOB,
+            head INTEGER NOT NULL,
+            valid INTEGER NOT NULL,
+            PRIMARY KEY (rid, field, origin_idx, seq)
+        ) WITHOUT ROWID;
+
+        -- Archive operations, by record (for history).
+        CREATE TABLE archives (
+            rid INTEGER NOT NULL,
+            origin_idx INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            PRIMARY KEY (rid, origin_idx, seq)
+        ) WITHOUT ROWID;
+
+        \(RecordKind.allCases.map(kindTable).joined(separator: "\n"))
+
+        -- Every workflow step event; status is ok, out-of-order or unauthorized (folded per record).
+        CREATE TABLE steps (
+            record TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            branch TEXT,
+            note TEXT NOT NULL,
+            node TEXT NOT NULL,
+            role TEXT NOT NULL,
+            author TEXT NOT NULL,
+            status TEXT NOT NULL,
+            PRIMARY KEY (record, origin, seq)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE comments (
+            record TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            node TEXT NOT NULL,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (record, origin, seq)
+        ) WITHOUT ROWID;
+
+        -- Concurrent writes: two writes of one field that replaced the same value.
+        CREATE TABLE conflicts (
+            record TEXT NOT NULL,
+            field TEXT NOT NULL,
+            winner TEXT NOT NULL,
+            loser TEXT NOT NULL,
+            winner_value TEXT NOT NULL,
+            loser_value TEXT NOT NULL,
+            winner_hlc INTEGER NOT NULL,
+            loser_hlc INTEGER NOT NULL,
+            PRIMARY KEY (record, field, winner, loser)
+        ) WITHOUT ROWID;
+
+        -- The nodes and origins met in the logs (from each origin's genesis operation).
+        CREATE TABLE nodes (
+            origin TEXT PRIMARY KEY,
+            node TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            court TEXT NOT NULL,
+            predecessor TEXT,
+            public_key TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Merge sessions: bundle imports here, network sessions in the sync issue.
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            peer TEXT,
+            address TEXT,
+            started_at INTEGER NOT NULL,
+            ended_at INTEGER,
+            received INTEGER NOT NULL DEFAULT 0,
+            sent INTEGER NOT NULL DEFAULT 0,
+            conflicts INTEGER NOT NULL DEFAULT 0,
+            bytes_in INTEGER NOT NULL DEFAULT 0,
+            bytes_out INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            detail TEXT
+        );
+
+        -- Alerts the admin must see: forks, refused bundles, clocks far ahead.
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            origin TEXT,
+            seq INTEGER,
+            detail TEXT NOT NULL
+        );
+
+        CREATE VIEW vector AS
+            SELECT lower(hex(origin)) AS origin, max_seq AS seq FROM origins ORDER BY origin;
+        """
+    }
+}
