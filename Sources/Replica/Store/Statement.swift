@@ -75,6 +75,14 @@ package final class Statement {
         while try step() { try body(Row(handle: handle)) }
     }
 
+    /// Calls `body` for each row until it returns false.
+    package func scan(_ body: (Row) throws -> Bool) throws {
+        defer { sqlite3_reset(handle) }
+        while try step() {
+            if try !body(Row(handle: handle)) { return }
+        }
+    }
+
     /// Maps every row.
     package func map<T>(_ body: (Row) throws -> T) throws -> [T] {
         var out: [T] = []

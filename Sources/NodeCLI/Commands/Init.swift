@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Replica
+
+extension Role: ExpressibleByArgument {}
+
+struct IdentityView: Encodable {
+    var node: String
+    var origin: String
+    var name: String
+    var role: String
+    var court: String
+    var courtCode: String?
+    var publicKey: String
+    var home: String
+    var operations: Int64
+    var records: Int64
+    var origins: Int
+
+    init(_ replica: Replica) throws {
+        let counts = try replica.counts()
+        node = replica.identity.node.hex
+        origin = replica.origin.hex
+        name = replica.identity.name
+        role = replica.identity.role.rawValue
+        court = replica.identity.court
+        courtCode = replica.courtCode
+        publicKey = replica.identity.publicKey.map { String(format: "%02x", $0) }.joined()
+        home = replica.home
+        operations = counts.operations
+        records = counts.records
+        origins = counts.origins
+    }
+
+    func print() {
+        Output.line("node      \(name) (\(role))")
+        Output.line("court     \(court)" + (courtCode.map { " [\($0)]" } ?? ""))
+        Output.line("node id   \(node)")
+        Output.line("origin    \(origin)")
+        Output.line("key       \(publicKey)")
+        Output.line("home      \(home)")
+        Output.line("holds     \(records) records, \(operations) operations from \(origins) origins")
+    }
+}
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create this desk's node and its empty replica.",
+        discussion: "Roles: \(Role.allNames).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The court this node belongs to, e.g. \"PN Bengkalis\".")
+    var court: String
+
+    @Option(help: "This node's name, e.g. \"meja-satu-1\".")
+    var name: String
+
+    @Option(help: "This desk's role: \(Role.allNames).")
+    var role: Role
+
+    @Option(help: "The court code used in letter numbers, e.g. W4-U2 (needed on the umum-keuangan node).")
+    var courtCode: String?
+
+    func run() throws {
+        try perform(global) {
+            let replica = try Replica.initialize(home: global.resolvedHome, court: court, name: name, role: role)
+            if let courtCode { try replica.setCourtCode(courtCode) }
+            let view = try IdentityView(replica)
+            if global.json { Output.json(view) } else {
+                Output.line("created node \(view.name) (\(view.role)) of \(view.court) in \(view.home)")
+                view.print()
+            }
+        }
+    }
+}
+
+struct WhoAmI: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Show this node's identity and what its replica holds.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try perform(global) {
+            let view = try IdentityView(try global.open())
+            if global.json { Output.json(view) } else { view.print() }
+        }
+    }
+}

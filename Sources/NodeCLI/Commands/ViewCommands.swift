@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import Replica
+
+extension RecordKind: ExpressibleByArgument {}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List records, newest first.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this kind: bug, deletion, letter, task.") var kind: RecordKind?
+    @Flag(help: "Only records whose flow is still running.") var open = false
+    @Flag(help: "Only records past the SOP time standard of their current step (or past a task's due time).") var overdue = false
+
+    func run() throws {
+        try perform(global) {
+            let rows = try global.open().list(kind: kind, openOnly: open, overdueOnly: overdue)
+            if global.json { Output.json(rows); return }
+            if rows.isEmpty { Output.line("no records"); return }
+            Output.table(
+                ["ID", "KIND", "STATUS", "STEP", "NEXT", "LATE", "TITLE"],
+                rows.map { r in
+                    [
+                        String(r.id.prefix(8)), r.kind, r.status, r.step.map { "\($0)" } ?? "-", r.nextRoles.joined(separator: ","),
+                        r.overdueMinutes.map { "+" + Output.duration(minutes: $0) } ?? "", Output.truncate(r.title, 50),
+                    ]
+                })
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a record: fields, status, current step, who acts next, overdue.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The record's id (a prefix of at least 4 hex digits).") var id: String
+
+    func run() throws {
+        try perform(global) {
+            let d = try global.open().show(id)
+            if global.json { Output.json(d); return }
+            let s = d.summary
+            Output.line("\(s.kind) \(s.id)")
+            Output.line("  \(s.title)")
+            Output.line("  sop       \(s.sop)" + (SOP.named(s.sop).map { " — \($0.title)" } ?? ""))
+            Output.line("  status    \(s.status)" + (s.step.map { " at step \($0)" } ?? ""))
+            if let step = s.step, let activity = s.stepActivity {
+                Output.line("  now       \(step). \(activity)")
+                if let gloss = s.stepGloss { Output.line("            \(gloss)") }
+                Output.line("  next by   \(s.nextRoles.joined(separator: " or "))")
+                var timing = "since \(Output.time(s.stepSince))"
+                if let m = s.stepMinutes { timing += ", standard \(Output.duration(minutes: m))" }
+                if let late = s.overdueMinutes { timing += " — OVERDUE by \(Output.duration(minutes: late))" }
+                Output.line("  timing    \(timing)")
+            }
+            Output.line("  created   \(Output.time(s.createdAt)) by \(s.author) at \(s.createdBy)")
+            for (name, value) in d.fields.sorted(by: { $0.key < $1.key }) {
+                if let value { Output.line("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0))\(value)") }
+            }
+            if !d.letters.isEmpty { Output.line("  letters   \(d.letters.map { String($0.prefix(8)) }.joined(separator: ", "))") }
+            if d.conflicts > 0 { Output.line("  conflicts \(d.conflicts) concurrent edits (see `sinkron history \(s.id.prefix(8))`)") }
+            if !d.steps.isEmpty {
+                Output.line("  steps:")
+                for e in d.steps {
+                    let mark = e.status == "ok" ? "" : "  [\(e.status)]"
+                    Output.line("    \(Output.time(e.at))  \(e.step). \(e.activity ?? "")" + (e.branch.map { " → \($0)" } ?? "") + " — \(e.author) (\(e.role))\(mark)")
+                    if !e.note.isEmpty { Output.line("        \(e.note)") }
+                }
+            }
+            if !d.comments.isEmpty {
+                Output.line("  comments:")
+                for c in d.comments { Output.line("    \(Output.time(c.at))  \(c.author): \(c.text)") }
+            }
+        }
+    }
+}
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Every operation on a record: when, which node, which person, what; for field writes whether it won or lost.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The record's id (prefix).") var id: String
+
+    func run() throws {
+        try perform(global) {
+            let entries = try global.open().history(id)
+            if global.json { Output.json(entries); return }
+            for e in entries {
+                var line = "\(Output.time(e.at))  \(e.node) (\(e.role)) \(e.author): \(e.summary)"
+                if let outcome = e.outcome { line += "  [\(outcome)" + (e.against.isEmpty ? "" : " against \(e.against.map(shortOp).joined(separator: ", "))") + "]" }
+                if let status = e.stepStatus, status != "ok" { line += "  [\(status)]" }
+                if e.clockAhead { line += "  [clock ahead]" }
+                Output.line(line)
+                Output.line("      op \(shortOp(e.op)) via \(e.via)")
+            }
+        }
+    }
+}
+
+func shortOp(_ op: String) -> String {
+    let parts = op.split(separator: ":")
+    guard parts.count == 2 else { return op }
+    return "\(parts[0].prefix(8)):\(parts[1])"
+}
+
+struct Conflicts: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Every concurrent write pair with winner and loser, and letter-number collisions.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try perform(global) {
+            let replica = try global.open()
+            let conflicts = try replica.conflicts()
+            let collisions = try replica.numberCollisions()
+            if global.json {
+                struct View: Encodable {
+                    var conflicts: [ConflictEntry]
+                    var numberCollisions: [NumberCollision]
+                }
+                Output.json(View(conflicts: conflicts, numberCollisions: collisions))
+                return
+            }
+            if conflicts.isEmpty && collisions.isEmpty { Output.line("no conflicts"); return }
+            for c in conflicts {
+                Output.line("\(c.record.prefix(8)) \(c.field): kept \"\(c.winnerValue)\" (\(c.winnerNode), \(Output.time(c.winnerAt)))")
+                Output.line("    over \"\(c.loserValue)\" (\(c.loserNode), \(Output.time(c.loserAt)))  [\(shortOp(c.winner)) beat \(shortOp(c.loser))]")
+            }
+            for c in collisions {
+                Output.line("letter number \(c.number) is given to \(c.letters.count) letters: \(c.letters.map { String($0.prefix(8)) }.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+struct Alerts: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Alerts for the admin: forks, clocks far ahead, refused data.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try perform(global) {
+            let alerts = try global.open().alerts()
+            if global.json { Output.json(alerts); return }
+            if alerts.isEmpty { Output.line("no alerts"); return }
+            for a in alerts { Output.line("\(Output.time(a.at))  \(a.kind): \(a.detail)") }
+        }
+    }
+}
+
+struct Merges: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The merge sessions that brought operations here (bundle imports, syncs).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many of the latest sessions.") var limit = 50
+
+    func run() throws {
+        try perform(global) {
+            let sessions = try global.open().sessions(limit: limit)
+            if global.json { Output.json(sessions); return }
+            if sessions.isEmpty { Output.line("no merge sessions yet"); return }
+            Output.table(
+                ["#", "KIND", "PEER", "STARTED", "RECEIVED", "SENT", "CONFLICTS", "OUTCOME"],
+                sessions.map { s in
+                    ["\(s.id)", s.kind, s.peer ?? "-", Output.time(s.startedAt), "\(s.received)", "\(s.sent)", "\(s.conflicts)", s.outcome ?? "running"]
+                })
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+
+/// Whether a peer may sync with this replica.
+public struct PeerAuthorization: Sendable, Equatable {
+    public var allowed: Bool
+    /// Why not, in words for the log.
+    public var reason: String
+    /// The peer's enrolled name and role, when known.
+    public var name: String?
+    public var role: Role?
+}
+
+/// What the sync protocol needs from a replica: identity, proof of key, membership, the
+/// vector, bounded batches of what a peer lacks, and an atomic apply.
+extension Replica {
+    /// Signs a handshake challenge with this node's key (domain-separated from operation signatures).
+    public func signChallenge(_ challenge: [UInt8]) throws -> [UInt8] {
+        Array(try privateKey.signature(for: Self.challengeMessage(challenge)))
+    }
+
+    /// Checks a peer's signature over a challenge this side sent.
+    public static func verifyChallenge(_ challenge: [UInt8], signature: [UInt8], publicKey: [UInt8]) -> Bool {
+        guard signature.count == 64, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
+        return key.isValidSignature(signature, for: challengeMessage(challenge))
+    }
+
+    static func challengeMessage(_ challenge: [UInt8]) -> [UInt8] { Array("sinkron.handshake.v1".utf8) + challenge }
+
+    /// Whether the node with this id and key, claiming this court, may sync with us.
+    public func authorize(node: NodeID, publicKey: [UInt8], court: String) throws -> PeerAuthorization {
+        guard court == identity.court else {
+            return PeerAuthorization(allowed: false, reason: "peer belongs to court \"\(court)\", this node to \"\(identity.court)\"")
+        }
+        return try membership(node: node, publicKey: publicKey)
+    }
+
+    /// The next bounded batch of runs that a peer holding `cursor` lacks: per origin in seq order,
+    /// each run ending at a signed operation, about `maxOperations` operations in all.
+    public func nextBatch(after cursor: VersionVector, maxOperations: Int) throws -> [OperationRun] {
+        var batch: [OperationRun] = []
+        var total = 0
+        try db.read {
+            let heads = try db.cached("SELECT idx, origin, max_seq FROM origins ORDER BY origin").map { ($0.int(0), ID128(bytes: $0.blob(1)), UInt64($0.int(2))) }
+            let select = try db.cached("SELECT seq, hlc, body, sig FROM ops WHERE origin_idx = ? AND seq > ? ORDER BY seq")
+            for (idx, originID, maxSeq) in heads {
+                guard total < maxOperations, let origin = originID, maxSeq > cursor[origin] else { continue }
+                var run = OperationRun(origin: origin, firstSeq: cursor[origin] + 1, entries: [])
+                var pending: [OperationRun.Entry] = []
+                try select.bind(.int(idx), .int(Int64(cursor[origin]))).scan { row in
+                    let signature = row.isNull(3) ? nil : row.blob(3)
+                    pending.append(OperationRun.Entry(hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2), signature: signature))
+                    guard signature != nil else { return true }
+                    run.entries.append(contentsOf: pending)
+                    pending.removeAll(keepingCapacity: true)
+                    return total + run.entries.count < maxOperations
+                }
+                if !run.entries.isEmpty {
+                    total += run.entries.count
+                    batch.append(run)
+                }
+            }
+        }
+        return batch
+    }
+}
