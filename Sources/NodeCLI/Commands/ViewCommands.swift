@@ -53,7 +53,7 @@ struct Show: ParsableCommand {
             }
             Output.line("  created   \(Output.time(s.createdAt)) by \(s.author) at \(s.createdBy)")
             for (name, value) in d.fields.sorted(by: { $0.key < $1.key }) {
-                if let value { Output.line("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0))\(value)") }
+                if let value { Output.line("  \(name.padding(toLength: 13, withPad: " ", startingAt: 0))\(value)") }
             }
             if !d.letters.isEmpty { Output.line("  letters   \(d.letters.map { String($0.prefix(8)) }.joined(separator: ", "))") }
             if d.conflicts > 0 { Output.line("  conflicts \(d.conflicts) concurrent edits (see `sinkron history \(s.id.prefix(8))`)") }

@@ -169,7 +169,6 @@ extension Replica {
                 switch op.body {
                 case .create(_, let k, let code, let fields):
                     entry.summary = "created \(k.rawValue) (\(code))" + (fields.isEmpty ? "" : ": " + fields.map { "\($0.field.name)=\($0.value)" }.joined(separator: ", "))
-                    entry.outcome = outcome[op.id]
                 case .set(_, let field, let value, _):
                     entry.field = field.name
                     entry.value = value
