@@ -139,14 +139,13 @@ struct Applier {
                 .text(ref.hex), .text(sop), .text(archived ? "archived" : start == nil ? "done" : "open"),
                 start.map { SQLValue.int(Int64($0)) } ?? .null, .int(ms), .int(ms), .text(node), .text(author), .int(ms), .int(archived ? 1 : 0)
             ).run()
+            // Writes that arrived before the create (relayed out of order) may already replace its values.
+            let earlier = try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
             for f in fields {
                 try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: f.value, preds: [])
             }
-            // Writes, steps, comments and archives that arrived before the create.
-            let initial = Set(fields.map(\.field))
-            let earlier = try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
             for code in earlier {
-                guard let field = Field(rawValue: UInt8(code)), !initial.contains(field) else { continue }
+                guard let field = Field(rawValue: UInt8(code)) else { continue }
                 try refreshColumn(ref, field: field)
             }
             let latest = try db.cached(

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import Replica
+
+/// Tools for tests and benchmarks; hidden from `--help`.
+struct Dev: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tools for tests and benchmarks.", shouldDisplay: false, subcommands: [Fill.self])
+
+    struct Fill: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write many operations; prints `committed N` after each commit.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Records to create.") var records = 100
+        @Option(help: "Field edits to write after the creates.") var sets = 1000
+        @Option(help: "Operations per transaction.") var batch = 100
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+
+        func run() throws {
+            try perform(global) {
+                try global.open().fill(records: records, sets: sets, batch: batch, seed: seed) { total in
+                    FileHandle.standardOutput.write(Data("committed \(total)\n".utf8))
+                }
+            }
+        }
+    }
+}

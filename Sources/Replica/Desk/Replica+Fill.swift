@@ -1,0 +1,48 @@
+/// Bulk writes for crash tests and benchmarks (`sinkron dev fill`).
+extension Replica {
+    /// Creates `records` bug reports, then writes `sets` field edits spread over them, in
+    /// transactions of `batch` operations. Calls `committed` with the running total after each
+    /// commit: everything reported there is durable.
+    public func fill(records: Int, sets: Int, batch: Int, seed: UInt64, committed: (Int) throws -> Void) throws {
+        var rng = SplitMix64(seed: seed)
+        var ids: [RecordID] = []
+        var bodies: [OperationBody] = []
+        var total = 0
+        func flush() throws {
+            guard !bodies.isEmpty else { return }
+            try commit(bodies)
+            total += bodies.count
+            bodies.removeAll(keepingCapacity: true)
+            try committed(total)
+        }
+        for i in 0..<records {
+            let id = RecordID(high: rng.next(), low: rng.next())
+            ids.append(id)
+            bodies.append(.create(record: id, kind: .bug, sop: "BUG", fields: [FieldValue(.title, "record \(i)")]))
+            if bodies.count >= batch { try flush() }
+        }
+        let fields: [Field] = [.title, .description, .module, .reporter]
+        for i in 0..<sets where !ids.isEmpty {
+            let record = ids[Int(rng.next() % UInt64(ids.count))]
+            let field = fields[Int(rng.next() % UInt64(fields.count))]
+            bodies.append(.set(record: record, field: field, value: "value \(i) \(rng.next() % 1_000_000_007)", replaces: []))
+            if bodies.count >= batch { try flush() }
+        }
+        try flush()
+    }
+}
+
+/// A small, fast, seedable generator (public domain SplitMix64).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

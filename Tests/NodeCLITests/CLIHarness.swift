@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// Runs the built `sinkron` binary as a child process, as a user's script would.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        /// stdout parsed as JSON.
+        func json() throws -> Any {
+            try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed])
+        }
+    }
+
+    /// The binary: $SINKRON_BIN, else .build/debug/sinkron under the package root.
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["SINKRON_BIN"], !path.isEmpty { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/sinkron").path
+    }()
+
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    let home: String
+
+    @discardableResult
+    func run(_ arguments: [String], env: [String: String] = [:]) throws -> Result {
+        // Options may follow the subcommand's arguments, so --home goes last.
+        try CLI.exec(arguments + ["--home", home], env: env)
+    }
+
+    /// Runs and requires exit status 0.
+    @discardableResult
+    func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
+        let r = try run(arguments)
+        #expect(r.status == 0, "sinkron \(arguments.joined(separator: " ")) failed: \(r.stderr)", sourceLocation: sourceLocation)
+        return r
+    }
+
+    /// Runs with --json and returns the parsed output (requires exit status 0).
+    func json(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
+        let r = try run(arguments + ["--json"])
+        #expect(r.status == 0, "sinkron \(arguments.joined(separator: " ")) failed: \(r.stderr)", sourceLocation: sourceLocation)
+        return try r.json()
+    }
+
+    static func exec(_ arguments: [String], env: [String: String] = [:]) throws -> Result {
+        let args = arguments
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "SINKRON_HOME")
+        for (k, v) in env { environment[k] = v }
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+}
+
+/// A fresh temporary directory, removed by `remove()`.
+struct TempDir {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("sinkron-e2e-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func sub(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
