@@ -47,10 +47,33 @@ public final class Replica {
         (home as NSString).appendingPathComponent(databaseName)
     }
 
-    /// Creates a new node and its replica in `home`.
+    /// Creates a new node and its replica in `home`. A node made this way is the admin of a new
+    /// court when its role is `kasubbag` or `staf-ti` (DESIGN: a court's first node is its admin);
+    /// desks normally join with `initialize(home:invitation:)` instead.
     @discardableResult
     public static func initialize(
         home: String, court: String, name: String, role: Role, physicalClock: any PhysicalClock = SystemClock()
+    ) throws -> Replica {
+        let key = Curve25519.Signing.PrivateKey()
+        return try create(home: home, court: court, name: name, role: role, node: NodeID.random(), key: key,
+            courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, physicalClock: physicalClock)
+    }
+
+    /// Creates a node from an invitation file written by the court admin (`sinkron invite`): its
+    /// identity, the court root, and the admin's replica so far.
+    @discardableResult
+    public static func initialize(home: String, invitation path: String, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
+        let invite = try Invitation.read(path)
+        guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: invite.privateKey) else {
+            throw ReplicaError(.invalidInput, "the invitation's key is damaged", hint: "ask the admin for a new one")
+        }
+        return try create(home: home, court: invite.court, name: invite.name, role: invite.role, node: invite.node, key: key,
+            courtRoot: invite.courtRoot, courtCode: invite.courtCode.isEmpty ? nil : invite.courtCode, bundle: invite.bundle, physicalClock: physicalClock)
+    }
+
+    private static func create(
+        home: String, court: String, name: String, role: Role, node: NodeID, key: Curve25519.Signing.PrivateKey, courtRoot: String,
+        courtCode: String?, bundle: [UInt8]?, physicalClock: any PhysicalClock
     ) throws -> Replica {
         let court = court.trimmingCharacters(in: .whitespaces)
         let name = name.trimmingCharacters(in: .whitespaces)
@@ -71,8 +94,6 @@ public final class Replica {
         }
         let temporary = path + ".init-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
-        let key = Curve25519.Signing.PrivateKey()
-        let node = NodeID.random()
         do {
             let db = try Database(path: temporary)
             try db.execute("PRAGMA journal_mode=DELETE")
@@ -82,7 +103,7 @@ public final class Replica {
                 for (k, v): (String, SQLValue) in [
                     ("schema_version", .int(Int64(Schema.version))), ("node", .blob(node.bytes)), ("name", .text(name)),
                     ("role", .text(role.rawValue)), ("court", .text(court)), ("private_key", .blob(Array(key.rawRepresentation))),
-                    ("hlc", .int(0)),
+                    ("hlc", .int(0)), ("court_root", .text(courtRoot)), ("court_code", .optional(courtCode)),
                 ] {
                     try put.bind(.text(k), v).run()
                     put.reset()
@@ -96,6 +117,10 @@ public final class Replica {
             throw ReplicaError(.storage, "cannot create the replica in \(home): \(error)")
         }
         let replica = try Replica(home: home, physicalClock: physicalClock)
+        if let bundle {
+            let (_, runs) = try Bundle.decode(bundle)
+            try replica.apply(runs)
+        }
         try replica.startOrigin(predecessor: nil)
         return replica
     }

@@ -16,6 +16,7 @@ struct IdentityView: Encodable {
     var operations: Int64
     var records: Int64
     var origins: Int
+    var admin: Bool
 
     init(_ replica: Replica) throws {
         let counts = try replica.counts()
@@ -30,10 +31,11 @@ struct IdentityView: Encodable {
         operations = counts.operations
         records = counts.records
         origins = counts.origins
+        admin = replica.isAdmin
     }
 
     func print() {
-        Output.line("node      \(name) (\(role))")
+        Output.line("node      \(name) (\(role))" + (admin ? ", court admin" : ""))
         Output.line("court     \(court)" + (courtCode.map { " [\($0)]" } ?? ""))
         Output.line("node id   \(node)")
         Output.line("origin    \(origin)")
@@ -45,31 +47,59 @@ struct IdentityView: Encodable {
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create this desk's node and its empty replica.",
-        discussion: "Roles: \(Role.allNames).")
+        abstract: "Create this desk's node and its replica.",
+        discussion: """
+            A desk joins its court with the invitation file the court admin wrote (`sinkron invite`):
+              sinkron init --invite meja-satu-1.invite
+            Without an invitation, init creates a new court whose admin is this node (the court's
+            first node, a kasubbag or staf-ti PC). Roles: \(Role.allNames).
+            """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The court this node belongs to, e.g. \"PN Bengkalis\".")
-    var court: String
+    @Option(help: "The invitation file from the court admin.")
+    var invite: String?
 
-    @Option(help: "This node's name, e.g. \"meja-satu-1\".")
-    var name: String
+    @Option(help: "The court this node belongs to, e.g. \"PN Bengkalis\" (without --invite).")
+    var court: String?
 
-    @Option(help: "This desk's role: \(Role.allNames).")
-    var role: Role
+    @Option(help: "This node's name, e.g. \"meja-satu-1\" (without --invite).")
+    var name: String?
 
-    @Option(help: "The court code used in letter numbers, e.g. W4-U2 (needed on the umum-keuangan node).")
+    @Option(help: "This desk's role (without --invite): \(Role.allNames).")
+    var role: Role?
+
+    @Option(help: "The court code used in letter numbers, e.g. W4-U2.")
     var courtCode: String?
+
+    func validate() throws {
+        if invite != nil {
+            guard court == nil, name == nil, role == nil else {
+                throw ValidationError("--invite brings the court, name and role; leave out --court, --name and --role")
+            }
+        } else if court == nil || name == nil || role == nil {
+            throw ValidationError("give --invite FILE, or all of --court, --name and --role")
+        }
+    }
 
     func run() throws {
         try perform(global) {
-            let replica = try Replica.initialize(home: global.resolvedHome, court: court, name: name, role: role)
+            let replica: Replica
+            if let invite {
+                replica = try Replica.initialize(home: global.resolvedHome, invitation: invite)
+            } else {
+                replica = try Replica.initialize(home: global.resolvedHome, court: court!, name: name!, role: role!)
+            }
             if let courtCode { try replica.setCourtCode(courtCode) }
             let view = try IdentityView(replica)
             if global.json { Output.json(view) } else {
                 Output.line("created node \(view.name) (\(view.role)) of \(view.court) in \(view.home)")
                 view.print()
+                if invite == nil {
+                    Output.line(replica.identity.role == .kasubbag || replica.identity.role == .stafTI
+                        ? "this node is the admin of \(view.court): enroll the other desks with `sinkron invite`"
+                        : "note: to sync over the LAN, a desk joins with `sinkron init --invite FILE` from the court admin")
+                }
             }
         }
     }

@@ -20,6 +20,21 @@ public struct Genesis: Sendable, Equatable {
     }
 }
 
+/// A node the court admin enrolled: who it is, its role, the key its operations are signed with.
+public struct Member: Sendable, Equatable {
+    public var node: NodeID
+    public var publicKey: [UInt8]
+    public var name: String
+    public var role: Role
+
+    public init(node: NodeID, publicKey: [UInt8], name: String, role: Role) {
+        self.node = node
+        self.publicKey = publicKey
+        self.name = name
+        self.role = role
+    }
+}
+
 /// A branch answer at an SOP decision.
 public enum Branch: String, Sendable, Equatable, CaseIterable {
     case ya
@@ -36,10 +51,14 @@ public enum OperationBody: Sendable, Equatable {
     case step(record: RecordID, step: Int, branch: Branch?, note: String)
     case comment(record: RecordID, text: String)
     case archive(record: RecordID)
+    /// The court admin enrolls a node (membership is replicated data).
+    case enroll(Member)
+    /// The court admin revokes a node; its operations beyond `keep` (per origin) are refused.
+    case revoke(node: NodeID, keep: [OpID])
 
     public var record: RecordID? {
         switch self {
-        case .genesis: nil
+        case .genesis, .enroll, .revoke: nil
         case .create(let r, _, _, _), .set(let r, _, _, _), .step(let r, _, _, _), .comment(let r, _), .archive(let r): r
         }
     }
@@ -52,6 +71,8 @@ public enum OperationBody: Sendable, Equatable {
         case .step: 4
         case .comment: 5
         case .archive: 6
+        case .enroll: 7
+        case .revoke: 8
         }
     }
 
@@ -63,6 +84,8 @@ public enum OperationBody: Sendable, Equatable {
         case .step: "step"
         case .comment: "comment"
         case .archive: "archive"
+        case .enroll: "enroll"
+        case .revoke: "revoke"
         }
     }
 }
@@ -156,6 +179,18 @@ extension Operation {
             w.string(text)
         case .archive(let record):
             w.id(record)
+        case .enroll(let m):
+            w.id(m.node)
+            w.data(m.publicKey)
+            w.string(m.name)
+            w.string(m.role.rawValue)
+        case .revoke(let node, let keep):
+            w.id(node)
+            w.varint(UInt64(keep.count))
+            for k in keep {
+                w.id(k.origin)
+                w.varint(k.seq)
+            }
         }
     }
 
@@ -215,6 +250,21 @@ extension Operation {
             body = .comment(record: try r.id(), text: try r.string(limit: 16 * 1024))
         case 6:
             body = .archive(record: try r.id())
+        case 7:
+            let node = try r.id()
+            let key = try r.data(limit: 64)
+            guard key.count == 32 else { throw CodecError.malformed("public key must be 32 bytes") }
+            let name = try r.string(limit: 256)
+            let roleName = try r.string(limit: 64)
+            guard let role = Role(rawValue: roleName) else { throw CodecError.malformed("unknown role '\(roleName)'") }
+            body = .enroll(Member(node: node, publicKey: key, name: name, role: role))
+        case 8:
+            let node = try r.id()
+            let count = try r.varint()
+            guard count <= 1024 else { throw CodecError.malformed("too many origins in a revocation") }
+            var keep: [OpID] = []
+            for _ in 0..<count { keep.append(OpID(origin: try r.id(), seq: try r.varint())) }
+            body = .revoke(node: node, keep: keep)
         default:
             throw CodecError.malformed("unknown operation type \(tag)")
         }

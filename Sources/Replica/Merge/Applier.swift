@@ -179,6 +179,33 @@ struct Applier {
                 .bind(.text(ref.hex), .text(op.origin.hex), .int(Int64(op.seq)), .int(Int64(op.hlc.raw)), .text(node), .text(author), .text(text))
                 .run()
             try touch(ref, ms: ms)
+        case .enroll(let m):
+            guard replica.isCourtAdmin(info) else {
+                try replica.raiseAlert(kind: "refused-enroll", origin: op.origin, seq: op.seq, detail: "\(node) is not the court admin; its enrollment of \(m.name) is ignored")
+                return
+            }
+            try db.cached(
+                """
+                INSERT INTO members(node, public_key, name, role, enrolled_by, enrolled_hlc) VALUES (?,?,?,?,?,?)
+                ON CONFLICT(node) DO UPDATE SET public_key = excluded.public_key, name = excluded.name, role = excluded.role,
+                    enrolled_by = excluded.enrolled_by, enrolled_hlc = excluded.enrolled_hlc
+                WHERE (excluded.enrolled_hlc, excluded.enrolled_by) > (members.enrolled_hlc, members.enrolled_by)
+                """
+            ).bind(.text(m.node.hex), .text(m.publicKey.hex), .text(m.name), .text(m.role.rawValue), .text("\(op.origin.hex):\(op.seq)"), .int(Int64(op.hlc.raw)))
+                .run()
+        case .revoke(let target, let keep):
+            guard replica.isCourtAdmin(info) else {
+                try replica.raiseAlert(kind: "refused-revoke", origin: op.origin, seq: op.seq, detail: "\(node) is not the court admin; its revocation of \(target.short) is ignored")
+                return
+            }
+            let keepText = keep.sorted().map { "\($0.origin.hex):\($0.seq)" }.joined(separator: ",")
+            try db.cached(
+                """
+                INSERT INTO revocations(node, revoked_by, revoked_hlc, keep) VALUES (?,?,?,?)
+                ON CONFLICT(node) DO UPDATE SET revoked_by = excluded.revoked_by, revoked_hlc = excluded.revoked_hlc, keep = excluded.keep
+                WHERE (excluded.revoked_hlc, excluded.revoked_by) < (revocations.revoked_hlc, revocations.revoked_by)
+                """
+            ).bind(.text(target.hex), .text("\(op.origin.hex):\(op.seq)"), .int(Int64(op.hlc.raw)), .text(keepText)).run()
         case .archive(let record):
             let ref = try recordRef(record)
             try db.cached("INSERT INTO archives(rid, origin_idx, seq, hlc) VALUES (?,?,?,?)")

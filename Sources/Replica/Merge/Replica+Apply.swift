@@ -14,6 +14,8 @@ public struct ApplyReport: Sendable, Equatable, Codable {
     public var gaps: [String] = []
     /// Runs refused because they fork an origin log this replica already holds.
     public var forks: [String] = []
+    /// Operations refused because the court admin revoked their node.
+    public var revoked: [String] = []
 
     public init() {}
 
@@ -87,10 +89,31 @@ extension Replica {
         for (origin, info) in origins { heads[origin] = Head(maxSeq: info.maxSeq, hash: info.headHash, key: info.publicKey, idx: info.idx, stored: info.maxSeq) }
         var forked: Set<OriginID> = []
         var out: [[VerifiedOp]] = []
+        let revoked = try revocations()
+        var nodeOf: [OriginID: NodeID] = origins.mapValues(\.node)
         for run in runs {
             let origin = run.origin
             if forked.contains(origin) { continue }
             var entries = run.entries[...]
+            if run.firstSeq == 1, let first = entries.first,
+                case .genesis(let g)? = try? Operation.decode(origin: origin, seq: 1, hlc: first.hlc, payload: first.payload).body
+            {
+                nodeOf[origin] = g.node
+            }
+            // A revoked node's operations beyond what the admin held when revoking are refused by everyone.
+            if let node = nodeOf[origin], let revocation = revoked[node] {
+                let keep = revocation.keep[origin] ?? 0
+                let allowed = keep >= run.firstSeq ? Int(min(UInt64(entries.count), keep - run.firstSeq + 1)) : 0
+                var kept = entries.prefix(allowed)
+                while let last = kept.last, last.signature == nil { kept = kept.dropLast() }
+                if kept.count < entries.count {
+                    let detail = "refused \(entries.count - kept.count) operations of origin \(origin.short) (\(nodeName(origin))): its node was revoked"
+                    report.revoked.append(detail)
+                    try raiseAlert(kind: "revoked", origin: origin, seq: run.firstSeq + UInt64(kept.count), detail: detail)
+                }
+                entries = kept
+                if entries.isEmpty { continue }
+            }
             var seq = run.firstSeq
             var head = heads[origin]
             if let known = head {

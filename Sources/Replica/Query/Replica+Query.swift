@@ -182,8 +182,8 @@ extension Replica {
                     entry.summary = "comment: \(text)"
                 case .archive:
                     entry.summary = "archived"
-                case .genesis:
-                    entry.summary = "genesis"
+                case .genesis, .enroll, .revoke:
+                    entry.summary = op.body.kindName
                 }
                 entries.append(entry)
             }

@@ -4,7 +4,7 @@ enum Schema {
 
     /// Tables whose content is a deterministic function of the set of operations held: equal on
     /// every replica that holds the same operations, and covered by `digest`.
-    static let materialisedTables = ["bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes"]
+    static let materialisedTables = ["bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes", "members", "revocations"]
 
     static func kindTable(_ kind: RecordKind) -> String {
         let columns = kind.fields.map { "\($0.name) TEXT" }.joined(separator: ",\n    ")
@@ -141,6 +141,25 @@ enum Schema {
             court TEXT NOT NULL,
             predecessor TEXT,
             public_key TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Court membership, from the admin's enroll operations (the latest enrollment of a node counts).
+        CREATE TABLE members (
+            node TEXT PRIMARY KEY,
+            public_key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            enrolled_by TEXT NOT NULL,
+            enrolled_hlc INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Revoked nodes (the earliest revocation counts) and, per origin of theirs, the last
+        -- operation still accepted.
+        CREATE TABLE revocations (
+            node TEXT PRIMARY KEY,
+            revoked_by TEXT NOT NULL,
+            revoked_hlc INTEGER NOT NULL,
+            keep TEXT NOT NULL
         ) WITHOUT ROWID;
 
         -- Merge sessions: bundle imports here, network sessions in the sync issue.

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Replica
+
+struct Invite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enroll a desk and write its invitation file (court admin only).",
+        discussion: """
+            The file holds the desk's identity and private key, the court's membership and this
+            replica's data. Carry it to the desk on a flash disk, run `sinkron init --invite FILE`
+            there, then delete the file.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The desk's node name, e.g. meja-satu-1.") var name: String
+    @Option(help: "The desk's role: \(Role.allNames).") var role: Role
+    @Option(help: "Where to write the invitation (default: NAME.invite).") var out: String?
+
+    func run() throws {
+        try perform(global) {
+            let path = out ?? "\(name).invite"
+            let member = try global.open().invite(name: name, role: role, to: path)
+            if global.json { Output.json(member) } else {
+                Output.line("enrolled \(member.name) (\(member.role)) as node \(member.node)")
+                Output.line("invitation written to \(path): on the desk run `sinkron init --invite \(path)`, then delete the file")
+            }
+        }
+    }
+}
+
+struct Revoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Revoke a member (court admin only): everyone refuses its sessions and its later operations.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The member's name or node id prefix.") var member: String
+
+    func run() throws {
+        try perform(global) {
+            let revoked = try global.open().revoke(member)
+            if global.json { Output.json(revoked) } else { Output.line("revoked \(revoked.name) (\(revoked.node))") }
+        }
+    }
+}
+
+struct Members: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The court's members as this replica knows them.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try perform(global) {
+            let members = try global.open().members()
+            if global.json { Output.json(members); return }
+            Output.table(
+                ["NAME", "ROLE", "NODE", "STATUS"],
+                members.map { [$0.name, $0.role, String($0.node.prefix(12)), $0.admin ? "admin" : $0.revoked ? "revoked" : "enrolled"] })
+        }
+    }
+}
