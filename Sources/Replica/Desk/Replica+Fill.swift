@@ -8,6 +8,9 @@ extension Replica {
         var ids: [RecordID] = []
         var bodies: [OperationBody] = []
         var total = 0
+        // Each edit replaces the previous write of its field, as a desk user's edit would.
+        var last: [RecordID: [Field: OpID]] = [:]
+        var next = (origins[origin]?.maxSeq ?? 0) + 1
         func flush() throws {
             guard !bodies.isEmpty else { return }
             try commit(bodies)
@@ -15,18 +18,24 @@ extension Replica {
             bodies.removeAll(keepingCapacity: true)
             try committed(total)
         }
+        func add(_ body: OperationBody) throws {
+            bodies.append(body)
+            next += 1
+            if bodies.count >= batch { try flush() }
+        }
         for i in 0..<records {
             let id = RecordID(high: rng.next(), low: rng.next())
             ids.append(id)
-            bodies.append(.create(record: id, kind: .bug, sop: "BUG", fields: [FieldValue(.title, "record \(i)")]))
-            if bodies.count >= batch { try flush() }
+            last[id] = [.title: OpID(origin: origin, seq: next)]
+            try add(.create(record: id, kind: .bug, sop: "BUG", fields: [FieldValue(.title, "record \(i)")]))
         }
         let fields: [Field] = [.title, .description, .module, .reporter]
         for i in 0..<sets where !ids.isEmpty {
             let record = ids[Int(rng.next() % UInt64(ids.count))]
             let field = fields[Int(rng.next() % UInt64(fields.count))]
-            bodies.append(.set(record: record, field: field, value: "value \(i) \(rng.next() % 1_000_000_007)", replaces: []))
-            if bodies.count >= batch { try flush() }
+            let replaces = last[record]?[field].map { [$0] } ?? []
+            last[record, default: [:]][field] = OpID(origin: origin, seq: next)
+            try add(.set(record: record, field: field, value: "value \(i) \(rng.next() % 1_000_000_007)", replaces: replaces))
         }
         try flush()
     }
