@@ -1,0 +1,109 @@
+import Replica
+
+/// Frame bodies. All integers are LEB128 varints unless noted; strings and byte strings carry a
+/// varint length. Everything is bounds-checked; a frame must be consumed exactly.
+extension Frame {
+    /// The complete frame: length prefix, type byte, body.
+    public func encoded() -> [UInt8] {
+        var w = BinaryWriter(capacity: 64)
+        w.u32be(0)
+        w.u8(kind.rawValue)
+        switch self {
+        case .hello(let h):
+            w.raw(Self.magic)
+            w.u8(h.version)
+            w.string(h.court)
+            w.id(h.node)
+            w.string(h.name)
+            w.string(h.role)
+            w.data(h.publicKey)
+            w.data(h.challenge)
+        case .auth(let signature):
+            w.data(signature)
+        case .vector(let v), .done(let v):
+            v.encode(into: &w)
+        case .batch(let id, let runs):
+            w.bytes.reserveCapacity(runs.reduce(64) { $0 + $1.entries.reduce(24) { $0 + $1.payload.count + 80 } })
+            w.varint(id)
+            w.varint(UInt64(runs.count))
+            for run in runs { run.encode(into: &w) }
+        case .ack(let id, let applied):
+            w.varint(id)
+            w.varint(applied)
+        case .error(let code, let message):
+            w.string(String(code.utf8.prefix(64)) ?? "error")
+            w.string(String(message.utf8.prefix(Self.maxErrorMessage)) ?? "")
+        }
+        let length = UInt32(w.bytes.count - 4)
+        w.bytes[0] = UInt8(truncatingIfNeeded: length >> 24)
+        w.bytes[1] = UInt8(truncatingIfNeeded: length >> 16)
+        w.bytes[2] = UInt8(truncatingIfNeeded: length >> 8)
+        w.bytes[3] = UInt8(truncatingIfNeeded: length)
+        return w.bytes
+    }
+
+    static let maxErrorMessage = 4096
+    /// Most runs one batch may hold.
+    static let maxRuns = 100_000
+
+    /// Decodes the frame whose type byte is at `offset` and whose body ends at `end`.
+    static func decode(_ bytes: [UInt8], offset: Int, end: Int) throws -> Frame {
+        let type = bytes[offset]
+        guard let kind = Kind(rawValue: type) else {
+            throw SyncError(.malformed, "unknown frame type \(type)", hint: "the peer is not a Sinkron node of this version, or the stream is damaged")
+        }
+        var r = BinaryReader(bytes, offset: offset + 1, end: end)
+        do {
+            let frame = try decodeBody(kind, &r)
+            guard r.isAtEnd else { throw SyncError(.malformed, "\(kind) frame has \(r.remaining) unexpected trailing bytes") }
+            return frame
+        } catch let error as CodecError {
+            throw SyncError(.malformed, "\(kind) frame is malformed: \(error)")
+        }
+    }
+
+    private static func decodeBody(_ kind: Kind, _ r: inout BinaryReader) throws -> Frame {
+        switch kind {
+        case .hello:
+            guard r.remaining >= magic.count + 1, Array(try r.raw(magic.count)) == magic else {
+                throw SyncError(.version, "the peer's hello does not start with the Sinkron magic", hint: "is this address a sinkron node?")
+            }
+            let version = try r.u8()
+            guard version == protocolVersion else {
+                throw SyncError(.version, "the peer speaks sync protocol version \(version); this node speaks version \(protocolVersion)",
+                    hint: "install the same sinkron version on both PCs")
+            }
+            let court = try r.string(limit: 256)
+            let node = try r.id()
+            let name = try r.string(limit: 256)
+            let role = try r.string(limit: 64)
+            let key = try r.data(limit: 64)
+            let challenge = try r.data(limit: 64)
+            guard key.count == 32, challenge.count == 32 else { throw CodecError(message: "key or challenge has the wrong length") }
+            return .hello(Hello(version: version, court: court, node: node, name: name, role: role, publicKey: key, challenge: challenge))
+        case .auth:
+            let signature = try r.data(limit: 64)
+            guard signature.count == 64 else { throw CodecError(message: "signature of \(signature.count) bytes") }
+            return .auth(signature: signature)
+        case .vector:
+            return .vector(try VersionVector.decode(from: &r))
+        case .done:
+            return .done(try VersionVector.decode(from: &r))
+        case .batch:
+            let id = try r.varint()
+            let count = try r.varint()
+            // A run takes at least 20 bytes: refuse counts the frame cannot hold before allocating.
+            guard count >= 1, count <= UInt64(maxRuns), count <= UInt64(r.remaining / 20) else {
+                throw CodecError(message: "batch of \(count) runs is out of range")
+            }
+            var runs: [OperationRun] = []
+            runs.reserveCapacity(Int(count))
+            for _ in 0..<count { runs.append(try OperationRun.decode(from: &r)) }
+            return .batch(id: id, runs: runs)
+        case .ack:
+            return .ack(id: try r.varint(), applied: try r.varint())
+        case .error:
+            return .error(code: try r.string(limit: 64), message: try r.string(limit: maxErrorMessage))
+        }
+    }
+}
