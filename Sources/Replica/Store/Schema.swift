@@ -179,6 +179,9 @@ enum Schema {
             detail TEXT
         );
 
+        -- Peers the daemon dials (local, not replicated; see Replica+Peers.swift).
+        \(peersTable)
+
         -- Alerts the admin must see: forks, refused bundles, clocks far ahead.
         CREATE TABLE alerts (
             id INTEGER PRIMARY KEY,

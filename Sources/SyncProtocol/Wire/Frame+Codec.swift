@@ -18,6 +18,7 @@ extension Frame {
             w.string(h.role)
             w.data(h.publicKey)
             w.data(h.challenge)
+            w.varint(UInt64(h.listenPort))
         case .auth(let signature):
             w.data(signature)
         case .vector(let v), .done(let v):
@@ -31,8 +32,9 @@ extension Frame {
             w.varint(id)
             w.varint(applied)
         case .error(let code, let message):
-            w.string(String(code.utf8.prefix(64)) ?? "error")
-            w.string(String(message.utf8.prefix(Self.maxErrorMessage)) ?? "")
+            // Characters take at most 4 bytes: these prefixes always fit the decoder's limits.
+            w.string(String(code.prefix(16)))
+            w.string(String(message.prefix(Self.maxErrorMessage / 4)))
         }
         let length = UInt32(w.bytes.count - 4)
         w.bytes[0] = UInt8(truncatingIfNeeded: length >> 24)
@@ -79,11 +81,15 @@ extension Frame {
             let role = try r.string(limit: 64)
             let key = try r.data(limit: 64)
             let challenge = try r.data(limit: 64)
-            guard key.count == 32, challenge.count == 32 else { throw CodecError(message: "key or challenge has the wrong length") }
-            return .hello(Hello(version: version, court: court, node: node, name: name, role: role, publicKey: key, challenge: challenge))
+            guard key.count == 32, challenge.count == 32 else { throw SyncError(.malformed, "hello frame has a key or challenge of the wrong length") }
+            let port = try r.varint()
+            guard port <= UInt64(UInt16.max) else { throw SyncError(.malformed, "hello frame has listen port \(port)") }
+            var hello = Hello(version: version, court: court, node: node, name: name, role: role, publicKey: key, challenge: challenge)
+            hello.listenPort = UInt16(port)
+            return .hello(hello)
         case .auth:
             let signature = try r.data(limit: 64)
-            guard signature.count == 64 else { throw CodecError(message: "signature of \(signature.count) bytes") }
+            guard signature.count == 64 else { throw SyncError(.malformed, "auth frame has a signature of \(signature.count) bytes") }
             return .auth(signature: signature)
         case .vector:
             return .vector(try VersionVector.decode(from: &r))
@@ -94,7 +100,7 @@ extension Frame {
             let count = try r.varint()
             // A run takes at least 20 bytes: refuse counts the frame cannot hold before allocating.
             guard count >= 1, count <= UInt64(maxRuns), count <= UInt64(r.remaining / 20) else {
-                throw CodecError(message: "batch of \(count) runs is out of range")
+                throw SyncError(.malformed, "batch of \(count) runs is out of range")
             }
             var runs: [OperationRun] = []
             runs.reserveCapacity(Int(count))

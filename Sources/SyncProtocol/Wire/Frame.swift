@@ -10,6 +10,9 @@ public struct Hello: Sendable, Equatable {
     public var publicKey: [UInt8]
     /// 32 random bytes the peer must sign.
     public var challenge: [UInt8]
+    /// The port the sender's daemon listens on (0: it does not listen), so that a daemon dialed
+    /// by it can dial back when it has news.
+    public var listenPort: UInt16 = 0
 
     public init(version: UInt8 = Frame.protocolVersion, court: String, node: NodeID, name: String, role: String, publicKey: [UInt8], challenge: [UInt8]) {
         self.version = version

@@ -1,0 +1,219 @@
+import Foundation
+import Logging
+import Replica
+import Synchronization
+
+/// `sinkron serve`: listens, dials its peers, re-dials with backoff, syncs again soon after the
+/// replica changes, and stops cleanly on `stop()` or SIGINT/SIGTERM.
+public final class SyncDaemon: Sendable {
+    public struct Options: Sendable {
+        public var listen: PeerAddress
+        /// Peers given on the command line (the replica's stored peers are added, and re-read).
+        public var peers: [PeerAddress] = []
+        public var config = SessionConfig()
+        /// How often the replica's vector is checked for new operations (ms).
+        public var pollInterval: UInt64 = 300
+        /// A peer is synced at least this often even when nothing changed here (ms), to pick up
+        /// what it wrote if it cannot dial us.
+        public var resyncInterval: UInt64 = 30_000
+        public var backoff = Backoff()
+        /// At most this many sessions at once (more inbound connections are closed at once).
+        public var maxSessions = 32
+        public var handleSignals = true
+
+        public init(listen: PeerAddress) { self.listen = listen }
+    }
+
+    private let home: String
+    private let options: Options
+    private let logger: Logger
+    private let loop: EventLoop
+    private let boundPort = Mutex<Int?>(nil)
+
+    public init(home: String, options: Options, logger: Logger = Logger(label: "sinkron.serve")) throws {
+        self.home = home
+        self.options = options
+        self.logger = logger
+        loop = try EventLoop()
+    }
+
+    /// The port listened on, once `run` has bound it (useful with port 0).
+    public var port: Int? { boundPort.withLock { $0 } }
+
+    /// Stops the daemon: `run` returns after closing every connection. Safe from any thread.
+    public func stop() { loop.stop() }
+
+    /// Runs until stopped, on the calling thread (which then owns the replica).
+    public func run(onListening: ((Int) -> Void)? = nil) throws {
+        let replica = try Replica(home: home)
+        var options = options
+        let state = DaemonState(replica: replica, logger: logger, loop: loop)
+        let listener = try TCPListener(loop: loop, address: options.listen) { connection in state.accept(connection) }
+        boundPort.withLock { $0 = listener.port }
+        options.config.listenPort = UInt16(listener.port)
+        state.configure(options)
+        logger.info("sinkron serve: node \(replica.identity.name) of \(replica.identity.court) listening on \(options.listen.host):\(listener.port)")
+        if options.handleSignals {
+            for signal in [SIGINT, SIGTERM] {
+                _ = SignalWatcher(loop: loop, signal: signal) { [logger, loop] signal in
+                    logger.info("signal \(signal): shutting down")
+                    loop.stop()
+                }
+            }
+        }
+        let poll = LoopTimer(loop: loop) { state.poll() }
+        poll.start(after: 0, every: options.pollInterval)
+        onListening?(listener.port)
+        loop.run()
+        logger.info("sinkron serve stopped")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's state, on the loop thread only.
+final class DaemonState {
+    struct Peer {
+        var backoff: Backoff
+        var busy = false
+        var nextAttempt: UInt64 = 0
+        /// Our vector when the last good session with this peer ended.
+        var syncedVector: VersionVector?
+        var lastSync: UInt64 = 0
+        var failing = false
+        /// Learned from an inbound session (the peer's address and announced port), not configured:
+        /// forgotten when it cannot be reached.
+        var learned = false
+    }
+
+    let replica: Replica
+    var options = SyncDaemon.Options(listen: PeerAddress(host: "127.0.0.1", port: 0))
+    let logger: Logger
+    let loop: EventLoop
+    let clock = MonotonicClock()
+    var peers: [PeerAddress: Peer] = [:]
+    var sessions = 0
+    var lastPeerReload: UInt64?
+
+    init(replica: Replica, logger: Logger, loop: EventLoop) {
+        self.replica = replica
+        self.logger = logger
+        self.loop = loop
+    }
+
+    func configure(_ options: SyncDaemon.Options) {
+        self.options = options
+        for address in options.peers { peers[address] = Peer(backoff: options.backoff) }
+    }
+
+    func accept(_ connection: TCPConnection) {
+        guard sessions < options.maxSessions else {
+            logger.warning("refused a connection from \(connection.remoteAddress): already \(sessions) sessions")
+            connection.close()
+            return
+        }
+        sessions += 1
+        let sync = SyncConnection(
+            connection: connection, replica: replica, direction: .inbound, config: options.config, clock: clock, logger: logger
+        ) { [self] summary in
+            sessions -= 1
+            learn(from: summary, remote: connection.remoteAddress)
+        }
+        sync.start()
+    }
+
+    func poll() {
+        let now = clock.milliseconds()
+        if lastPeerReload.map({ now >= $0 + 5_000 }) ?? true {
+            lastPeerReload = now
+            reloadStoredPeers()
+        }
+        let vector: VersionVector
+        do { vector = try replica.vector() } catch {
+            logger.error("cannot read the replica's vector: \(error)")
+            return
+        }
+        for (address, peer) in peers where !peer.busy && now >= peer.nextAttempt {
+            let changed = peer.syncedVector != vector
+            if changed || now >= peer.lastSync + options.resyncInterval { dial(address) }
+        }
+    }
+
+    /// A daemon that dialed us announces its listening port: dial it back when we have news, so
+    /// that a node nobody lists (B in A → B ← C) still passes C's operations on to A at once.
+    private func learn(from summary: SessionSummary, remote: String) {
+        guard summary.ok, let port = summary.peerListenPort, let host = try? PeerAddress(parsing: remote).host else { return }
+        let address = PeerAddress(host: host, port: port)
+        guard peers[address] == nil else { return }
+        var peer = Peer(backoff: options.backoff)
+        peer.learned = true
+        peer.syncedVector = summary.inSync ? try? replica.vector() : nil
+        peer.lastSync = clock.milliseconds()
+        peers[address] = peer
+        logger.info("peer \(summary.peerName ?? "?") listens on \(address): will dial it when there is news")
+    }
+
+    private func reloadStoredPeers() {
+        do {
+            for entry in try replica.peers() {
+                guard let address = try? PeerAddress(parsing: entry.address), peers[address] == nil else { continue }
+                peers[address] = Peer(backoff: options.backoff)
+                logger.info("peer \(address) added from the replica's peer list")
+            }
+        } catch {
+            logger.error("cannot read the peer list: \(error)")
+        }
+    }
+
+    private func dial(_ address: PeerAddress) {
+        guard sessions < options.maxSessions else { return }
+        peers[address]?.busy = true
+        sessions += 1
+        TCPConnection.connect(loop: loop, to: address) { [self] result in
+            switch result {
+            case .failure(let error):
+                sessions -= 1
+                ended(address, ok: false, error: error.description)
+            case .success(let connection):
+                let sync = SyncConnection(
+                    connection: connection, replica: replica, direction: .outbound, config: options.config, clock: clock, logger: logger
+                ) { [self] summary in
+                    sessions -= 1
+                    ended(address, ok: summary.ok, error: summary.error, inSync: summary.inSync)
+                }
+                sync.start()
+            }
+        }
+    }
+
+    private func ended(_ address: PeerAddress, ok: Bool, error: String?, inSync: Bool = false) {
+        guard var peer = peers[address] else { return }
+        let now = clock.milliseconds()
+        peer.busy = false
+        peer.lastSync = now
+        if ok {
+            if peer.failing { logger.info("peer \(address) is reachable again") }
+            peer.failing = false
+            peer.backoff.reset()
+            peer.syncedVector = inSync ? try? replica.vector() : nil
+            // Not in sync (a write during the session): go again soon, not in a hot loop.
+            peer.nextAttempt = inSync ? now : now + 1_000
+        } else if peer.learned {
+            peers[address] = nil
+            logger.info("peer \(address) (learned from an inbound session) is unreachable: \(error ?? "failed"); forgotten until it dials again")
+            return
+        } else {
+            let delay = peer.backoff.nextDelay()
+            peer.nextAttempt = now + delay
+            peer.syncedVector = nil
+            if !peer.failing || peer.backoff.failures % 10 == 0 {
+                logger.warning("peer \(address): \(error ?? "failed"); retrying in \(String(format: "%.1f", Double(delay) / 1000)) s (attempt \(peer.backoff.failures))")
+            }
+            peer.failing = true
+        }
+        peers[address] = peer
+        try? replica.recordPeerResult(address.description, error: ok ? nil : error ?? "failed")
+    }
+}

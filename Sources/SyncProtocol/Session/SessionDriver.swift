@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import Replica
+
+/// Where a driver's bytes go: a TCP connection, or an in-memory pipe in tests.
+public protocol SessionTransport: AnyObject {
+    func write(_ bytes: [UInt8])
+    /// Flush what was written, then close.
+    func close()
+}
+
+/// Runs a `Session` against a replica: performs its actions (sign, authorize, load, apply),
+/// writes the merge-session row, and reports progress. Not `Sendable`: it uses the replica,
+/// so it lives on the thread that owns the replica (the event loop's).
+public final class SessionDriver {
+    public let replica: Replica
+    public private(set) var session: Session
+    public private(set) var summary: SessionSummary
+    public weak var transport: (any SessionTransport)?
+    public var onProgress: ((SyncProgress) -> Void)?
+    public var onEnd: ((SessionSummary) -> Void)?
+    private let clock: any SyncClock
+    private var logger: Logger
+    private let started: UInt64
+    private var ended = false
+
+    public init(
+        replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
+        clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), challenge: [UInt8]? = nil
+    ) {
+        self.replica = replica
+        self.clock = clock
+        self.logger = logger
+        self.logger[metadataKey: "peer.address"] = "\(address)"
+        started = clock.milliseconds()
+        summary = SessionSummary(direction: direction, address: address)
+        var generator = SystemRandomNumberGenerator()
+        let id = replica.identity
+        var hello = Hello(
+            court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey,
+            challenge: challenge ?? (0..<32).map { _ in generator.next() })
+        hello.listenPort = config.listenPort
+        session = Session(local: hello, config: config)
+    }
+
+    public var isOver: Bool { ended }
+
+    /// The connection is up: open the merge-session row and say hello.
+    public func start() {
+        do {
+            summary.session = try replica.beginSession(kind: summary.direction == .inbound ? "sync-in" : "sync-out", peer: nil, address: summary.address)
+            logger[metadataKey: "session.id"] = "\(summary.session ?? 0)"
+        } catch {
+            run(.failed(SyncError(.storage, "cannot record the merge session: \(error)", hint: "check the replica with `sinkron verify`")))
+            return
+        }
+        run(.start)
+    }
+
+    public func received(_ bytes: [UInt8]) {
+        guard !ended else { return }
+        summary.bytesIn += bytes.count
+        run(.received(bytes))
+    }
+
+    /// Call periodically (e.g. every 250 ms): checks the timeouts.
+    public func tick() { run(.tick) }
+
+    /// The transport closed or failed.
+    public func transportClosed(_ error: SyncError?) { run(.closed(error)) }
+
+    private func run(_ event: Session.Event) {
+        var queue = session.handle(event, now: clock.milliseconds())
+        var index = 0
+        while index < queue.count {
+            let action = queue[index]
+            index += 1
+            if let next = perform(action) { queue += session.handle(next, now: clock.milliseconds()) }
+        }
+    }
+
+    private func perform(_ action: Session.Action) -> Session.Event? {
+        do {
+            switch action {
+            case .send(let frame):
+                let bytes = frame.encoded()
+                summary.bytesOut += bytes.count
+                if case .batch(_, let runs) = frame {
+                    for run in runs {
+                        summary.sent += run.entries.count
+                        summary.sentByOrigin[run.origin.hex, default: 0] += run.entries.count
+                    }
+                    reportProgress()
+                }
+                transport?.write(bytes)
+                return nil
+            case .sign(let transcript):
+                return .signed(try replica.signChallenge(transcript))
+            case .authorize(let hello):
+                summary.peerName = hello.name
+                summary.peerNode = hello.node.hex
+                summary.peerListenPort = hello.listenPort == 0 ? nil : Int(hello.listenPort)
+                logger[metadataKey: "peer.node"] = "\(hello.node.short)"
+                let verdict = try replica.authorize(node: hello.node, publicKey: hello.publicKey, court: hello.court)
+                if !verdict.allowed {
+                    logger.warning("refused peer \(hello.name) (\(hello.node.short), role \(hello.role), court \"\(hello.court)\"): \(verdict.reason); it gets no data")
+                }
+                return .authorized(verdict, vector: try replica.vector())
+            case .loadBatch(let after):
+                let runs = try loadBounded(after: after)
+                return runs.isEmpty ? .exhausted(vector: try replica.vector()) : .batchLoaded(runs)
+            case .apply(let id, let runs):
+                return apply(id: id, runs: runs)
+            case .finish:
+                summary.ok = true
+                session.localVectorAtEnd = try replica.vector()
+                summary.inSync = session.inSync
+                end(outcome: "ok")
+                return nil
+            case .fail(let error):
+                summary.errorCode = error.code.rawValue
+                summary.error = error.message
+                summary.hint = error.hint
+                end(outcome: "failed: \(error.message)")
+                return nil
+            }
+        } catch let error as SyncError {
+            return .failed(error)
+        } catch let error as ReplicaError {
+            return .failed(SyncError(.storage, "this replica failed: \(error.message)", hint: error.hint))
+        } catch {
+            return .failed(SyncError(.storage, "this replica failed: \(error)"))
+        }
+    }
+
+    private func apply(id: UInt64, runs: [OperationRun]) -> Session.Event {
+        do {
+            let report = try replica.apply(runs, session: summary.session)
+            for (origin, count) in report.applied { summary.receivedByOrigin[origin, default: 0] += count }
+            summary.received += report.appliedTotal
+            summary.duplicates += report.duplicates
+            summary.conflicts += report.conflicts
+            summary.forks += report.forks
+            for fork in report.forks { logger.error("refused a fork: \(fork)") }
+            for gap in report.gaps { logger.warning("skipped a run: \(gap)") }
+            reportProgress()
+            return .applied(id: id, report)
+        } catch let error as ReplicaError where error.code == .storage || error.code == .busy {
+            return .failed(SyncError(.storage, "could not apply batch \(id): \(error.message)", hint: error.hint))
+        } catch let error as ReplicaError {
+            return .failed(SyncError(.rejectedBatch, "batch \(id) was refused, nothing of it applied: \(error.message)", hint: "the peer's data is forged or damaged; see `sinkron alerts`"))
+        } catch {
+            return .failed(SyncError(.storage, "could not apply batch \(id): \(error)"))
+        }
+    }
+
+    /// The next batch, cut down until its frame fits `maxBatchBytes` (a batch always ends at a
+    /// signed operation, so one signed run is the smallest unit).
+    private func loadBounded(after cursor: VersionVector) throws -> [OperationRun] {
+        var limit = session.config.maxBatchOperations
+        while true {
+            let runs = try replica.nextBatch(after: cursor, maxOperations: limit)
+            let count = runs.reduce(0) { $0 + $1.entries.count }
+            let bytes = runs.reduce(16) { $0 + 40 + $1.entries.reduce(0) { $0 + $1.payload.count + 80 } }
+            if bytes <= session.config.maxBatchBytes || count <= 1 || limit <= 1 {
+                guard bytes <= session.config.maxFrameSize - 64 else {
+                    throw SyncError(.storage, "a signed run of origin \(runs.first?.origin.short ?? "?") is too large for one frame (\(bytes) bytes)",
+                        hint: "sync this origin by bundle (`sinkron export`/`import`)")
+                }
+                return runs
+            }
+            limit = max(1, min(limit, count) / 2)
+        }
+    }
+
+    private func reportProgress() {
+        guard let onProgress else { return }
+        var expectedIn = 0
+        var expectedOut = 0
+        if let local = session.localVector, let peer = session.peerVector {
+            for (origin, seq) in peer.entries where seq > local[origin] { expectedIn += Int(seq - local[origin]) }
+            for (origin, seq) in local.entries where seq > peer[origin] { expectedOut += Int(seq - peer[origin]) }
+        }
+        onProgress(
+            SyncProgress(
+                received: summary.received, sent: summary.sent, expectedToReceive: expectedIn, expectedToSend: expectedOut,
+                bytesIn: summary.bytesIn, bytesOut: summary.bytesOut, elapsedMs: clock.milliseconds() - started))
+    }
+
+    private func end(outcome: String) {
+        guard !ended else { return }
+        ended = true
+        summary.durationMs = clock.milliseconds() - started
+        if let id = summary.session {
+            do {
+                try replica.endSession(
+                    id, received: summary.received, sent: summary.sent, conflicts: summary.conflicts, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
+                    outcome: outcome, detail: summary, peer: summary.peerName)
+            } catch {
+                logger.error("could not record the end of merge session \(id): \(error)")
+            }
+        }
+        if summary.ok { logger.info("\(summary.line)") } else { logger.warning("\(summary.line)") }
+        transport?.close()
+        onEnd?(summary)
+    }
+}

@@ -1,0 +1,141 @@
+import CLibUV
+
+/// A TCP stream on the loop thread: reads into a callback, writes byte arrays, closes gracefully
+/// (flush, shut down the write side, wait briefly for the peer's end) or at once.
+public final class TCPConnection: LoopHandle {
+    let loop: EventLoop
+    private(set) var handle: UnsafeMutablePointer<uv_tcp_t>?
+    private let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: TCPConnection.readSize)
+    static let readSize = 64 * 1024
+    /// Bytes arrived.
+    public var onRead: (([UInt8]) -> Void)?
+    /// The connection is gone; an error unless this side closed it.
+    public var onClose: ((SyncError?) -> Void)?
+    public var remoteAddress = "?"
+    private var closeError: SyncError?
+    private var shuttingDown = false
+    private var lingerTimer: LoopTimer?
+    /// How long a graceful close waits for the peer to close its side (ms).
+    static let linger: UInt64 = 2_000
+
+    init(loop: EventLoop) {
+        self.loop = loop
+        let handle = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        uv_tcp_init(loop.loop, handle)
+        self.handle = handle
+        uv_handle_set_data(asHandle(handle), Unmanaged.passRetained(self).toOpaque())
+        loop.register(self)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    public var isOpen: Bool { handle != nil }
+
+    static func from(_ stream: UnsafeMutablePointer<uv_stream_t>?) -> TCPConnection? {
+        guard let stream, let data = uv_handle_get_data(asHandle(stream)) else { return nil }
+        return Unmanaged<TCPConnection>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    func startReading() {
+        guard let handle else { return }
+        uv_tcp_nodelay(handle, 1)
+        let rc = uv_read_start(asStream(handle), { h, _, buf in
+            guard let h, let buf, let data = uv_handle_get_data(h) else { return }
+            let me = Unmanaged<TCPConnection>.fromOpaque(data).takeUnretainedValue()
+            buf.pointee = uv_buf_init(me.readBuffer, UInt32(TCPConnection.readSize))
+        }, { stream, nread, buf in
+            guard let me = TCPConnection.from(stream) else { return }
+            if nread > 0, let base = buf?.pointee.base {
+                let bytes = UnsafeRawBufferPointer(start: base, count: nread)
+                if !me.shuttingDown { me.onRead?(Array(bytes)) }
+            } else if nread < 0 {
+                let eof = nread == Int(UV_EOF.rawValue)
+                me.fail(eof ? nil : SyncError(.connection, "the connection to \(me.remoteAddress) failed: \(uvError(Int32(nread)))"), eof: eof)
+            }
+        })
+        if rc != 0 { fail(SyncError(.connection, "cannot read from \(remoteAddress): \(uvError(rc))"), eof: false) }
+    }
+
+    public func write(_ bytes: [UInt8]) {
+        guard let handle, !shuttingDown, !bytes.isEmpty else { return }
+        let request = WriteRequest(bytes)
+        var buf = uv_buf_init(request.storage, UInt32(bytes.count))
+        uv_req_set_data(UnsafeMutableRawPointer(request.request).assumingMemoryBound(to: uv_req_t.self), Unmanaged.passRetained(request).toOpaque())
+        let rc = uv_write(request.request, asStream(handle), &buf, 1) { req, status in
+            guard let req, let data = req.pointee.data else { return }
+            let stream = req.pointee.handle
+            Unmanaged<WriteRequest>.fromOpaque(data).release()
+            if status < 0, status != Int32(UV_ECANCELED.rawValue), let me = TCPConnection.from(stream) {
+                me.fail(SyncError(.connection, "cannot send to \(me.remoteAddress): \(uvError(status))"), eof: false)
+            }
+        }
+        if rc != 0 {
+            Unmanaged.passUnretained(request).release()
+            fail(SyncError(.connection, "cannot send to \(remoteAddress): \(uvError(rc))"), eof: false)
+        }
+    }
+
+    /// Flushes queued writes, shuts down the write side, then closes when the peer closes its
+    /// side or after a short linger (so that a final error frame reaches the peer).
+    public func closeGracefully() {
+        guard let handle, !shuttingDown else { return }
+        shuttingDown = true
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        let rc = uv_shutdown(request, asStream(handle)) { req, _ in
+            req?.deallocate()
+        }
+        if rc != 0 {
+            request.deallocate()
+            close()
+            return
+        }
+        let timer = LoopTimer(loop: loop) { [weak self] in self?.close() }
+        timer.start(after: Self.linger)
+        lingerTimer = timer
+    }
+
+    private func fail(_ error: SyncError?, eof: Bool) {
+        // After our own graceful close, the peer's end (EOF) is what we were waiting for.
+        if closeError == nil, !shuttingDown {
+            closeError = error ?? SyncError(.connection, "\(remoteAddress) closed the connection\(eof ? "" : " abruptly")")
+        }
+        close()
+    }
+
+    /// Closes at once (pending writes are cancelled).
+    public func close() {
+        guard let handle else { return }
+        self.handle = nil
+        lingerTimer?.close()
+        lingerTimer = nil
+        loop.unregister(self)
+        let callback = onClose
+        let error = shuttingDown ? nil : closeError ?? SyncError(.shutdown, "the connection to \(remoteAddress) was closed by this node")
+        onRead = nil
+        onClose = nil
+        uv_close(asHandle(handle)) { h in
+            guard let h else { return }
+            if let data = uv_handle_get_data(h) { Unmanaged<TCPConnection>.fromOpaque(data).release() }
+            h.deallocate()
+        }
+        callback?(error)
+    }
+}
+
+/// Owns a write request and a copy of its bytes until libuv's write callback.
+final class WriteRequest {
+    let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+    let storage: UnsafeMutablePointer<CChar>
+
+    init(_ bytes: [UInt8]) {
+        storage = .allocate(capacity: bytes.count)
+        bytes.withUnsafeBytes { raw in
+            UnsafeMutableRawPointer(storage).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        }
+    }
+
+    deinit {
+        storage.deallocate()
+        request.deallocate()
+    }
+}
