@@ -6,6 +6,18 @@ extension Replica {
     @discardableResult
     public func commit(author: String = "", _ bodies: [OperationBody], signEvery: Int = 1000) throws -> [Operation] {
         guard !bodies.isEmpty else { return [] }
+        // The payload holds only the author and the body. Refuse what no replica could decode (an
+        // over-long author, a step number out of range...) before anything is written: such an
+        // operation would be refused by every peer, and with it every batch that carries it.
+        let payloads = try bodies.map { body in
+            let payload = Operation(origin: origin, seq: 1, hlc: HLC(raw: 0), author: author, body: body).encodePayload()
+            do {
+                _ = try Operation.decode(origin: origin, seq: 1, hlc: HLC(raw: 0), payload: payload)
+            } catch {
+                throw ReplicaError(.invalidInput, "a \(body.kindName) operation cannot be written: \(error)", hint: "shorten the text (a person's name is at most 256 bytes)")
+            }
+            return payload
+        }
         if fileMoved {
             // This file is a copy or a restore: never write under seq numbers the old origin used elsewhere.
             try startOrigin(predecessor: origin)
@@ -24,7 +36,7 @@ extension Replica {
                 for (i, body) in bodies.enumerated() {
                     seq += 1
                     let op = Operation(origin: origin, seq: seq, hlc: clock.tick(), author: author, body: body)
-                    let payload = op.encodePayload()
+                    let payload = payloads[i]
                     hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: op.hlc, payload: payload)
                     let sign = i == bodies.count - 1 || (i + 1) % signEvery == 0
                     let signature = sign ? try Chain.sign(origin: origin, seq: seq, hash: hash, key: privateKey) : nil

@@ -242,7 +242,7 @@ extension Replica {
     }
 
     func storedCourtCode() -> String? {
-        try? db.cached("SELECT value FROM meta WHERE key = 'court_code'").first { $0.text(0) } ?? nil
+        try? db.cached("SELECT value FROM meta WHERE key = 'court_code'").first { $0.optionalText(0) } ?? nil
     }
 
     /// Stores this court's code (e.g. W4-U2) used in letter numbers. Local setting.

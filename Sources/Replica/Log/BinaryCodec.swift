@@ -76,7 +76,11 @@ package struct BinaryReader {
             offset += 1
             if shift == 63 && b > 1 { throw CodecError.malformed("varint overflows 64 bits at byte \(offset - 1)") }
             result |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return result }
+            if b & 0x80 == 0 {
+                // One value, one encoding: a final zero byte after others is an overlong form.
+                guard b != 0 || shift == 0 else { throw CodecError.malformed("varint at byte \(offset - 1) is not in its shortest form") }
+                return result
+            }
             shift += 7
             if shift > 63 { throw CodecError.malformed("varint longer than 10 bytes at byte \(offset - 1)") }
         }

@@ -80,8 +80,10 @@ extension Applier {
         let valid = required == nil || role == required
         var writes = try loadWrites(rid: ref.rid, field: field)
         let before = writes.winner
-        let superseded = writes.contains { $0.preds.contains(op) }
-        if !preds.isEmpty {
+        // Only a valid write replaces: a refused write (a letter number from the wrong role) must
+        // not take the value it named out of the running.
+        let superseded = writes.contains { $0.valid && $0.preds.contains(op) }
+        if valid && !preds.isEmpty {
             let clear = try db.cached("UPDATE field_writes SET head = 0 WHERE rid = ? AND field = ? AND origin_idx = ? AND seq = ?")
             for i in writes.indices where writes[i].head && preds.contains(writes[i].op) {
                 try clear.bind(.int(ref.rid), .int(Int64(field.rawValue)), .int(writes[i].originIdx), .int(Int64(writes[i].op.seq))).run()

@@ -5,7 +5,7 @@ public enum Validation {
     /// `{sequence}/{case type}/{year}/PN {court}`, e.g. `123/Pdt.G/2026/PN Bls`.
     /// Validates the shape, not a closed list of case types (`Pdt.*` and `Pid.*`).
     public static func caseNumber(_ raw: String) throws -> String {
-        let value = raw.trimmingCharacters(in: .whitespaces)
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         let pattern = #"^[1-9][0-9]{0,5}/P(dt|id)(\.[A-Za-z]{1,10}){1,3}/(19|20)[0-9]{2}/PN [A-Z][A-Za-z]{1,20}( [A-Z][A-Za-z]{1,20}){0,3}$"#
         guard value.range(of: pattern, options: .regularExpression) != nil else {
             throw ReplicaError(
@@ -20,7 +20,7 @@ public enum Validation {
     /// `{sequence}/{issuer}.{court code}/{classification}/{month in Roman numerals}/{year}`,
     /// e.g. `123/KPN.W4-U2/HK2.6/XI/2026` or `1/KPN.W4-U2/SOP.PTIP/OT1.2/I/2024`.
     public static func letterNumber(_ raw: String) throws -> String {
-        let value = raw.trimmingCharacters(in: .whitespaces)
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         let pattern = #"^[1-9][0-9]{0,5}/[A-Z][A-Za-z]{0,9}\.[A-Z0-9][A-Za-z0-9-]{0,15}/[A-Za-z0-9.]{1,20}(/[A-Za-z0-9.]{1,20})?/(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)/(19|20)[0-9]{2}$"#
         guard value.range(of: pattern, options: .regularExpression) != nil else {
             throw ReplicaError(

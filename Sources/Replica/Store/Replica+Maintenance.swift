@@ -123,6 +123,9 @@ extension Replica {
             probe.close()
         } catch let error as SQLiteError {
             throw ReplicaError(.invalidInput, "\(backup) is not a Sinkron replica backup (\(error.message))", hint: "backups are written by `sinkron backup`")
+        } catch let error as ReplicaError where error.code != .invalidInput {
+            // readMeta's own error speaks of --home; here the file given to restore is at fault.
+            throw ReplicaError(.invalidInput, "\(backup) is not a Sinkron replica backup (\(error.message))", hint: "backups are written by `sinkron backup`")
         }
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let path = databasePath(home: home)

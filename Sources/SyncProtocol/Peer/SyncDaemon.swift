@@ -54,6 +54,13 @@ public final class SyncDaemon: Sendable {
         state.configure(options)
         logger.info("sinkron serve: node \(replica.identity.name) of \(replica.identity.court) listening on \(options.listen.host):\(listener.port)")
         if options.handleSignals {
+            // A parent (a test runner, a service manager) may have left these blocked: the daemon
+            // must still stop on them.
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            sigaddset(&unblock, SIGINT)
+            sigaddset(&unblock, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
             for signal in [SIGINT, SIGTERM] {
                 _ = SignalWatcher(loop: loop, signal: signal) { [logger, loop] signal in
                     logger.info("signal \(signal): shutting down")

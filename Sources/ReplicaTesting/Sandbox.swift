@@ -1,0 +1,99 @@
+import Foundation
+import Replica
+
+/// A temporary directory for one test, with helpers to make replica homes inside it.
+///
+/// Remove it with `remove()` (or let it go: `deinit` removes it too). Every path it hands out
+/// lies under `root`, so a test never touches another test's files.
+public final class Sandbox {
+    public let root: String
+    /// The court every replica made here belongs to unless told otherwise.
+    public static let court = "PN Bengkalis"
+
+    public init(_ label: String = "sinkron") throws {
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
+        guard made else {
+            throw ReplicaError(.storage, "cannot create a temporary directory in \(NSTemporaryDirectory()) (errno \(errno))")
+        }
+        root = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    deinit { remove() }
+
+    /// Deletes the directory and everything in it.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// A path inside the sandbox (not created).
+    public func path(_ name: String) -> String {
+        (root as NSString).appendingPathComponent(name)
+    }
+
+    /// A replica home inside the sandbox (not created).
+    public func home(_ name: String) -> String { path("home-\(name)") }
+
+    /// Initialises a node in `home(name)`. `fast` turns off fsync: for tests that write thousands
+    /// of operations and never test durability.
+    @discardableResult
+    public func replica(
+        _ name: String, role: Role, court: String = Sandbox.court, clock: any PhysicalClock = ManualClock(), fast: Bool = true
+    ) throws -> Replica {
+        let replica = try Replica.initialize(home: home(name), court: court, name: name, role: role, physicalClock: clock)
+        if fast { try replica.disableSync() }
+        return replica
+    }
+
+    /// Opens the replica in `home(name)` again (a new instance, as another process would).
+    public func reopen(_ name: String, clock: any PhysicalClock = ManualClock(), fast: Bool = true) throws -> Replica {
+        let replica = try Replica(home: home(name), physicalClock: clock)
+        if fast { try replica.disableSync() }
+        return replica
+    }
+}
+
+extension Replica {
+    /// Stops SQLite from syncing to disk on this connection (tests only: a crash may lose writes).
+    public func disableSync() throws {
+        try db.execute("PRAGMA synchronous=OFF")
+    }
+
+    /// Runs SQL directly on the replica's database: for tests that damage a replica on purpose.
+    public func executeRaw(_ sql: String) throws {
+        try db.execute(sql)
+    }
+
+    /// The rows of a query, each column rendered as text (`NULL` for null, `x'…'` for blobs).
+    public func rows(_ sql: String) throws -> [[String]] {
+        try db.prepare(sql).map { row in
+            (0..<row.columnCount).map { column in
+                switch row.value(column) {
+                case .null: "NULL"
+                case .int(let v): String(v)
+                case .text(let s): s
+                case .blob(let b): "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+                }
+            }
+        }
+    }
+
+    /// The first column of the first row of a query, as an integer.
+    public func scalar(_ sql: String) throws -> Int64? {
+        try db.prepare(sql).first { $0.optionalInt(0) } ?? nil
+    }
+}
+
+extension Sandbox {
+    /// A node that joins the court of `admin` the way a desk does: the admin enrolls it and
+    /// writes an invitation file, and the node is initialised from that file.
+    @discardableResult
+    public func member(_ name: String, role: Role, invitedBy admin: Replica, clock: any PhysicalClock = ManualClock(), fast: Bool = true) throws -> Replica {
+        let invitation = path("\(name).invitation")
+        _ = try admin.invite(name: name, role: role, to: invitation)
+        defer { try? FileManager.default.removeItem(atPath: invitation) }
+        let replica = try Replica.initialize(home: home(name), invitation: invitation, physicalClock: clock)
+        if fast { try replica.disableSync() }
+        return replica
+    }
+}

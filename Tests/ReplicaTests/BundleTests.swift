@@ -1,0 +1,211 @@
+import Foundation
+import Replica
+import ReplicaTesting
+import Testing
+
+@testable import Replica
+
+/// Bundles on a flash disk: what import accepts, what it refuses, and that a refusal changes nothing.
+@Suite("Bundles") final class BundleTests {
+    let sandbox: Sandbox
+
+    init() throws { sandbox = try Sandbox() }
+
+    /// A meja-satu node with a few records, comments and edits.
+    private func busy(_ name: String, role: Role = .mejaSatu, court: String = Sandbox.court) throws -> Replica {
+        let r = try sandbox.replica(name, role: role, court: court)
+        for i in 0..<5 {
+            let id = try r.addTask(sop: "BACKUP", title: "Backup \(i)")
+            try r.comment(id.hex, text: "catatan \(i)")
+            try r.setField(id.hex, field: "assignee", value: "Andi \(i)")
+        }
+        return r
+    }
+
+    private func expectUnchanged(_ r: Replica, _ digest: String, _ vector: VersionVector, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try r.digest() == digest, "\(label) changed the tables", sourceLocation: sourceLocation)
+        #expect(try r.vector() == vector, "\(label) changed the vector", sourceLocation: sourceLocation)
+    }
+
+    private func importFails(_ r: Replica, _ bytes: [UInt8], _ expected: ReplicaError.Code, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let path = sandbox.path("bad.sinkron")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let digest = try r.digest()
+        let vector = try r.vector()
+        #expect(sourceLocation: sourceLocation) {
+            _ = try r.importBundle(from: path)
+        } throws: { error in
+            (error as? ReplicaError)?.code == expected
+        }
+        try expectUnchanged(r, digest, vector, label, sourceLocation: sourceLocation)
+    }
+
+    @Test func exportCarriesWhatThePeerLacks() throws {
+        let a = try busy("a")
+        let b = try sandbox.replica("b", role: .stafTI)
+        let full = try a.exportBundle(to: sandbox.path("full.sinkron"))
+        #expect(full.operations == 1 + 5 * 3 && full.runs == 1 && full.court == Sandbox.court && full.exporter == "a")
+        let delta = try a.exportBundle(to: sandbox.path("delta.sinkron"), since: VersionVector([a.origin: 10]))
+        #expect(delta.operations == 6)
+        let report = try b.importBundle(from: sandbox.path("full.sinkron"))
+        #expect(report.bundle.operations == full.operations && report.report.applied == [a.origin.hex: 16])
+        #expect(try b.sessions().first?.outcome == "ok")
+        let nothing = try a.exportBundle(to: sandbox.path("none.sinkron"), since: b.vector())
+        #expect(nothing.operations == 0 && nothing.runs == 0)
+        #expect(try b.importBundle(from: sandbox.path("none.sinkron")).report == ApplyReport())
+    }
+
+    @Test func damagedBundlesAreRefusedWhole() throws {
+        let a = try busy("a")
+        let b = try sandbox.replica("b", role: .stafTI)
+        try a.exportBundle(to: sandbox.path("a.sinkron"))
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: sandbox.path("a.sinkron"))))
+        for position in Array(stride(from: 0, to: bytes.count, by: 37)) + [8, bytes.count - 33, bytes.count - 1] {
+            var flipped = bytes
+            flipped[position] ^= 0x20
+            try importFails(b, flipped, .badBundle, "a flipped byte at \(position)")
+        }
+        try importFails(b, Array(bytes.dropLast()), .badBundle, "a truncated bundle")
+        try importFails(b, Array(bytes.prefix(bytes.count / 2)), .badBundle, "half a bundle")
+        try importFails(b, Array("not a bundle at all, just text".utf8), .badBundle, "a text file")
+        try importFails(b, [], .badBundle, "an empty file")
+        #expect(throws: ReplicaError.self) { try b.importBundle(from: self.sandbox.path("missing.sinkron")) }
+        // A well-formed bundle whose runs do not parse is refused by its content, not its checksum.
+        try importFails(b, Bundle.encode(court: Sandbox.court, exporter: "x", runs: []) + [0], .badBundle, "trailing garbage")
+    }
+
+    @Test func bundlesFromAnotherCourtAreRefused() throws {
+        let dumai = try busy("dumai", court: "PN Dumai")
+        let b = try busy("b")
+        try dumai.exportBundle(to: sandbox.path("dumai.sinkron"))
+        try importFails(b, Array(try Data(contentsOf: URL(fileURLWithPath: sandbox.path("dumai.sinkron")))), .wrongCourt, "another court's bundle")
+        // A bundle that claims this court but carries another court's node.
+        let runs = try dumai.runsByOrigin().values.flatMap { $0 }
+        try importFails(b, Bundle.encode(court: Sandbox.court, exporter: "dumai", runs: runs), .wrongCourt, "a relabelled bundle")
+    }
+
+    /// Altered, re-signed with the wrong key, unsigned, or claiming another node's key: the whole
+    /// batch is refused (also the honest run beside it) and nothing changes.
+    @Test func forgedRunsAreRefusedWithNothingApplied() throws {
+        let a = try busy("a")
+        let b = try sandbox.replica("b", role: .stafTI)
+        let c = try busy("c", role: .kasubbag)
+        try Exchange.runs(from: a, to: b)
+        let task = try a.addTask(sop: "SINKRON")
+        try a.comment(task.hex, text: "asli")
+        let honest = try #require(c.runsByOrigin()[c.origin])
+        let genuine = try #require(a.runsByOrigin(since: b.vector())[a.origin]?.first)
+        let seq = genuine.firstSeq
+        let previous = b.headHash(of: a.origin)
+        let after = try b.storedHLC(a.origin, seq: seq - 1)
+        let bodies: [OperationBody] = [.create(record: task, kind: .task, sop: "SINKRON", fields: [FieldValue(.title, "palsu")]), .comment(record: task, text: "palsu")]
+
+        var altered = genuine
+        altered.entries[1].payload = Operation(origin: a.origin, seq: seq + 1, hlc: altered.entries[1].hlc, author: "", body: .comment(record: task, text: "ASLI")).encodePayload()
+        var moved = genuine
+        moved.entries[0].hlc = HLC(raw: moved.entries[0].hlc.raw - 1)
+        var unsigned = genuine
+        unsigned.entries[1].signature = nil
+        let wrongKey = try handBuiltRun(origin: a.origin, firstSeq: seq, previous: previous, after: after, bodies: bodies) { s, h in
+            try Chain.sign(origin: a.origin, seq: s, hash: h, key: b.privateKey)
+        }
+        let borrowedIdentity = OriginID.random()
+        let impostor = try handBuiltRun(
+            origin: borrowedIdentity, firstSeq: 1, previous: Chain.initialHash(origin: borrowedIdentity), after: after,
+            bodies: [.genesis(Genesis(node: a.identity.node, publicKey: a.identity.publicKey, name: "a", role: .umumKeuangan, court: Sandbox.court, predecessor: nil))]
+        ) { s, h in try Chain.sign(origin: borrowedIdentity, seq: s, hash: h, key: b.privateKey) }
+
+        for (label, forged) in [("an altered payload", altered), ("an altered clock", moved), ("a wrong key", wrongKey), ("a borrowed public key", impostor)] {
+            try importFails(b, Bundle.encode(court: Sandbox.court, exporter: "?", runs: honest + [forged]), .badSignature, label)
+        }
+        let digest = try b.digest()
+        #expect { _ = try b.apply(honest + [unsigned]) } throws: { ($0 as? ReplicaError)?.code == .badSignature }
+        #expect(try b.digest() == digest)
+        // The genuine run still applies afterwards.
+        #expect(try b.apply(honest + [genuine]).appliedTotal == honest.reduce(0) { $0 + $1.entries.count } + 2)
+    }
+
+    @Test func runsThatLeaveAGapAreReportedAndSkipped() throws {
+        let a = try busy("a")
+        let b = try sandbox.replica("b", role: .stafTI)
+        let c = try busy("c", role: .kasubbag)
+        try Exchange.runs(from: a, to: b)
+        let task = try #require(a.list().first?.id)
+        for i in 0..<3 { try a.comment(task, text: "lagi \(i)") }
+        let held = try b.vector()[a.origin]
+        let beyond = try #require(a.runsByOrigin(since: VersionVector([a.origin: held + 1]))[a.origin])
+        let report = try b.apply(beyond + (try c.runsByOrigin()[c.origin] ?? []))
+        #expect(report.gaps.count == 1)
+        #expect(report.gaps.first?.contains("holds up to \(held)") == true)
+        #expect(try b.vector()[a.origin] == held, "nothing of the gapped run is applied")
+        #expect(try b.vector()[c.origin] == c.vector()[c.origin], "other runs still apply")
+        // A run of an origin never seen here that does not start at its genesis is a gap too.
+        let d = try sandbox.replica("d", role: .ketua)
+        let late = try #require(c.runsByOrigin(since: VersionVector([c.origin: 2]))[c.origin])
+        let unknown = try d.apply(late)
+        #expect(unknown.gaps.count == 1 && unknown.appliedTotal == 0)
+        // Once the missing part arrives, everything applies.
+        try Exchange.meshUntilEqual([a, b, c, d])
+        #expect(Set(try [a, b, c, d].map { try $0.digest() }).count == 1)
+    }
+
+    /// Two different operations at one (origin, seq): the replica keeps its own, refuses the other,
+    /// raises an alert, and still applies the other runs of the bundle.
+    @Test func forksAreRefusedReportedAndAlerted() throws {
+        let a = try busy("a", role: .stafTI)
+        let b = try sandbox.replica("b", role: .kasubbag)
+        let c = try sandbox.replica("c", role: .ketua)
+        try Exchange.introduce([a, b, c])
+        let task = try a.addTask(sop: "MONITOR")
+        let seq = try a.vector()[a.origin] + 1
+        let fork = try handBuiltRun(
+            origin: a.origin, firstSeq: seq, previous: a.headHash(of: a.origin), after: try a.storedHLC(a.origin, seq: seq - 1),
+            bodies: [.comment(record: task, text: "cabang lain"), .comment(record: task, text: "cabang lain 2")]
+        ) { s, h in try Chain.sign(origin: a.origin, seq: s, hash: h, key: a.privateKey) }
+        try a.comment(task.hex, text: "yang asli")
+        try Exchange.runs(from: a, to: b)
+        let before = try b.dumpTables()
+        _ = try c.addTask(sop: "BACKUP", title: "dari ketua")
+        let fromC = try #require(c.runsByOrigin(since: b.vector())[c.origin])
+        try Data(Bundle.encode(court: Sandbox.court, exporter: "usb", runs: [fork] + fromC)).write(to: URL(fileURLWithPath: sandbox.path("fork.sinkron")))
+        let imported = try b.importBundle(from: sandbox.path("fork.sinkron"))
+        #expect(imported.report.forks.count == 1)
+        #expect(imported.report.forks.first?.contains("seq \(seq)") == true)
+        #expect(imported.report.applied == [c.origin.hex: fromC[0].entries.count])
+        #expect(try b.vector()[a.origin] == seq, "the replica keeps what it had")
+        #expect(try b.show(task.hex).comments.map(\.text) == ["yang asli"])
+        let after = try b.dumpTables()
+        #expect(after["comments"] == before["comments"])
+        let alert = try #require(b.alerts().first { $0.kind == "fork" })
+        #expect(alert.origin == a.origin.hex && alert.seq == Int64(seq))
+        #expect(try b.sessions().first?.outcome == "fork refused")
+        #expect(try b.verify().ok)
+        // Importing it again raises the alarm again, and changes nothing more.
+        let again = try b.importBundle(from: sandbox.path("fork.sinkron"))
+        #expect(again.report.forks.count == 1 && again.report.appliedTotal == 0)
+    }
+
+    /// The sync protocol's source: bounded batches, each run ending signed, until the peer has all.
+    @Test func batchesStreamEverythingInBoundedPieces() throws {
+        let a = try busy("a")
+        let b = try busy("b", role: .stafTI)
+        try Exchange.runs(from: b, to: a)
+        let d = try sandbox.replica("d", role: .ketua)
+        var cursor = try d.vector()
+        var batches = 0
+        while true {
+            let batch = try a.nextBatch(after: cursor, maxOperations: 7)
+            if batch.isEmpty { break }
+            batches += 1
+            #expect(batch.reduce(0) { $0 + $1.entries.count } <= 7)
+            #expect(batch.allSatisfy { $0.entries.last?.signature != nil })
+            try d.apply(batch)
+            cursor = try d.vector()
+            #expect(batches < 100)
+        }
+        #expect(batches >= 32 / 7)
+        #expect(try d.vector().covers(a.vector()))
+        try Exchange.runs(from: d, to: a)
+        #expect(try a.digest() == d.digest())
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Replica
+import ReplicaTesting
+import Testing
+
+/// Every shipped SOP can be walked from its start to an end along every branch, by the roles the
+/// SOP allows at each step: through the pure fold, and through real replicas (one node per role)
+/// that hand the record on by bundle.
+@Suite("SOP catalog walks") struct CatalogWalkTests {
+    struct Move: Equatable, CustomStringConvertible {
+        var step: Int
+        var branch: Branch?
+        var description: String { "\(step)" + (branch.map { "→\($0.rawValue)" } ?? "") }
+    }
+
+    /// Every path from the start to an end (a step may repeat once, so loops are walked once).
+    static func paths(_ sop: SOP) -> [[Move]] {
+        var out: [[Move]] = []
+        func walk(_ number: Int, _ path: [Move]) {
+            guard let step = sop.step(number), path.filter({ $0.step == number }).count < 2 else { return }
+            if let decision = step.decision {
+                for (branch, target) in [(Branch.ya, decision.ya), (.tidak, decision.tidak)] {
+                    let next = path + [Move(step: number, branch: branch)]
+                    if let target { walk(target, next) } else { out.append(next) }
+                }
+            } else if let target = step.next {
+                walk(target, path + [Move(step: number, branch: nil)])
+            } else {
+                out.append(path + [Move(step: number, branch: nil)])
+            }
+        }
+        walk(sop.start, [])
+        return out
+    }
+
+    @Test(arguments: SOP.catalog.map(\.code))
+    func everyPathFoldsToTheEnd(code: String) throws {
+        let sop = try #require(SOP.named(code))
+        let paths = Self.paths(sop)
+        #expect(!paths.isEmpty, "\(code) has no path to an end")
+        let visited = Set(paths.joined().map(\.step))
+        for step in sop.steps where visited.contains(step.number) {
+            if step.decision != nil {
+                let answers = Set(paths.joined().filter { $0.step == step.number }.compactMap(\.branch))
+                #expect(answers == [.ya, .tidak], "\(code) step \(step.number): both answers are walked")
+            }
+        }
+        let origin = ID128(high: 1, low: 1)
+        for (p, path) in paths.enumerated() {
+            var events: [StepEvent] = []
+            for (i, move) in path.enumerated() {
+                let step = try #require(sop.step(move.step))
+                let hlc = HLC(milliseconds: ManualClock.start + UInt64(i + 1) * 60_000, counter: 1)
+                // Someone the SOP does not allow tries first; it is marked and changes nothing.
+                if let intruder = Role.allCases.first(where: { !step.actors.contains($0) }) {
+                    events.append(StepEvent(op: OpID(origin: origin, seq: UInt64(events.count + 1)), hlc: HLC(raw: hlc.raw - 1), step: move.step, branch: move.branch, role: intruder))
+                }
+                let actor = step.actors[(p + i) % step.actors.count]
+                events.append(StepEvent(op: OpID(origin: origin, seq: UInt64(events.count + 1)), hlc: hlc, step: move.step, branch: move.branch, role: actor))
+                let state = WorkflowFold.fold(sop: sop, created: HLC(milliseconds: ManualClock.start, counter: 0), events: events)
+                #expect(state.current == WorkflowFold.next(after: step, branch: move.branch), "\(code) path \(path) at \(move)")
+            }
+            let state = WorkflowFold.fold(sop: sop, created: HLC(milliseconds: ManualClock.start, counter: 0), events: events)
+            #expect(state.current == nil, "\(code) path \(path) does not end")
+            let counted = state.statuses.values.filter { $0 == .ok }.count
+            #expect(counted == path.count, "\(code) path \(path)")
+            #expect(state.statuses.values.allSatisfy { $0 == .ok || $0 == .unauthorized })
+        }
+    }
+
+    /// The desk call that makes a record of this SOP, on a node of the start step's role.
+    private static func create(_ sop: SOP, on node: Replica) throws -> RecordID {
+        switch sop.kind {
+        case .bug:
+            return try node.fileBug(title: "Tombol simpan SIPP tidak berfungsi", description: "muncul error 500", caseNumber: "123/Pdt.G/2026/PN Bls")
+        case .deletion:
+            return try node.fileDeletion(caseNumber: "4/Pdt.G.S/2026/PN Bls", reason: "pihak salah diinput")
+        case .letter where sop.code == "SURAT-KELUAR":
+            return try node.draftLetter(subject: "Pemberitahuan bug SIPP", recipient: "SATGAS SIPP", classification: "HK2.6")
+        case .letter:
+            return try node.receiveLetter(subject: "Undangan rapat", sender: "PT Pekanbaru", reference: "W4-U/123/2026")
+        case .task:
+            return try node.addTask(sop: sop.code, assignee: "Andi", due: "2026-03-31")
+        }
+    }
+
+    @Test(arguments: SOP.catalog.map(\.code))
+    func everyPathCanBeWalkedByRealNodes(code: String) throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let sop = try #require(SOP.named(code))
+        let clock = ManualClock()
+        var nodes: [Role: Replica] = [:]
+        for role in Role.allCases { nodes[role] = try sandbox.replica(role.rawValue, role: role, clock: clock) }
+        try nodes[.umumKeuangan]!.setCourtCode("W4-U2")
+        let everyone = Role.allCases.map { nodes[$0]! }
+        try Exchange.introduce(everyone)
+        var bundles = 0
+        for (p, path) in Self.paths(sop).enumerated() {
+            let first = try #require(sop.step(sop.start))
+            var holder = nodes[first.actors[p % first.actors.count]]!
+            let record = try Self.create(sop, on: holder)
+            // Bug reports and deletion requests are filed by completing their first step.
+            let filed = sop.kind == .bug || sop.kind == .deletion
+            for (i, move) in path.enumerated() where !(filed && i == 0) {
+                clock.advance(by: 60_000)
+                let step = try #require(sop.step(move.step))
+                let actor = nodes[step.actors[(p + i) % step.actors.count]]!
+                if actor !== holder {
+                    bundles += 1
+                    try Exchange.bundle(from: holder, to: actor, via: sandbox.path("flashdisk-\(bundles).sinkron"))
+                }
+                if step.actors == [.umumKeuangan], sop.kind == .letter, try actor.show(record.hex).fields["direction"] == "keluar" {
+                    try actor.numberLetter(record.hex, now: ManualClock.date(clock.now()))
+                }
+                let outcome = try actor.completeStep(record.hex, branch: move.branch, expectedStep: move.step)
+                #expect(outcome.next == WorkflowFold.next(after: step, branch: move.branch), "\(code) path \(path) at \(move)")
+                holder = actor
+            }
+            let detail = try holder.show(record.hex)
+            #expect(detail.summary.status == "done", "\(code) path \(path)")
+            #expect(detail.summary.step == nil)
+            #expect(detail.steps.allSatisfy { $0.status == "ok" }, "\(code) path \(path): \(detail.steps.map(\.status))")
+            #expect(detail.steps.map(\.step) == path.map(\.step))
+            #expect(throws: ReplicaError.self) { try holder.completeStep(record.hex) }
+        }
+        try Exchange.meshUntilEqual(everyone)
+        let digests = Set(try everyone.map { try $0.digest() })
+        #expect(digests.count == 1)
+        #expect(try everyone.allSatisfy { try $0.verify().ok })
+    }
+}
