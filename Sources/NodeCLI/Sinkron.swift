@@ -8,8 +8,8 @@ struct Sinkron: ParsableCommand {
         commandName: "sinkron",
         abstract: "Offline-first sync node for the PTIP sub-section of a district court.",
         discussion: """
-            Every desk keeps a full replica of bug reports, case-deletion requests, letters and tasks.
-            Work offline; move changes by bundle (export/import) or over the LAN.
+            Every desk keeps a full replica of bug reports, case-deletion requests, letters and tasks. \
+            Work offline; move changes by bundle (export/import) or over the LAN. \
             The replica lives in --home (default $SINKRON_HOME, else ~/.sinkron).
             """,
         version: "0.1.0",

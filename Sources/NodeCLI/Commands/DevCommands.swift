@@ -14,10 +14,11 @@ struct Dev: ParsableCommand {
         @Option(help: "Field edits to write after the creates.") var sets = 1000
         @Option(help: "Operations per transaction.") var batch = 100
         @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Flag(help: "Make each field edit's value 20–40 bytes long (the benchmark workload).") var benchValues = false
 
         func run() throws {
             try perform(global) {
-                try global.open().fill(records: records, sets: sets, batch: batch, seed: seed) { total in
+                try global.open().fill(records: records, sets: sets, batch: batch, seed: seed, benchValues: benchValues) { total in
                     FileHandle.standardOutput.write(Data("committed \(total)\n".utf8))
                 }
             }

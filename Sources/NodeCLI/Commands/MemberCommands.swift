@@ -6,8 +6,8 @@ struct Invite: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Enroll a desk and write its invitation file (court admin only).",
         discussion: """
-            The file holds the desk's identity and private key, the court's membership and this
-            replica's data. Carry it to the desk on a flash disk, run `sinkron init --invite FILE`
+            The file holds the desk's identity and private key, the court's membership and this \
+            replica's data. Carry it to the desk on a flash disk, run `sinkron init --invite FILE` \
             there, then delete the file.
             """)
     @OptionGroup var global: GlobalOptions

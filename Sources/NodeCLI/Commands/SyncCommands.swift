@@ -12,8 +12,8 @@ struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sync with one peer now; exit 0 when both sides hold the same operations.",
         discussion: """
-            Runs one session with a node where `sinkron serve` listens: both sides prove they are
-            enrolled in the same court, then each sends what the other lacks. If a write lands on
+            Runs one session with a node where `sinkron serve` listens: both sides prove they are \
+            enrolled in the same court, then each sends what the other lacks. If a write lands on \
             either side during the session, up to two more sessions follow.
             """)
     @OptionGroup var global: GlobalOptions
@@ -121,9 +121,9 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the sync daemon: listen, dial known peers, sync whenever something changes.",
         discussion: """
-            Dials every --peer and every peer stored with `sinkron peers add`; re-dials with
-            exponential backoff when a peer is unreachable; syncs again within a second of a local
-            write or of operations arriving from another peer, and every --interval seconds anyway.
+            Dials every --peer and every peer stored with `sinkron peers add`; re-dials with \
+            exponential backoff when a peer is unreachable; syncs again within a second of a local \
+            write or of operations arriving from another peer, and every --interval seconds anyway. \
             Logs every session on stderr. Stop it with Ctrl-C or SIGTERM.
             """)
     @OptionGroup var global: GlobalOptions
