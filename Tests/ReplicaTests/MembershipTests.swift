@@ -77,10 +77,10 @@ import Testing
         code(.notFound) { try admin.revoke("nobody") }
     }
 
-    /// A replica that received a node's operations before it learnt of the node's revocation keeps
-    /// them, while replicas that learnt of the revocation first refuse them: the replicas hold
-    /// different operations for ever and their tables differ.
-    @Test func operationsHeldBeforeARevocationArrivesDiverge() throws {
+    /// A replica that received a node's operations before it learnt of the node's revocation
+    /// drops those beyond what the admin kept, as the replicas that learnt of it first refused
+    /// them: all end with the same operations and tables.
+    @Test func operationsHeldBeforeARevocationArriveAreUndone() throws {
         let admin = try sandbox.replica("kasubbag", role: .kasubbag)
         let staf = try sandbox.member("staf", role: .stafTI, invitedBy: admin)
         let meja = try sandbox.member("meja", role: .mejaSatu, invitedBy: admin)
@@ -90,16 +90,13 @@ import Testing
         try admin.revoke("staf")
         _ = try? Exchange.meshUntilEqual([admin, meja], maxRounds: 2)
         let (vectors, digests) = (try (admin.vector(), meja.vector()), try (admin.digest(), meja.digest()))
-        withKnownIssue("revocation refuses later operations but does not undo ones a replica already holds (Replica+Apply.swift, Applier .revoke)") {
-            #expect(vectors.0 == vectors.1)
-            #expect(digests.0 == digests.1)
-        }
+        #expect(vectors.0 == vectors.1)
+        #expect(digests.0 == digests.1)
     }
 
-    /// The revocation is read before a batch is applied, so a batch that carries both the
-    /// revocation and the node's later operations accepts them; a replica that got the two in
-    /// separate batches refuses them.
-    @Test func aRevocationAndLaterOperationsInOneBatchDiverge() throws {
+    /// A batch that carries both the revocation and the node's later operations refuses them,
+    /// as a replica that got the two in separate batches does.
+    @Test func aRevocationAndLaterOperationsInOneBatchAgree() throws {
         let admin = try sandbox.replica("kasubbag", role: .kasubbag)
         let staf = try sandbox.member("staf", role: .stafTI, invitedBy: admin)
         let meja = try sandbox.member("meja", role: .mejaSatu, invitedBy: admin)
@@ -116,8 +113,6 @@ import Testing
         try staf.missingRuns(since: ketua.vector()) { if $0.origin == staf.origin { runs.append($0) } }
         try ketua.apply(runs)
         let (mejaHolds, ketuaHolds) = (try meja.vector()[staf.origin], try ketua.vector()[staf.origin])
-        withKnownIssue("revocations are read once per batch (Replica+Apply.swift verify)") {
-            #expect(mejaHolds == ketuaHolds)
-        }
+        #expect(mejaHolds == ketuaHolds)
     }
 }

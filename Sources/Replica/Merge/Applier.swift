@@ -21,12 +21,26 @@ struct Applier {
     private var touchedOrigins: Set<OriginID> = []
     private var refold: Set<Int64> = []
     private var records: [Int64: RecordRef] = [:]
+    /// Revoked nodes: their operations beyond the kept ones are refused, and undone if held.
+    private var revoked: [NodeID: Revocation]
+    var revokedInBatch: Set<NodeID> = []
+    /// True while the materialised tables are rebuilt from the log (no alerts, no new revocations).
+    var rebuilding = false
+    /// Operations refused in this batch because their node was revoked.
+    private(set) var refusedRevoked = 0
 
     init(replica: Replica, session: Int64?) throws {
         self.replica = replica
         self.db = replica.db
         self.session = session
         self.receivedAt = Int64(replica.clock.physical.now())
+        self.revoked = try replica.revocations()
+    }
+
+    /// True when a revocation refuses this operation of its origin.
+    private func isRevoked(_ origin: OriginID, seq: UInt64, node: NodeID?) -> Bool {
+        guard let node, let revocation = revoked[node] else { return false }
+        return seq > (revocation.keep[origin] ?? 0)
     }
 
     // MARK: Log
@@ -34,10 +48,19 @@ struct Applier {
     /// Appends one verified operation and folds it. `hash` is its chain hash.
     mutating func insert(_ op: Operation, payload: [UInt8], signature: [UInt8]?, hash: [UInt8], flags: Int64) throws {
         if case .genesis(let g) = op.body {
+            if isRevoked(op.origin, seq: op.seq, node: g.node) {
+                refusedRevoked += 1
+                return
+            }
             try insertOrigin(op.origin, genesis: g)
         }
         guard var info = replica.origins[op.origin] else {
             throw ReplicaError(.brokenChain, "operation \(op.id) arrived before its origin's genesis")
+        }
+        if isRevoked(op.origin, seq: op.seq, node: info.node) {
+            // A revocation earlier in this batch: the origin's head stays where the admin cut it.
+            refusedRevoked += 1
+            return
         }
         var rid: Int64? = nil
         if let record = op.body.record { rid = try recordRef(record).rid }
@@ -64,6 +87,7 @@ struct Applier {
 
     /// Writes origin heads and refolds the workflows touched by this batch.
     mutating func finish() throws {
+        if !revokedInBatch.isEmpty { try undoRevoked() }
         let update = try db.cached("UPDATE origins SET max_seq = ?, head_hash = ? WHERE idx = ?")
         for origin in touchedOrigins {
             guard let info = replica.origins[origin] else { continue }
@@ -85,11 +109,6 @@ struct Applier {
             idx: idx, origin: origin, node: g.node, publicKey: g.publicKey, name: g.name, role: g.role, court: g.court, maxSeq: 0,
             headHash: Chain.initialHash(origin: origin))
         replica.originsByIdx[idx] = origin
-        try db.cached("INSERT OR REPLACE INTO nodes(origin, node, name, role, court, predecessor, public_key) VALUES (?,?,?,?,?,?,?)")
-            .bind(
-                .text(origin.hex), .text(g.node.hex), .text(g.name), .text(g.role.rawValue), .text(g.court),
-                .optional(g.predecessor?.hex), .text(g.publicKey.hex)
-            ).run()
     }
 
     // MARK: Records
@@ -113,19 +132,50 @@ struct Applier {
 
     // MARK: Materialise
 
+    mutating func clearRecordCache() { records.removeAll() }
+
+    mutating func rematerialise(_ op: Operation, originIdx: Int64) throws { try materialise(op, originIdx: originIdx) }
+
+    /// Refolds the workflow of every created record.
+    mutating func refoldAll() throws {
+        refold.removeAll()
+        for rid in try db.prepare("SELECT rid FROM records WHERE kind IS NOT NULL ORDER BY rid").map({ $0.int(0) }) { try foldWorkflow(rid) }
+    }
+
     private mutating func materialise(_ op: Operation, originIdx: Int64) throws {
         guard let info = replica.origins[op.origin] else { return }
         let ms = Int64(op.hlc.milliseconds)
         let node = info.name
         let author = op.author.isEmpty ? node : op.author
         switch op.body {
-        case .genesis:
-            break
+        case .genesis(let g):
+            try db.cached("INSERT OR REPLACE INTO nodes(origin, node, name, role, court, predecessor, public_key) VALUES (?,?,?,?,?,?,?)")
+                .bind(
+                    .text(op.origin.hex), .text(g.node.hex), .text(g.name), .text(g.role.rawValue), .text(g.court),
+                    .optional(g.predecessor?.hex), .text(g.publicKey.hex)
+                ).run()
         case .create(let record, let kind, let sop, let fields):
             var ref = try recordRef(record)
-            guard ref.kind == nil else {
-                try replica.raiseAlert(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(ref.hex) was created twice; the later create is ignored")
-                return
+            var applyFields = true
+            if let existingKind = ref.kind {
+                // A second create of one id (forged, or random ids colliding): its writes are kept like
+                // any others, and every replica keeps the create with the smaller (hlc, origin, seq).
+                if !rebuilding {
+                    try replica.raiseAlert(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(ref.hex) was created twice; the earlier create counts")
+                }
+                for f in fields {
+                    try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: f.value, preds: [])
+                }
+                guard
+                    let current = try db.cached("SELECT o.hlc, r.create_origin, r.create_seq FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?")
+                        .bind(.int(ref.rid)).first({ (hlc: UInt64($0.int(0)), origin: replica.originsByIdx[$0.int(1)], seq: UInt64($0.int(2))) }),
+                    let currentOrigin = current.origin, (op.hlc.raw, op.origin, op.seq) < (current.hlc, currentOrigin, current.seq)
+                else {
+                    try touch(ref, ms: ms)
+                    return
+                }
+                try db.cached("DELETE FROM \(existingKind.table) WHERE id = ?").bind(.text(ref.hex)).run()
+                applyFields = false
             }
             ref.kind = kind
             records[ref.rid] = ref
@@ -141,7 +191,7 @@ struct Applier {
             ).run()
             // Writes that arrived before the create (relayed out of order) may already replace its values.
             let earlier = try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
-            for f in fields {
+            for f in fields where applyFields {
                 try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: f.value, preds: [])
             }
             for code in earlier {
@@ -181,6 +231,7 @@ struct Applier {
             try touch(ref, ms: ms)
         case .enroll(let m):
             guard replica.isCourtAdmin(info) else {
+                if rebuilding { return }
                 try replica.raiseAlert(kind: "refused-enroll", origin: op.origin, seq: op.seq, detail: "\(node) is not the court admin; its enrollment of \(m.name) is ignored")
                 return
             }
@@ -195,6 +246,7 @@ struct Applier {
                 .run()
         case .revoke(let target, let keep):
             guard replica.isCourtAdmin(info) else {
+                if rebuilding { return }
                 try replica.raiseAlert(kind: "refused-revoke", origin: op.origin, seq: op.seq, detail: "\(node) is not the court admin; its revocation of \(target.short) is ignored")
                 return
             }
@@ -206,6 +258,10 @@ struct Applier {
                 WHERE (excluded.revoked_hlc, excluded.revoked_by) < (revocations.revoked_hlc, revocations.revoked_by)
                 """
             ).bind(.text(target.hex), .text("\(op.origin.hex):\(op.seq)"), .int(Int64(op.hlc.raw)), .text(keepText)).run()
+            if !rebuilding, let effective = try replica.revocations()[target] {
+                revoked[target] = effective
+                revokedInBatch.insert(target)
+            }
         case .archive(let record):
             let ref = try recordRef(record)
             try db.cached("INSERT INTO archives(rid, origin_idx, seq, hlc) VALUES (?,?,?,?)")

@@ -57,6 +57,9 @@ extension Replica {
                 try saveClock()
                 for (origin, count) in applier.applied { report.applied[origin.hex] = count }
                 report.conflicts = applier.conflictsFound
+                if applier.refusedRevoked > 0 {
+                    report.revoked.append("refused \(applier.refusedRevoked) operations of a node revoked earlier in this batch")
+                }
                 if report.clockAhead > 0 {
                     try raiseAlert(kind: "clock-ahead", origin: nil, seq: nil, detail: "\(report.clockAhead) operations arrived with a clock more than 5 minutes ahead of this PC; kept and flagged")
                 }

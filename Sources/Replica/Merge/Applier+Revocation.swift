@@ -1,0 +1,58 @@
+extension Applier {
+    /// Tables folded from the log; rebuilt whole when a revocation undoes operations.
+    static let foldedTables = [
+        "records", "field_writes", "archives", "bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts",
+        "nodes", "members", "revocations",
+    ]
+
+    /// A revocation arrived: operations of the revoked node beyond what the admin kept are
+    /// removed from the log (every replica refuses them, so every replica must hold the same
+    /// prefix) and the tables are folded again from what remains. Rare, and O(log) when it happens.
+    mutating func undoRevoked() throws {
+        var removed = 0
+        for node in revokedInBatch.sorted() {
+            guard let revocation = try replica.revocations()[node] else { continue }
+            for info in replica.origins.values where info.node == node {
+                let keep = revocation.keep[info.origin] ?? 0
+                guard info.maxSeq > keep else { continue }
+                try db.cached("DELETE FROM ops WHERE origin_idx = ? AND seq > ?").bind(.int(info.idx), .int(Int64(keep))).run()
+                removed += db.changes
+                var updated = info
+                updated.maxSeq = keep
+                updated.headHash = try chainHash(info, upTo: keep)
+                replica.origins[info.origin] = updated
+                try db.cached("UPDATE origins SET max_seq = ?, head_hash = ? WHERE idx = ?")
+                    .bind(.int(Int64(keep)), .blob(updated.headHash), .int(info.idx)).run()
+            }
+        }
+        revokedInBatch.removeAll()
+        guard removed > 0 else { return }
+        try replica.raiseAlert(kind: "revoked", origin: nil, seq: nil, detail: "removed \(removed) operations a revoked node wrote after its revocation; tables folded again")
+        try rebuild()
+    }
+
+    private func chainHash(_ info: OriginInfo, upTo keep: UInt64) throws -> [UInt8] {
+        var hash = Chain.initialHash(origin: info.origin)
+        try db.prepare("SELECT seq, hlc, body FROM ops WHERE origin_idx = ? AND seq <= ? ORDER BY seq").bind(.int(info.idx), .int(Int64(keep)))
+            .forEach { row in
+                hash = Chain.next(previous: hash, origin: info.origin, seq: UInt64(row.int(0)), hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2))
+            }
+        return hash
+    }
+
+    /// Folds every table again from the operation log (the fold is order-independent).
+    private mutating func rebuild() throws {
+        rebuilding = true
+        defer { rebuilding = false }
+        for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
+        replica.ridCache.removeAll()
+        clearRecordCache()
+        // SQLite lets one connection read `ops` while it writes the folded tables.
+        try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
+            guard let origin = replica.originsByIdx[row.int(0)] else { return }
+            let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: row.blob(3))
+            try rematerialise(op, originIdx: row.int(0))
+        }
+        try refoldAll()
+    }
+}
