@@ -110,15 +110,15 @@ extension Applier {
     }
 
     /// Recomputes a column from the stored writes (used when a create arrives after writes).
-    func refreshColumn(_ ref: RecordRef, field: Field) throws {
+    mutating func refreshColumn(_ ref: RecordRef, field: Field) throws {
         guard let kind = ref.kind, kind.fields.contains(field) else { return }
         let writes = try loadWrites(rid: ref.rid, field: field)
         guard let winner = writes.winner else { return }
         try setColumn(ref, kind: kind, field: field, value: try loadValue(winner.op, originIdx: winner.originIdx, field: field))
     }
 
-    private func setColumn(_ ref: RecordRef, kind: RecordKind, field: Field, value: String?) throws {
-        try db.cached("UPDATE \(kind.table) SET \(field.name) = ? WHERE id = ?").bind(.optional(value), .text(ref.hex)).run()
+    private mutating func setColumn(_ ref: RecordRef, kind: RecordKind, field: Field, value: String?) throws {
+        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].columns[field] = .some(value)
     }
 
     /// The value a stored operation wrote to `field`.

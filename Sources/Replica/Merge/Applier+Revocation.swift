@@ -44,6 +44,7 @@ extension Applier {
     private mutating func rebuild() throws {
         rebuilding = true
         defer { rebuilding = false }
+        pendingRows.removeAll()
         for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
         replica.ridCache.removeAll()
         clearRecordCache()

@@ -8,6 +8,14 @@ struct RecordRef {
     var kind: RecordKind?
 }
 
+/// Changes to one kind-table row, gathered during a batch.
+struct PendingRow {
+    var kind: RecordKind
+    var hex: String
+    var columns: [Field: String?] = [:]
+    var touched: Int64?
+}
+
 /// Folds verified operations into the log and the materialised tables, inside the caller's
 /// transaction. Applying is idempotent at the caller (only operations beyond the origin's head
 /// reach it) and order-independent: every table is a function of the set of operations.
@@ -21,6 +29,8 @@ struct Applier {
     private var touchedOrigins: Set<OriginID> = []
     private var refold: Set<Int64> = []
     private var records: [Int64: RecordRef] = [:]
+    /// Column values and `updated_at` raises not yet written to the kind tables.
+    var pendingRows: [Int64: PendingRow] = [:]
     /// Revoked nodes: their operations beyond the kept ones are refused, and undone if held.
     private var revoked: [NodeID: Revocation]
     var revokedInBatch: Set<NodeID> = []
@@ -88,6 +98,7 @@ struct Applier {
     /// Writes origin heads and refolds the workflows touched by this batch.
     mutating func finish() throws {
         if !revokedInBatch.isEmpty { try undoRevoked() }
+        try flushRows()
         let update = try db.cached("UPDATE origins SET max_seq = ?, head_hash = ? WHERE idx = ?")
         for origin in touchedOrigins {
             guard let info = replica.origins[origin] else { continue }
@@ -174,6 +185,7 @@ struct Applier {
                     try touch(ref, ms: ms)
                     return
                 }
+                pendingRows[ref.rid] = nil
                 try db.cached("DELETE FROM \(existingKind.table) WHERE id = ?").bind(.text(ref.hex)).run()
                 applyFields = false
             }
@@ -274,9 +286,33 @@ struct Applier {
     }
 
     /// Raises the record's `updated_at` to `ms` (a max, so the order of arrival does not matter).
-    private func touch(_ ref: RecordRef, ms: Int64) throws {
+    private mutating func touch(_ ref: RecordRef, ms: Int64) throws {
         guard let kind = ref.kind else { return }
-        try db.cached("UPDATE \(kind.table) SET updated_at = max(updated_at, ?) WHERE id = ?").bind(.int(ms), .text(ref.hex)).run()
+        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].touched = max(pendingRows[ref.rid]?.touched ?? ms, ms)
+    }
+
+    /// Writes the column changes and `updated_at` raises gathered in this batch: one UPDATE per
+    /// record instead of one per operation.
+    mutating func flushRows() throws {
+        for (_, row) in pendingRows {
+            let fields = row.columns.keys.sorted { $0.rawValue < $1.rawValue }
+            var sets = fields.map { "\($0.name) = ?" }
+            if row.touched != nil { sets.append("updated_at = max(updated_at, ?)") }
+            guard !sets.isEmpty else { continue }
+            let statement = try db.cached("UPDATE \(row.kind.table) SET \(sets.joined(separator: ", ")) WHERE id = ?")
+            var index: Int32 = 1
+            for field in fields {
+                statement.bind(.optional(row.columns[field] ?? nil), at: index)
+                index += 1
+            }
+            if let touched = row.touched {
+                statement.bind(int: touched, at: index)
+                index += 1
+            }
+            statement.bind(text: row.hex, at: index)
+            try statement.run()
+        }
+        pendingRows.removeAll(keepingCapacity: true)
     }
 }
 
