@@ -194,6 +194,17 @@ extension Operation {
         }
     }
 
+    /// A node id, its 32-byte public key, a name and a role: shared by genesis and enroll bodies.
+    private static func readNodeIdentity(_ r: inout BinaryReader) throws -> (NodeID, [UInt8], String, Role) {
+        let node = try r.id()
+        let key = try r.data(limit: 64)
+        guard key.count == 32 else { throw CodecError.malformed("public key must be 32 bytes") }
+        let name = try r.string(limit: 256)
+        let roleName = try r.string(limit: 64)
+        guard let role = Role(rawValue: roleName) else { throw CodecError.malformed("unknown role '\(roleName)'") }
+        return (node, key, name, role)
+    }
+
     /// Decodes a payload; throws on anything malformed, unknown or oversized.
     public static func decode(origin: OriginID, seq: UInt64, hlc: HLC, payload: some Collection<UInt8>) throws -> Operation {
         let bytes = Array(payload)
@@ -204,12 +215,7 @@ extension Operation {
         let body: OperationBody
         switch tag {
         case 1:
-            let node = try r.id()
-            let key = try r.data(limit: 64)
-            guard key.count == 32 else { throw CodecError.malformed("public key must be 32 bytes") }
-            let name = try r.string(limit: 256)
-            let roleName = try r.string(limit: 64)
-            guard let role = Role(rawValue: roleName) else { throw CodecError.malformed("unknown role '\(roleName)'") }
+            let (node, key, name, role) = try readNodeIdentity(&r)
             let court = try r.string(limit: 256)
             let hasPredecessor = try r.u8()
             guard hasPredecessor <= 1 else { throw CodecError.malformed("bad predecessor flag") }
@@ -251,12 +257,7 @@ extension Operation {
         case 6:
             body = .archive(record: try r.id())
         case 7:
-            let node = try r.id()
-            let key = try r.data(limit: 64)
-            guard key.count == 32 else { throw CodecError.malformed("public key must be 32 bytes") }
-            let name = try r.string(limit: 256)
-            let roleName = try r.string(limit: 64)
-            guard let role = Role(rawValue: roleName) else { throw CodecError.malformed("unknown role '\(roleName)'") }
+            let (node, key, name, role) = try readNodeIdentity(&r)
             body = .enroll(Member(node: node, publicKey: key, name: name, role: role))
         case 8:
             let node = try r.id()
