@@ -1,8 +1,12 @@
 extension Replica {
     /// Appends local operations in one transaction and signs the last one (and every
-    /// `signEvery`-th, so that a receiver never holds a long unsigned run).
+    /// `signEvery`-th, and after every 256 KiB of payload, so that a receiver never holds a long
+    /// unsigned run and a signed stretch always fits one sync batch).
     ///
     /// Everything happens in one SQLite transaction: the command's change is there whole or not at all.
+    /// Payload bytes after which a bulk write signs again (far below the sync frame limit).
+    static let signEveryBytes = 256 * 1024
+
     @discardableResult
     public func commit(author: String = "", _ bodies: [OperationBody], signEvery: Int = 1000) throws -> [Operation] {
         guard !bodies.isEmpty else { return [] }
@@ -33,12 +37,16 @@ extension Replica {
                 var hash = info.headHash
                 var written: [Operation] = []
                 written.reserveCapacity(bodies.count)
+                var unsigned = (count: 0, bytes: 0)
                 for (i, body) in bodies.enumerated() {
                     seq += 1
                     let op = Operation(origin: origin, seq: seq, hlc: clock.tick(), author: author, body: body)
                     let payload = payloads[i]
                     hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: op.hlc, payload: payload)
-                    let sign = i == bodies.count - 1 || (i + 1) % signEvery == 0
+                    unsigned = (unsigned.count + 1, unsigned.bytes + payload.count)
+                    // Sign at the end, and often enough that a signed stretch always fits a sync batch.
+                    let sign = i == bodies.count - 1 || unsigned.count >= signEvery || unsigned.bytes >= Self.signEveryBytes
+                    if sign { unsigned = (0, 0) }
                     let signature = sign ? try Chain.sign(origin: origin, seq: seq, hash: hash, key: privateKey) : nil
                     try applier.insert(op, payload: payload, signature: signature, hash: hash, flags: 0)
                     written.append(op)
