@@ -21,11 +21,21 @@ import Testing
 
     @Test(arguments: seeds)
     func randomCourtsConverge(seed: UInt64) throws {
+        try Self.check(seed: seed, steps: Self.steps)
+    }
+
+    /// Fewer seeds, longer runs: thousands of operations each.
+    @Test(arguments: [UInt64(7_001), 7_002, 7_003])
+    func longRandomCourtsConverge(seed: UInt64) throws {
+        try Self.check(seed: seed, steps: max(Self.steps, 1_500))
+    }
+
+    static func check(seed: UInt64, steps: Int) throws {
         let sandbox = try Sandbox("sinkron-property")
         defer { sandbox.remove() }
         let court = try CourtSimulation(seed: seed, sandbox: sandbox)
         do {
-            for _ in 0..<Self.steps { try court.step() }
+            for _ in 0..<steps { try court.step() }
             try court.converge()
         } catch {
             Issue.record("seed \(seed): \(error)\n  rerun with SINKRON_PROPERTY_SEED=\(seed)")
@@ -70,7 +80,7 @@ import Testing
         for key in ["file", "step", "edit", "exchange"] {
             #expect(court.stats[key, default: 0] > 0, "seed \(seed): no successful \(key) in \(court.stats)")
         }
-        if Self.environment["SINKRON_PROPERTY_STATS"] != nil {
+        if environment["SINKRON_PROPERTY_STATS"] != nil {
             print("seed \(seed): \(try court.observer.counts().operations) operations, \(court.stats.sorted { $0.key < $1.key }), conflicts \(reference["conflicts"]?.count ?? 0), steps \(reference["steps"]?.count ?? 0)")
         }
     }
