@@ -3,7 +3,9 @@ extension Replica {
     /// Creates `records` bug reports, then writes `sets` field edits spread over them, in
     /// transactions of `batch` operations. Calls `committed` with the running total after each
     /// commit: everything reported there is durable.
-    public func fill(records: Int, sets: Int, batch: Int, seed: UInt64, committed: (Int) throws -> Void) throws {
+    /// With `benchValues`, each edit's value is 20–40 bytes long (the benchmark workload).
+    public func fill(records: Int, sets: Int, batch: Int, seed: UInt64, benchValues: Bool = false,
+                     committed: (Int) throws -> Void) throws {
         var rng = SplitMix64(seed: seed)
         var ids: [RecordID] = []
         var bodies: [OperationBody] = []
@@ -35,7 +37,12 @@ extension Replica {
             let field = fields[Int(rng.next() % UInt64(fields.count))]
             let replaces = last[record]?[field].map { [$0] } ?? []
             last[record, default: [:]][field] = OpID(origin: origin, seq: next)
-            try add(.set(record: record, field: field, value: "value \(i) \(rng.next() % 1_000_000_007)", replaces: replaces))
+            var value = "value \(i) \(rng.next() % 1_000_000_007)"
+            if benchValues {
+                let length = 20 + Int(rng.next() % 21)
+                value = value.count >= length ? String(value.prefix(length)) : value + String(repeating: "x", count: length - value.count)
+            }
+            try add(.set(record: record, field: field, value: value, replaces: replaces))
         }
         try flush()
     }
