@@ -40,6 +40,49 @@ public enum Bundle {
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> (BundleInfo, [OperationRun]) {
+        var runs: [OperationRun] = []
+        let info = try forEachRun(bytes) { runs.append($0) }
+        return (info, runs)
+    }
+
+    /// Checks the header and checksum, then hands over the runs one at a time.
+    @discardableResult
+    public static func forEachRun(_ bytes: [UInt8], _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
+        var r = try open(bytes)
+        let court: String
+        let exporter: String
+        let count: UInt64
+        do {
+            court = try r.string(limit: 256)
+            exporter = try r.string(limit: 256)
+            count = try r.varint()
+            guard count <= UInt64(r.remaining) else { throw CodecError.malformed("run count \(count) exceeds the bundle") }
+        } catch let error as CodecError {
+            throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
+        }
+        var operations = 0
+        for _ in 0..<count {
+            let run: OperationRun
+            do {
+                run = try OperationRun.decode(from: &r)
+            } catch let error as CodecError {
+                throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
+            }
+            operations += run.entries.count
+            try body(run)
+        }
+        guard r.isAtEnd else { throw ReplicaError(.badBundle, "the bundle is malformed: \(r.remaining) trailing bytes", hint: "nothing was imported; export it again") }
+        return BundleInfo(court: court, exporter: exporter, operations: operations, runs: Int(count), bytes: bytes.count)
+    }
+
+    /// The court named in a bundle's header (after checking magic, version and checksum).
+    public static func court(of bytes: [UInt8]) throws -> String {
+        var r = try open(bytes)
+        do { return try r.string(limit: 256) } catch { throw ReplicaError(.badBundle, "the bundle is malformed: \(error)") }
+    }
+
+    /// A reader positioned after the version byte, once magic, version and checksum are right.
+    private static func open(_ bytes: [UInt8]) throws -> BinaryReader {
         guard bytes.count >= magic.count + 1 + 32, Array(bytes.prefix(magic.count)) == magic else {
             throw ReplicaError(.badBundle, "this file is not a Sinkron bundle", hint: "bundles are written by `sinkron export`")
         }
@@ -50,24 +93,7 @@ public enum Bundle {
         guard Array(SHA256.hash(data: bytes[0..<body])) == Array(bytes[body...]) else {
             throw ReplicaError(.badBundle, "the bundle is damaged or truncated (its checksum does not match)", hint: "copy it again from the exporting PC")
         }
-        do {
-            var r = BinaryReader(bytes, offset: magic.count + 1, end: body)
-            let court = try r.string(limit: 256)
-            let exporter = try r.string(limit: 256)
-            let count = try r.varint()
-            guard count <= UInt64(r.remaining) else { throw CodecError.malformed("run count \(count) exceeds the bundle") }
-            var runs: [OperationRun] = []
-            var operations = 0
-            for _ in 0..<count {
-                let run = try OperationRun.decode(from: &r)
-                operations += run.entries.count
-                runs.append(run)
-            }
-            guard r.isAtEnd else { throw CodecError.malformed("\(r.remaining) trailing bytes") }
-            return (BundleInfo(court: court, exporter: exporter, operations: operations, runs: runs.count, bytes: bytes.count), runs)
-        } catch let error as CodecError {
-            throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
-        }
+        return BinaryReader(bytes, offset: magic.count + 1, end: body)
     }
 }
 
@@ -114,14 +140,18 @@ extension Replica {
     /// order, is harmless. The import is logged as a merge session.
     public func importBundle(from path: String) throws -> ImportReport {
         let bytes = try readFile(path, limit: Bundle.maxBytes)
-        let (info, runs) = try Bundle.decode(bytes)
-        guard info.court == identity.court else {
-            throw ReplicaError(.wrongCourt, "the bundle comes from court \"\(info.court)\"; this replica belongs to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
+        let court = try Bundle.court(of: bytes)
+        guard court == identity.court else {
+            throw ReplicaError(.wrongCourt, "the bundle comes from court \"\(court)\"; this replica belongs to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
         }
-        let session = try beginSession(kind: "import", peer: info.exporter, address: path)
+        let session = try beginSession(kind: "import", peer: nil, address: path)
         do {
-            let report = try apply(runs, session: session)
-            try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: bytes.count, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report)
+            var info: BundleInfo?
+            let report = try applyStream(session: session) { consume in
+                info = try Bundle.forEachRun(bytes, consume)
+            }
+            guard let info else { throw ReplicaError(.badBundle, "the bundle could not be read") }
+            try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: bytes.count, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report, peer: info.exporter)
             return ImportReport(bundle: info, session: session, report: report)
         } catch {
             try? endSession(session, received: 0, conflicts: 0, bytesIn: bytes.count, outcome: "refused: \(error)", detail: nil as ApplyReport?)
