@@ -93,6 +93,12 @@ struct Applier {
         touchedOrigins.insert(op.origin)
         applied[op.origin, default: 0] += 1
         try materialise(op, originIdx: info.idx)
+        // Bound memory in long batches: write gathered rows, forget cached records.
+        if pendingRows.count >= 4096 { try flushRows() }
+        if records.count >= 65_536 {
+            records.removeAll(keepingCapacity: true)
+            replica.ridCache.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Writes origin heads and refolds the workflows touched by this batch.
