@@ -25,7 +25,6 @@ package final class Database {
         sqlite3_extended_result_codes(db, 1)
         // Desk commands and the daemon share the file: wait for the writer instead of failing.
         sqlite3_busy_timeout(db, 10_000)
-        _ = sinkron_sqlite_no_checkpoint_on_close(db)
     }
 
     deinit {
