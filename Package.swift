@@ -54,6 +54,14 @@ let package = Package(
             name: "ReplicaTesting",
             dependencies: ["Replica"]
         ),
+        .target(
+            name: "SimulationTesting",
+            dependencies: ["Replica", "SyncProtocol", "ReplicaTesting"]
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["SimulationTesting", "Replica", "SyncProtocol", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "ReplicaTesting"]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "Replica", "ReplicaTesting"]),
         .testTarget(name: "NodeCLITests", dependencies: ["Replica", "ReplicaTesting"]),
