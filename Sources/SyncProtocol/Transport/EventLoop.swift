@@ -80,6 +80,16 @@ public final class EventLoop: @unchecked Sendable {
     func unregister(_ handle: any LoopHandle) { handles[ObjectIdentifier(handle)] = nil }
 }
 
+/// Closes a handle whose `data` holds its retained owner: in libuv's close callback, the owner is
+/// released and the handle's memory freed (never before that callback).
+func closeOwnedHandle<T>(_ pointer: UnsafeMutablePointer<T>) {
+    uv_close(asHandle(pointer)) { h in
+        guard let h else { return }
+        if let data = uv_handle_get_data(h) { Unmanaged<AnyObject>.fromOpaque(data).release() }
+        h.deallocate()
+    }
+}
+
 func asHandle<T>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<uv_handle_t> {
     UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: uv_handle_t.self)
 }

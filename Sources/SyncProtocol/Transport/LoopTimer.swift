@@ -33,11 +33,7 @@ public final class LoopTimer: LoopHandle {
         guard let handle else { return }
         self.handle = nil
         loop.unregister(self)
-        uv_close(asHandle(handle)) { h in
-            guard let h else { return }
-            if let data = uv_handle_get_data(h) { Unmanaged<LoopTimer>.fromOpaque(data).release() }
-            h.deallocate()
-        }
+        closeOwnedHandle(handle)
     }
 }
 
@@ -65,10 +61,6 @@ public final class SignalWatcher: LoopHandle {
         guard let handle else { return }
         self.handle = nil
         loop.unregister(self)
-        uv_close(asHandle(handle)) { h in
-            guard let h else { return }
-            if let data = uv_handle_get_data(h) { Unmanaged<SignalWatcher>.fromOpaque(data).release() }
-            h.deallocate()
-        }
+        closeOwnedHandle(handle)
     }
 }

@@ -113,11 +113,7 @@ public final class TCPConnection: LoopHandle {
         let error = shuttingDown ? nil : closeError ?? SyncError(.shutdown, "the connection to \(remoteAddress) was closed by this node")
         onRead = nil
         onClose = nil
-        uv_close(asHandle(handle)) { h in
-            guard let h else { return }
-            if let data = uv_handle_get_data(h) { Unmanaged<TCPConnection>.fromOpaque(data).release() }
-            h.deallocate()
-        }
+        closeOwnedHandle(handle)
         callback?(error)
     }
 }

@@ -51,10 +51,6 @@ public final class TCPListener: LoopHandle {
         guard let handle else { return }
         self.handle = nil
         loop.unregister(self)
-        uv_close(asHandle(handle)) { h in
-            guard let h else { return }
-            if let data = uv_handle_get_data(h) { Unmanaged<TCPListener>.fromOpaque(data).release() }
-            h.deallocate()
-        }
+        closeOwnedHandle(handle)
     }
 }
