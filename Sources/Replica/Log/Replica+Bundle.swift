@@ -99,29 +99,15 @@ public enum Bundle {
 
 extension Replica {
     /// Streams the operations `since` lacks, per origin in seq order, as runs that each end at a
-    /// signed operation and hold about `runSize` operations.
+    /// signed operation and hold about `runSize` operations (the sync protocol's batches).
     public func missingRuns(since: VersionVector, runSize: Int = 10_000, _ body: (OperationRun) throws -> Void) throws {
-        try db.read {
-            let heads = try db.prepare("SELECT idx, origin, max_seq FROM origins ORDER BY origin").map { ($0.int(0), ID128(bytes: $0.blob(1)), UInt64($0.int(2))) }
-            let select = try db.prepare("SELECT seq, hlc, body, sig FROM ops WHERE origin_idx = ? AND seq > ? ORDER BY seq")
-            for (idx, originID, maxSeq) in heads {
-                guard let origin = originID, maxSeq > since[origin] else { continue }
-                var run = OperationRun(origin: origin, firstSeq: since[origin] + 1, entries: [])
-                var pending: [OperationRun.Entry] = []
-                try select.bind(.int(idx), .int(Int64(since[origin]))).forEach { row in
-                    let signature = row.isNull(3) ? nil : row.blob(3)
-                    pending.append(OperationRun.Entry(hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2), signature: signature))
-                    if signature != nil {
-                        run.entries.append(contentsOf: pending)
-                        pending.removeAll(keepingCapacity: true)
-                        if run.entries.count >= runSize {
-                            try body(run)
-                            run = OperationRun(origin: origin, firstSeq: run.lastSeq + 1, entries: [])
-                        }
-                    }
-                }
-                select.reset()
-                if !run.entries.isEmpty { try body(run) }
+        var cursor = since
+        while true {
+            let batch = try nextBatch(after: cursor, maxOperations: runSize)
+            if batch.isEmpty { return }
+            for run in batch {
+                try body(run)
+                cursor[run.origin] = run.lastSeq
             }
         }
     }
