@@ -52,7 +52,7 @@ extension Applier {
         try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
             guard let origin = replica.originsByIdx[row.int(0)] else { return }
             let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: row.blob(3))
-            try rematerialise(op, originIdx: row.int(0))
+            try materialise(op, originIdx: row.int(0))
         }
         try refoldAll()
     }

@@ -151,15 +151,13 @@ struct Applier {
 
     mutating func clearRecordCache() { records.removeAll() }
 
-    mutating func rematerialise(_ op: Operation, originIdx: Int64) throws { try materialise(op, originIdx: originIdx) }
-
     /// Refolds the workflow of every created record.
     mutating func refoldAll() throws {
         refold.removeAll()
         for rid in try db.prepare("SELECT rid FROM records WHERE kind IS NOT NULL ORDER BY rid").map({ $0.int(0) }) { try foldWorkflow(rid) }
     }
 
-    private mutating func materialise(_ op: Operation, originIdx: Int64) throws {
+    mutating func materialise(_ op: Operation, originIdx: Int64) throws {
         guard let info = replica.origins[op.origin] else { return }
         let ms = Int64(op.hlc.milliseconds)
         let node = info.name
