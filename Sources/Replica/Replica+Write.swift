@@ -90,7 +90,7 @@ extension Replica {
     /// Records an alert the admin sees in `sinkron alerts` (inside the caller's transaction, if any).
     func raiseAlert(kind: String, origin: OriginID?, seq: UInt64?, detail: String) throws {
         try db.cached("INSERT INTO alerts(at, kind, origin, seq, detail) VALUES (?,?,?,?,?)")
-            .bind(.int(Int64(clock.physical.now())), .text(kind), .optional(origin?.hex), seq.map { .int(Int64($0)) } ?? .null, .text(detail))
+            .bind(.int(Int64(clock.now())), .text(kind), .optional(origin?.hex), seq.map { .int(Int64($0)) } ?? .null, .text(detail))
             .run()
     }
 }

@@ -37,6 +37,8 @@ public final class Replica {
     /// The origin this replica writes under; replaced when a copy or restore is detected.
     public private(set) var origin: OriginID
     var clock: HybridClock
+    /// Hops from the admin's clock, from `meta` (nil: court time not yet learned in a session).
+    var storedClockHops: UInt8?
     var origins: [OriginID: OriginInfo] = [:]
     var originsByIdx: [Int64: OriginID] = [:]
     var ridCache: [RecordID: Int64] = [:]
@@ -56,7 +58,7 @@ public final class Replica {
     ) throws -> Replica {
         let key = Curve25519.Signing.PrivateKey()
         return try create(home: home, court: court, name: name, role: role, node: NodeID.random(), key: key,
-            courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, physicalClock: physicalClock)
+            courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, issued: nil, physicalClock: physicalClock)
     }
 
     /// Creates a node from an invitation file written by the court admin (`sinkron invite`): its
@@ -68,12 +70,13 @@ public final class Replica {
             throw ReplicaError(.invalidInput, "the invitation's key is damaged", hint: "ask the admin for a new one")
         }
         return try create(home: home, court: invite.court, name: invite.name, role: invite.role, node: invite.node, key: key,
-            courtRoot: invite.courtRoot, courtCode: invite.courtCode.isEmpty ? nil : invite.courtCode, bundle: invite.bundle, physicalClock: physicalClock)
+            courtRoot: invite.courtRoot, courtCode: invite.courtCode.isEmpty ? nil : invite.courtCode, bundle: invite.bundle, issued: invite.issued,
+            physicalClock: physicalClock)
     }
 
     private static func create(
         home: String, court: String, name: String, role: Role, node: NodeID, key: Curve25519.Signing.PrivateKey, courtRoot: String,
-        courtCode: String?, bundle: [UInt8]?, physicalClock: any PhysicalClock
+        courtCode: String?, bundle: [UInt8]?, issued: (at: UInt64, by: String)?, physicalClock: any PhysicalClock
     ) throws -> Replica {
         let court = court.trimmingCharacters(in: .whitespaces)
         let name = name.trimmingCharacters(in: .whitespaces)
@@ -117,6 +120,7 @@ public final class Replica {
             throw ReplicaError(.storage, "cannot create the replica in \(home): \(error)")
         }
         let replica = try Replica(home: home, physicalClock: physicalClock)
+        if let issued { try replica.adoptInvitationClock(issuedAt: issued.at, admin: issued.by) }
         if let bundle {
             let (_, runs) = try Bundle.decode(bundle)
             try replica.apply(runs)
@@ -154,9 +158,12 @@ public final class Replica {
         privateKey = key
         identity = NodeIdentity(node: node, name: name, role: role, court: court, publicKey: Array(key.publicKey.rawRepresentation))
         if case .blob(let o)? = meta["origin"], let o = ID128(bytes: o) { origin = o } else { origin = ID128(high: 0, low: 0) }
-        if case .int(let h)? = meta["hlc"] { clock = HybridClock(last: HLC(raw: UInt64(h)), physical: physicalClock) } else {
-            clock = HybridClock(physical: physicalClock)
-        }
+        var last = HLC(raw: 0)
+        if case .int(let h)? = meta["hlc"] { last = HLC(raw: UInt64(h)) }
+        var offset: Int64 = 0
+        if case .int(let o)? = meta["clock_offset"] { offset = o }
+        clock = HybridClock(last: last, physical: physicalClock, offset: offset)
+        if case .int(let h)? = meta["clock_hops"] { storedClockHops = UInt8(clamping: h) }
         if case .text(let stored)? = meta["file_id"], stored != Self.fileID(path) { fileMoved = true }
         try loadOrigins()
     }
@@ -214,10 +221,16 @@ public final class Replica {
         fileMoved = false
     }
 
-    /// Re-reads the persisted clock inside a write transaction (another process may have written).
+    /// Re-reads the persisted clock and court-time correction inside a write transaction
+    /// (another process, such as the daemon, may have written or learned court time since).
     func refreshClock() throws {
-        if let raw = try db.cached("SELECT value FROM meta WHERE key = 'hlc'").first({ $0.int(0) }) {
-            clock.observeLocal(HLC(raw: UInt64(raw)))
+        try db.cached("SELECT key, value FROM meta WHERE key IN ('hlc', 'clock_offset', 'clock_hops')").forEach { row in
+            switch (row.text(0), row.value(1)) {
+            case ("hlc", .int(let raw)): clock.observeLocal(HLC(raw: UInt64(raw)))
+            case ("clock_offset", .int(let offset)): clock.offset = offset
+            case ("clock_hops", .int(let hops)): storedClockHops = UInt8(clamping: hops)
+            default: break
+            }
         }
     }
 
@@ -232,6 +245,6 @@ public final class Replica {
 extension HybridClock {
     /// Adopts a persisted local reading (always trusted: it was ours).
     mutating func observeLocal(_ reading: HLC) {
-        if reading > last { self = HybridClock(last: reading, physical: physical) }
+        if reading > last { self = HybridClock(last: reading, physical: physical, offset: offset) }
     }
 }

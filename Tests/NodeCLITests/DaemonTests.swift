@@ -163,6 +163,12 @@ struct DaemonTests {
         #expect(summary["sent"] as? Int == total - heldFromAdmin)
         #expect(try ti.ok("digest").stdout == (try admin.ok("digest").stdout))
         try ti.ok("verify")
+        // After a session with the admin, staf-ti stamps the admin's time (court time), 1 hop away.
+        let clock = try #require((try ti.json("whoami") as? [String: Any])?["clock"] as? [String: Any])
+        #expect(clock["hops"] as? Int == 1)
+        #expect(clock["source"] as? String == "kasubbag")
+        #expect(clock["courtTime"] is String)
+        #expect(try ti.ok("whoami").stdout.contains("learned from kasubbag, 1 session from the admin"))
     }
 
     @Test func unenrolledAndForeignNodesAreRefused() throws {

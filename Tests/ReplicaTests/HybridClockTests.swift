@@ -131,3 +131,22 @@ import Testing
         #expect(later.hlc > stuck.last!.hlc)
     }
 }
+
+@Suite("Court time offset") struct CourtTimeOffsetTests {
+    @Test func offsetCorrectsThePhysicalClockAndStaysInRange() {
+        let physical = ManualClock(ManualClock.start)
+        var clock = HybridClock(physical: physical, offset: -60_000)
+        #expect(clock.now() == ManualClock.start - 60_000)
+        #expect(clock.tick().milliseconds == ManualClock.start - 60_000)
+        // Offsets that would leave the 48-bit field or go before 1970 are clamped, never trap.
+        clock.offset = .max
+        #expect(clock.now() == UInt64(HybridClock.latest))
+        clock.offset = .min
+        #expect(clock.now() == 0)
+        // A correction back in time never makes a stamp go back.
+        clock.offset = 0
+        let high = clock.tick()
+        clock.offset = -3_600_000
+        #expect(clock.tick() > high)
+    }
+}

@@ -76,8 +76,9 @@ struct SimulationTests {
             + "(\(totals["session failed", default: 0]) failed under faults), \(faults) faults injected")
         print("simulation faults: " + ["cut", "stall", "crash", "crash after apply", "peer vanished", "partition", "clock jump", "reopen"]
             .map { "\($0) \(totals[$0, default: 0])" }.joined(separator: ", ")
-            + "; conflicts \(totals["conflicts", default: 0]) (\(totals["conflicts won by the earlier write of a skewed clock", default: 0]) won by the earlier write of a skewed clock, "
-            + "\(totals["conflicts won by the earlier write", default: 0]) by the earlier write otherwise), number collisions \(totals["number collisions", default: 0])")
+            + "; conflicts \(totals["conflicts", default: 0]) (\(totals["conflicts won by the earlier write", default: 0]) won by the earlier write, "
+            + "largest clock error deciding one \(results.map { $0.stats["largest clock error deciding a conflict (s)"] ?? 0 }.max() ?? 0) s), "
+            + "number collisions \(totals["number collisions", default: 0])")
         if Self.environment["SINKRON_SIM_STATS"] != nil { print("simulation stats: \(totals.sorted { $0.key < $1.key })") }
         print("\(results.count - failed) passed, \(failed) failed")
     }

@@ -17,6 +17,16 @@ struct IdentityView: Encodable {
     var records: Int64
     var origins: Int
     var admin: Bool
+    var clock: ClockView
+
+    /// Court time and where it comes from.
+    struct ClockView: Encodable {
+        var courtTime: Date
+        var offsetMs: Int64
+        var hops: Int?
+        var source: String?
+        var checkedAt: Date?
+    }
 
     init(_ replica: Replica) throws {
         let counts = try replica.counts()
@@ -32,6 +42,21 @@ struct IdentityView: Encodable {
         records = counts.records
         origins = counts.origins
         admin = replica.isAdmin
+        let status = try replica.clockStatus()
+        clock = ClockView(
+            courtTime: Date(timeIntervalSince1970: Double(status.now) / 1000), offsetMs: status.offsetMs, hops: status.hops, source: status.source,
+            checkedAt: status.checkedAt.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+    }
+
+    var clockLine: String {
+        let now = Output.time(clock.courtTime)
+        if admin { return "\(now) (the court's reference clock)" }
+        let correction = clock.offsetMs == 0
+            ? "this PC's clock"
+            : "this PC's clock \(clock.offsetMs < 0 ? "−" : "+") \(Replica.describe(milliseconds: clock.offsetMs.magnitude))"
+        guard let source = clock.source else { return "\(now) (\(correction); not yet checked against the admin's clock)" }
+        let hops = clock.hops.map { $0 == 1 ? ", 1 session from the admin" : ", \($0) sessions from the admin" } ?? ""
+        return "\(now) (\(correction), learned from \(source)\(hops)\(clock.checkedAt.map { " at \(Output.time($0))" } ?? ""))"
     }
 
     func print() {
@@ -42,6 +67,7 @@ struct IdentityView: Encodable {
         Output.line("key       \(publicKey)")
         Output.line("home      \(home)")
         Output.line("holds     \(records) records, \(operations) operations from \(origins) origins")
+        Output.line("time      \(clockLine)")
     }
 }
 

@@ -204,7 +204,8 @@ extension Replica {
     /// Gives an outgoing letter its number: the next in this year's agenda, or `number` as given.
     /// Only an `umum-keuangan` node numbers letters (SOP 11 of seed 004).
     @discardableResult
-    public func numberLetter(_ prefix: String, number: String? = nil, classification: String? = nil, courtCode: String? = nil, issuer: String = "KPN", now: Date = Date(), author: String = "") throws -> String {
+    public func numberLetter(_ prefix: String, number: String? = nil, classification: String? = nil, courtCode: String? = nil, issuer: String = "KPN", now: Date? = nil, author: String = "") throws -> String {
+        let now = now ?? courtDate
         guard identity.role == .umumKeuangan else {
             throw ReplicaError(.notPermitted, "letter numbers are given by umum-keuangan (SOP 11 of seed 004); this node is \(identity.role.rawValue)", hint: "ask Umum & Keuangan to number the letter")
         }

@@ -37,24 +37,42 @@ public struct SystemClock: PhysicalClock {
 
 /// A hybrid logical clock: advanced on every local write and every received operation.
 ///
-/// A remote reading far ahead of our physical time (a court PC with a wrong clock) is not adopted
-/// beyond `maxDrift`: the operation is kept but flagged, so one PC cannot drag every clock into
-/// the future. Causally later writes still win because a write names the values it replaced.
+/// Its physical part is *court time*: this PC's clock plus `offset`, the correction learned from
+/// the court admin's clock (directly in a sync session, through peers that learned it, or from
+/// the invitation; see `Replica+Clock.swift`). So a PC whose clock is years off stamps its
+/// writes in court time and does not win (or lose) concurrent conflicts because of its clock.
+///
+/// A remote reading far ahead of our court time is not adopted beyond `maxDrift`: the operation
+/// is kept but flagged, so one PC cannot drag every clock into the future. Causally later writes
+/// still win because a write names the values it replaced.
 public struct HybridClock: Sendable {
     /// How far ahead of local physical time a remote clock may pull ours: 5 minutes.
     public static let maxDrift: UInt64 = 5 * 60 * 1000
 
     public private(set) var last: HLC
     public let physical: any PhysicalClock
+    /// Milliseconds added to `physical` to get court time.
+    public var offset: Int64
 
-    public init(last: HLC = HLC(raw: 0), physical: any PhysicalClock = SystemClock()) {
+    public init(last: HLC = HLC(raw: 0), physical: any PhysicalClock = SystemClock(), offset: Int64 = 0) {
         self.last = last
         self.physical = physical
+        self.offset = offset
     }
+
+    /// Court time in milliseconds since 1970: the PC's clock corrected by `offset`.
+    public func now() -> UInt64 {
+        let (sum, overflow) = Int64(clamping: physical.now()).addingReportingOverflow(offset)
+        let value = overflow ? (offset < 0 ? 0 : Int64.max) : sum
+        return UInt64(min(max(0, value), Self.latest))
+    }
+
+    /// The latest court time a clock reads (year 6429): readings fit the 48-bit millisecond field.
+    public static let latest: Int64 = 1 << 47
 
     /// A new reading for a local write, strictly greater than every earlier one.
     public mutating func tick() -> HLC {
-        let now = physical.now()
+        let now = now()
         if now > last.milliseconds {
             last = HLC(milliseconds: now, counter: 0)
         } else if last.counter == UInt16.max {
@@ -68,7 +86,7 @@ public struct HybridClock: Sendable {
     /// Observes a remote reading. Returns false (and does not adopt it) when it is too far ahead.
     @discardableResult
     public mutating func observe(_ remote: HLC) -> Bool {
-        let now = physical.now()
+        let now = now()
         if remote.milliseconds > now + Self.maxDrift { return false }
         if remote > last { last = remote }
         return true

@@ -152,7 +152,7 @@ extension Replica {
         try storage {
             try db.transaction {
                 try db.cached("INSERT INTO sessions(kind, peer, address, started_at) VALUES (?,?,?,?)")
-                    .bind(.text(kind), .optional(peer), .optional(address), .int(Int64(clock.physical.now()))).run()
+                    .bind(.text(kind), .optional(peer), .optional(address), .int(Int64(clock.now()))).run()
                 return db.lastInsertRowID
             }
         }
@@ -167,7 +167,7 @@ extension Replica {
                 try db.cached(
                     "UPDATE sessions SET ended_at = ?, received = ?, sent = ?, conflicts = ?, bytes_in = ?, bytes_out = ?, outcome = ?, detail = ?, peer = coalesce(?, peer) WHERE id = ?"
                 ).bind(
-                    .int(Int64(clock.physical.now())), .int(Int64(received)), .int(Int64(sent)), .int(Int64(conflicts)), .int(Int64(bytesIn)),
+                    .int(Int64(clock.now())), .int(Int64(received)), .int(Int64(sent)), .int(Int64(conflicts)), .int(Int64(bytesIn)),
                     .int(Int64(bytesOut)), .text(outcome), .optional(json), .optional(peer), .int(id)
                 ).run()
             }

@@ -39,7 +39,7 @@ extension Replica {
         try storage {
             try ensurePeersTable()
             return try db.transaction {
-                try db.cached("INSERT OR IGNORE INTO peers(address, added_at) VALUES (?, ?)").bind(.text(address), .int(Int64(clock.physical.now()))).run()
+                try db.cached("INSERT OR IGNORE INTO peers(address, added_at) VALUES (?, ?)").bind(.text(address), .int(Int64(clock.now()))).run()
                 return db.changes > 0
             }
         }
@@ -65,7 +65,7 @@ extension Replica {
                 if let error {
                     try db.cached("UPDATE peers SET last_error = ? WHERE address = ?").bind(.text(error), .text(address)).run()
                 } else {
-                    try db.cached("UPDATE peers SET last_ok = ?, last_error = NULL WHERE address = ?").bind(.int(Int64(clock.physical.now())), .text(address)).run()
+                    try db.cached("UPDATE peers SET last_ok = ?, last_error = NULL WHERE address = ?").bind(.int(Int64(clock.now())), .text(address)).run()
                 }
             }
         }

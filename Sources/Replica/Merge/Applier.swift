@@ -43,7 +43,7 @@ struct Applier {
         self.replica = replica
         self.db = replica.db
         self.session = session
-        self.receivedAt = Int64(replica.clock.physical.now())
+        self.receivedAt = Int64(replica.clock.now())
         self.revoked = try replica.revocations()
     }
 

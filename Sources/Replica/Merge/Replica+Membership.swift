@@ -116,6 +116,9 @@ extension Replica {
         w.string(name)
         w.string(role.rawValue)
         w.data(Bundle.encode(court: identity.court, exporter: identity.name, runs: runs))
+        // Version 2: the admin's court time, the new desk's first court time if its own is off.
+        w.varint(courtTime)
+        w.string(identity.name)
         try writeAtomically(w.bytes, to: path)
         chmod(path, 0o600)
         return MemberEntry(node: member.node.hex, name: name, role: role.rawValue, publicKey: member.publicKey.hex, admin: false, revoked: false, enrolledBy: nil)
@@ -145,7 +148,7 @@ extension Replica {
 /// The invitation file an admin writes for a new desk.
 enum Invitation {
     static let magic = Array("SINKRONI".utf8)
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     struct Contents {
         var court: String
@@ -156,6 +159,8 @@ enum Invitation {
         var name: String
         var role: Role
         var bundle: [UInt8]
+        /// The admin's court time when it wrote the invitation, and its name (version 2).
+        var issued: (at: UInt64, by: String)?
     }
 
     static func read(_ path: String) throws -> Contents {
@@ -165,7 +170,8 @@ enum Invitation {
         }
         do {
             var r = BinaryReader(bytes, offset: magic.count)
-            guard try r.u8() == version else { throw ReplicaError(.invalidInput, "unsupported invitation version", hint: "update sinkron") }
+            let fileVersion = try r.u8()
+            guard fileVersion == 1 || fileVersion == version else { throw ReplicaError(.invalidInput, "unsupported invitation version", hint: "update sinkron") }
             let court = try r.string(limit: 256)
             let root = try r.string(limit: 128)
             let code = try r.string(limit: 64)
@@ -174,7 +180,11 @@ enum Invitation {
             let name = try r.string(limit: 256)
             guard let role = Role(rawValue: try r.string(limit: 64)) else { throw CodecError.malformed("unknown role") }
             let bundle = try r.data(limit: Bundle.maxBytes)
-            return Contents(court: court, courtRoot: root, courtCode: code, node: node, privateKey: key, name: name, role: role, bundle: bundle)
+            var issued: (at: UInt64, by: String)?
+            if fileVersion >= 2 { issued = (try r.varint(), try r.string(limit: 256)) }
+            guard r.isAtEnd else { throw CodecError.malformed("trailing bytes") }
+            return Contents(
+                court: court, courtRoot: root, courtCode: code, node: node, privateKey: key, name: name, role: role, bundle: bundle, issued: issued)
         } catch let error as CodecError {
             throw ReplicaError(.invalidInput, "the invitation is damaged: \(error)", hint: "ask the admin for a new one")
         }

@@ -68,7 +68,8 @@ extension Replica {
 
     /// Records, newest first. `openOnly` keeps records whose flow is running; `overdueOnly` those
     /// past the SOP time standard of their current step (or a task past its due time).
-    public func list(kind: RecordKind? = nil, openOnly: Bool = false, overdueOnly: Bool = false, now: Date = Date()) throws -> [RecordSummary] {
+    public func list(kind: RecordKind? = nil, openOnly: Bool = false, overdueOnly: Bool = false, now: Date? = nil) throws -> [RecordSummary] {
+        let now = now ?? courtDate
         var out: [RecordSummary] = []
         for k in kind.map({ [$0] }) ?? RecordKind.allCases {
             let filter = openOnly || overdueOnly ? "WHERE status = 'open'" : ""
@@ -81,7 +82,8 @@ extension Replica {
     }
 
     /// One record with its fields, steps, comments and linked letters.
-    public func show(_ prefix: String, now: Date = Date()) throws -> RecordDetail {
+    public func show(_ prefix: String, now: Date? = nil) throws -> RecordDetail {
+        let now = now ?? courtDate
         let (id, kind) = try resolve(prefix)
         let hex = id.hex
         guard

@@ -70,7 +70,7 @@ public struct Session {
     /// Most batches one side may have sent and not yet seen acknowledged.
     public static let window = 2
 
-    public let local: Hello
+    public private(set) var local: Hello
     public let config: SessionConfig
     public internal(set) var phase = Phase.idle
     public private(set) var error: SyncError?
@@ -106,6 +106,13 @@ public struct Session {
     }
 
     public var isOver: Bool { phase == .finished || phase == .failed }
+
+    /// Sets the court time our hello announces; call just before `.start` (later calls are ignored).
+    public mutating func setClock(_ time: UInt64, hops: UInt8) {
+        guard phase == .idle else { return }
+        local.clock = time
+        local.clockHops = hops
+    }
 
     /// True when, as far as this side can tell, both sides hold the same operations.
     public var inSync: Bool {
@@ -227,9 +234,14 @@ public struct Session {
     }
 
     /// What a signer signs for a verifier: the verifier's challenge first, then the signer's own,
-    /// then both node ids. Binding both ids keeps a signature from being replayed in another pairing.
+    /// then both node ids, then the signer's court time and hops. Binding both ids keeps a
+    /// signature from being replayed in another pairing; binding the time keeps anyone between
+    /// the two from moving a node's clock.
     public static func transcript(signer: Hello, verifier: Hello) -> [UInt8] {
-        verifier.challenge + signer.challenge + signer.node.bytes + verifier.node.bytes
+        var clock = [UInt8](repeating: 0, count: 9)
+        for i in 0..<8 { clock[i] = UInt8(truncatingIfNeeded: signer.clock >> (56 - 8 * i)) }
+        clock[8] = signer.clockHops
+        return verifier.challenge + signer.challenge + signer.node.bytes + verifier.node.bytes + clock
     }
 
     var peerLabel: String {

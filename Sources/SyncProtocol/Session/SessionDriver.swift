@@ -23,6 +23,8 @@ public final class SessionDriver {
     private var logger: Logger
     private let started: UInt64
     private var ended = false
+    /// Our court time when the peer's hello arrived.
+    private var peerHelloAt: UInt64?
 
     public init(
         replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
@@ -54,6 +56,7 @@ public final class SessionDriver {
             run(.failed(SyncError(.storage, "cannot record the merge session: \(error)", hint: "check the replica with `sinkron verify`")))
             return
         }
+        session.setClock(replica.courtTime, hops: replica.clockHops)
         run(.start)
     }
 
@@ -95,6 +98,8 @@ public final class SessionDriver {
                 transport?.write(bytes)
                 return nil
             case .sign(let transcript):
+                // The session asks for our signature as soon as the peer's hello arrives.
+                peerHelloAt = replica.courtTime
                 return .signed(try replica.signChallenge(transcript))
             case .authorize(let hello):
                 summary.peerName = hello.name
@@ -104,6 +109,13 @@ public final class SessionDriver {
                 let verdict = try replica.authorize(node: hello.node, publicKey: hello.publicKey, court: hello.court)
                 if !verdict.allowed {
                     logger.warning("refused peer \(hello.name) (\(hello.node.short), role \(hello.role), court \"\(hello.court)\"): \(verdict.reason); it gets no data")
+                } else if let at = peerHelloAt,
+                    let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, receivedAt: at)
+                {
+                    summary.clockCorrectionMs = correction.deltaMs
+                    if correction.deltaMs.magnitude > 1_000 {
+                        logger.notice("court time corrected by \(correction.deltaMs) ms from \(hello.name) (\(correction.hops) hops from the admin)")
+                    }
                 }
                 return .authorized(verdict, vector: try replica.vector())
             case .loadBatch(let after):

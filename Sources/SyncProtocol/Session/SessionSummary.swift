@@ -1,4 +1,5 @@
 import Foundation
+import Replica
 
 /// What one sync session did, for the CLI, the daemon's log and the merge-session row.
 public struct SessionSummary: Sendable, Codable, Equatable {
@@ -28,6 +29,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var bytesIn = 0
     public var bytesOut = 0
     public var durationMs: UInt64 = 0
+    /// How far this node's court time moved after the peer's hello (nil: not taken from this peer).
+    public var clockCorrectionMs: Int64?
     public var errorCode: String?
     public var error: String?
     public var hint: String?
@@ -43,6 +46,9 @@ public struct SessionSummary: Sendable, Codable, Equatable {
         let seconds = Double(durationMs) / 1000
         var text = ok ? "synced with \(peer)" : "sync with \(peer) failed"
         text += ": received \(received), sent \(sent), \(conflicts) conflicts, \(bytesIn) B in, \(bytesOut) B out, \(String(format: "%.2f", seconds)) s"
+        if let correction = clockCorrectionMs, correction.magnitude >= 1_000 {
+            text += "; court time moved \(correction < 0 ? "back" : "forward") \(Replica.describe(milliseconds: correction.magnitude)) (from \(peerName ?? "the peer"))"
+        }
         if let error { text += " — \(error)" }
         return text
     }

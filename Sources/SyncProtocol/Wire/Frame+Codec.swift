@@ -19,6 +19,8 @@ extension Frame {
             w.data(h.publicKey)
             w.data(h.challenge)
             w.varint(UInt64(h.listenPort))
+            w.varint(h.clock)
+            w.u8(h.clockHops)
         case .auth(let signature):
             w.data(signature)
         case .vector(let v), .done(let v):
@@ -84,8 +86,12 @@ extension Frame {
             guard key.count == 32, challenge.count == 32 else { throw SyncError(.malformed, "hello frame has a key or challenge of the wrong length") }
             let port = try r.varint()
             guard port <= UInt64(UInt16.max) else { throw SyncError(.malformed, "hello frame has listen port \(port)") }
+            let clock = try r.varint()
+            let hops = try r.u8()
             var hello = Hello(version: version, court: court, node: node, name: name, role: role, publicKey: key, challenge: challenge)
             hello.listenPort = UInt16(port)
+            hello.clock = clock
+            hello.clockHops = hops
             return .hello(hello)
         case .auth:
             let signature = try r.data(limit: 64)

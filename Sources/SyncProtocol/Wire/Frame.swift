@@ -13,6 +13,10 @@ public struct Hello: Sendable, Equatable {
     /// The port the sender's daemon listens on (0: it does not listen), so that a daemon dialed
     /// by it can dial back when it has news.
     public var listenPort: UInt16 = 0
+    /// The sender's court time (ms since 1970) when it sent the hello, and how many sessions it
+    /// stands from the admin's clock (0: the admin; 255: not yet learned). See `Replica+Clock`.
+    public var clock: UInt64 = 0
+    public var clockHops: UInt8 = Replica.unknownClockHops
 
     public init(version: UInt8 = Frame.protocolVersion, court: String, node: NodeID, name: String, role: String, publicKey: [UInt8], challenge: [UInt8]) {
         self.version = version
@@ -43,7 +47,8 @@ public enum Frame: Sendable, Equatable {
     case error(code: String, message: String)
 
     /// The protocol version this program speaks.
-    public static let protocolVersion: UInt8 = 1
+    /// Version 2: the hello carries court time (`clock`, `clockHops`).
+    public static let protocolVersion: UInt8 = 2
     /// Largest frame accepted (length prefix value); bigger prefixes are refused before allocating.
     public static let maxFrameSize = 8 << 20
     /// Magic bytes at the start of a hello body: a peer that is not Sinkron is told apart at once.

@@ -1,0 +1,153 @@
+import Foundation
+import Replica
+import ReplicaTesting
+import Testing
+
+@testable import SyncProtocol
+
+/// Court time: every node stamps its writes with the admin's clock (learned from the invitation
+/// and in sync sessions), so a PC whose clock is wrong neither wins nor loses conflicts by it.
+@Suite("Court time: clocks corrected against the admin's")
+struct CourtTimeTests {
+    static let minute: UInt64 = 60_000
+    static let year: UInt64 = 365 * 86_400_000
+
+    /// Syncs two replicas over in-memory transports; both must finish.
+    @discardableResult
+    func sync(_ client: Replica, _ server: Replica) -> (client: SessionSummary, server: SessionSummary) {
+        let result = SessionPair(client: client, server: server).run()
+        #expect(result.client.ok && result.server.ok, "\(result.client.error ?? "") \(result.server.error ?? "")")
+        return result
+    }
+
+    @Test("a desk whose PC is years ahead takes the invitation's time before it writes anything")
+    func invitationCorrectsAFarOffClock() throws {
+        let sandbox = try Sandbox("court-time")
+        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
+        let ahead = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: ManualClock(ManualClock.start + 3 * Self.year))
+        let behind = try sandbox.member("staf-ti", role: .stafTI, invitedBy: admin, clock: ManualClock(ManualClock.start - 2 * Self.year))
+        for desk in [ahead, behind] {
+            #expect(desk.courtTime == ManualClock.start)
+            let status = try desk.clockStatus()
+            #expect(status.source == "invitation from kasubbag")
+            #expect(status.hops == nil)
+            // Its first write (the genesis) already carries court time, and its user is told why.
+            let latest = try #require(try desk.scalar("SELECT max(hlc) >> 16 FROM ops"))
+            #expect(UInt64(latest) < ManualClock.start + Self.minute)
+            #expect(try desk.alerts().contains { $0.kind == "clock" && $0.detail.contains("ahead of court time") == (desk === ahead) })
+        }
+    }
+
+    @Test("a desk a few minutes off keeps its clock until a session with the admin corrects it")
+    func sessionCorrectsMinutes() throws {
+        let sandbox = try Sandbox("court-time")
+        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
+        let deskClock = ManualClock(ManualClock.start + 2 * Self.minute)
+        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: deskClock)
+        #expect(desk.courtTime == ManualClock.start + 2 * Self.minute)
+        #expect(try desk.clockStatus().source == nil)
+
+        let (client, server) = sync(desk, admin)
+        #expect(client.clockCorrectionMs == -120_000)
+        #expect(server.clockCorrectionMs == nil, "the admin's clock is the reference")
+        #expect(desk.courtTime == ManualClock.start)
+        #expect(try desk.clockStatus().hops == 1)
+        #expect(try desk.clockStatus().source == "kasubbag")
+        #expect(admin.courtTime == ManualClock.start)
+        #expect(!(try desk.alerts().contains { $0.kind == "clock" }), "two minutes is drift, not a wrong clock")
+
+        // The correction is kept in the replica: another process (a reopen) stamps court time too.
+        let again = try sandbox.reopen("meja-satu", clock: deskClock)
+        #expect(again.courtTime == ManualClock.start)
+        #expect(try again.clockStatus().hops == 1)
+    }
+
+    @Test("a node takes time only from a node nearer the admin, and refreshes it at each such session")
+    func hopsDecideWhoCorrectsWhom() throws {
+        let sandbox = try Sandbox("court-time")
+        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
+        let nearClock = ManualClock(ManualClock.start + 3 * Self.minute)
+        let near = try sandbox.member("staf-ti", role: .stafTI, invitedBy: admin, clock: nearClock)
+        let farClock = ManualClock(ManualClock.start + 30 * Self.minute)
+        let far = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: farClock)
+        // Bundles on a flash disk tell everyone of everyone's enrollment (bundles carry no time).
+        try Exchange.introduce([admin, near, far])
+
+        // Neither has met the admin: neither corrects the other.
+        sync(far, near)
+        #expect(far.courtTime == ManualClock.start + 30 * Self.minute)
+        #expect(near.courtTime == ManualClock.start + 3 * Self.minute)
+
+        sync(near, admin)
+        #expect(near.courtTime == ManualClock.start)
+        sync(far, near)
+        #expect(far.courtTime == ManualClock.start)
+        #expect(try far.clockStatus().hops == 2)
+        #expect(try far.clockStatus().source == "staf-ti")
+
+        // The PC clock of `near` jumps: a session with `far` (further from the admin) does not
+        // correct `near`, and `far` follows `near`, which stands nearer the admin.
+        nearClock.advance(by: 10 * Self.minute)
+        sync(near, far)
+        #expect(near.courtTime == ManualClock.start + 10 * Self.minute, "near stands at 1 hop; far at 2 cannot correct it")
+        #expect(far.courtTime == ManualClock.start + 10 * Self.minute, "far refreshes from near, which is nearer the admin")
+        // The next session with the admin takes the jump out, and `far` follows at its next session.
+        sync(near, admin)
+        #expect(near.courtTime == ManualClock.start)
+        sync(far, near)
+        #expect(far.courtTime == ManualClock.start)
+    }
+
+    @Test("a concurrent edit made later wins even against a PC whose clock is years ahead")
+    func laterEditWinsAgainstAFastClock() throws {
+        let sandbox = try Sandbox("court-time")
+        let adminClock = ManualClock()
+        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: adminClock)
+        let deskClock = ManualClock(ManualClock.start + 3 * Self.year)
+        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: deskClock)
+        let bug = try desk.fileBug(title: "Tombol simpan", description: "error 500")
+        sync(desk, admin)
+
+        // Offline: the desk edits first, the admin a minute later; neither has seen the other's edit.
+        _ = try desk.setField(bug.hex, field: "title", value: "dari meja satu")
+        for clock in [adminClock, deskClock] { clock.advance(by: Self.minute) }
+        _ = try admin.setField(bug.hex, field: "title", value: "dari kasubbag")
+        sync(desk, admin)
+
+        for replica in [desk, admin] {
+            #expect(try replica.show(bug.hex).fields["title"] == "dari kasubbag")
+            let conflict = try #require(try replica.conflicts().first { $0.field == "title" })
+            #expect(conflict.winnerNode == "kasubbag")
+            #expect(conflict.loserAt < conflict.winnerAt)
+        }
+    }
+
+    @Test("the handshake signature covers the announced time: a changed clock fails authentication")
+    func transcriptBindsTheClock() throws {
+        let sandbox = try Sandbox("court-time")
+        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let id = admin.identity
+        var signer = Hello(court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey, challenge: Array(repeating: 1, count: 32))
+        signer.clock = ManualClock.start
+        signer.clockHops = 0
+        let verifier = Hello(court: id.court, node: NodeID.random(), name: "desk", role: "meja-satu", publicKey: id.publicKey, challenge: Array(repeating: 2, count: 32))
+        let signature = try admin.signChallenge(Session.transcript(signer: signer, verifier: verifier))
+        #expect(Replica.verifyChallenge(Session.transcript(signer: signer, verifier: verifier), signature: signature, publicKey: id.publicKey))
+        var moved = signer
+        moved.clock += 3 * Self.year
+        #expect(!Replica.verifyChallenge(Session.transcript(signer: moved, verifier: verifier), signature: signature, publicKey: id.publicKey))
+        var hops = signer
+        hops.clockHops = 5
+        #expect(!Replica.verifyChallenge(Session.transcript(signer: hops, verifier: verifier), signature: signature, publicKey: id.publicKey))
+    }
+
+    @Test("hello frames carry the time and hops through the codec")
+    func helloRoundTrip() throws {
+        var hello = Hello(court: "PN Bengkalis", node: NodeID.random(), name: "kasubbag", role: "kasubbag", publicKey: Array(repeating: 7, count: 32), challenge: Array(repeating: 9, count: 32))
+        hello.clock = ManualClock.start
+        hello.clockHops = 3
+        var decoder = FrameDecoder()
+        decoder.append(Frame.hello(hello).encoded())
+        #expect(try decoder.next() == .hello(hello))
+    }
+}
