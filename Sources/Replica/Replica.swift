@@ -198,14 +198,16 @@ public final class Replica {
         }
     }
 
-    /// Starts a new origin log for this node (at init, and after a restore or copy).
-    func startOrigin(predecessor: OriginID?) throws {
+    /// Starts a new origin log for this node (at init, after a restore or copy, and when its
+    /// stamps ran ahead of court time: `restartClock` then starts the new log's clock afresh).
+    func startOrigin(predecessor: OriginID?, restartClock: Bool = false) throws {
         let newOrigin = OriginID.random()
         let genesis = Genesis(
             node: identity.node, publicKey: identity.publicKey, name: identity.name, role: identity.role, court: identity.court,
             predecessor: predecessor)
         try db.transaction {
             try refreshClock()
+            if restartClock { clock = HybridClock(last: HLC(raw: 0), physical: clock.physical, offset: clock.offset) }
             let hlc = clock.tick()
             let op = Operation(origin: newOrigin, seq: 1, hlc: hlc, author: "", body: .genesis(genesis))
             let payload = op.encodePayload()
@@ -221,16 +223,26 @@ public final class Replica {
         fileMoved = false
     }
 
-    /// Re-reads the persisted clock and court-time correction inside a write transaction
-    /// (another process, such as the daemon, may have written or learned court time since).
+    /// Re-reads the persisted clock, court-time correction and origin inside a write transaction
+    /// (another process, such as the daemon, may have written, learned court time, or started a
+    /// new origin since).
     func refreshClock() throws {
-        try db.cached("SELECT key, value FROM meta WHERE key IN ('hlc', 'clock_offset', 'clock_hops')").forEach { row in
+        var stored: (origin: OriginID?, hlc: HLC?) = (nil, nil)
+        try db.cached("SELECT key, value FROM meta WHERE key IN ('hlc', 'clock_offset', 'clock_hops', 'origin')").forEach { row in
             switch (row.text(0), row.value(1)) {
-            case ("hlc", .int(let raw)): clock.observeLocal(HLC(raw: UInt64(raw)))
+            case ("hlc", .int(let raw)): stored.hlc = HLC(raw: UInt64(raw))
+            case ("origin", .blob(let bytes)): stored.origin = ID128(bytes: bytes)
             case ("clock_offset", .int(let offset)): clock.offset = offset
             case ("clock_hops", .int(let hops)): storedClockHops = UInt8(clamping: hops)
             default: break
             }
+        }
+        if let newer = stored.origin, newer != origin, !fileMoved {
+            // Another process continued this node under a new origin: its clock starts there.
+            origin = newer
+            clock = HybridClock(last: stored.hlc ?? HLC(raw: 0), physical: clock.physical, offset: clock.offset)
+        } else if let hlc = stored.hlc {
+            clock.observeLocal(hlc)
         }
     }
 

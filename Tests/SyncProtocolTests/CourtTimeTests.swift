@@ -122,6 +122,42 @@ struct CourtTimeTests {
         }
     }
 
+    @Test("a PC clock that jumps years ahead after joining decides only the edits made before the next session")
+    func jumpAfterJoiningIsContained() throws {
+        let sandbox = try Sandbox("court-time")
+        let adminClock = ManualClock()
+        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: adminClock)
+        let deskClock = ManualClock()
+        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: deskClock)
+        let bug = try desk.fileBug(title: "Tombol simpan", description: "error 500")
+        sync(desk, admin)
+        // A second process on the same replica (a `sinkron` command run while the daemon syncs).
+        let other = try sandbox.reopen("meja-satu", clock: deskClock)
+        let before = desk.origin
+
+        deskClock.advance(by: 3 * Self.year)
+        _ = try desk.setField(bug.hex, field: "module", value: "stamped three years ahead")
+        let (client, _) = sync(desk, admin)
+        #expect(client.clockCorrectionMs == -Int64(3 * Self.year))
+        #expect(desk.origin != before, "stamps ran ahead of court time: the node goes on under a new origin")
+        #expect(try desk.alerts().contains { $0.kind == "clock" })
+
+        // Offline again: the desk edits first, the admin a minute later. The admin's later edit wins.
+        _ = try desk.setField(bug.hex, field: "title", value: "dari meja satu")
+        for clock in [adminClock, deskClock] { clock.advance(by: Self.minute) }
+        _ = try admin.setField(bug.hex, field: "title", value: "dari kasubbag")
+        // The other process writes under the new origin, in court time, too.
+        let comment = try other.commit([.comment(record: bug, text: "dari proses lain")])[0]
+        #expect(comment.origin == desk.origin)
+        #expect(comment.hlc.milliseconds < ManualClock.start + 10 * Self.minute)
+        sync(desk, admin)
+        for replica in [desk, admin] {
+            #expect(try replica.show(bug.hex).fields["title"] == "dari kasubbag")
+            #expect(try replica.verify().ok)
+        }
+        #expect(try desk.digest() == (try admin.digest()))
+    }
+
     @Test("the handshake signature covers the announced time: a changed clock fails authentication")
     func transcriptBindsTheClock() throws {
         let sandbox = try Sandbox("court-time")

@@ -11,7 +11,7 @@ public struct ClockStatus: Sendable, Codable, Equatable {
     public var hops: Int?
     /// Who the correction was learned from: a peer's name, or "invitation".
     public var source: String?
-    /// Court time when it was last learned.
+    /// Court time when it was last corrected (or learned from another source).
     public var checkedAt: Int64?
 }
 
@@ -21,6 +21,8 @@ public struct ClockCorrection: Sendable, Equatable {
     public var deltaMs: Int64
     public var hops: Int
     public var source: String
+    /// Stamps had run ahead of court time: the node went on under a new origin.
+    public var newOrigin: Bool
 }
 
 /// Court time. Every write is stamped with a hybrid clock whose physical part should read the
@@ -37,9 +39,11 @@ public struct ClockCorrection: Sendable, Equatable {
 ///   behind it or more than a day after it (the invitation is carried on a flash disk the same
 ///   day): a PC years ahead never stamps a single write with its own clock.
 /// - The correction (an offset to the PC's clock) is kept in `meta`, so it survives restarts and
-///   is shared by every process opening the replica. Stamps still never go back: a node whose
-///   correction moves court time back keeps counting from its last stamp until court time
-///   passes it (the log requires rising clocks per origin).
+///   is shared by every process opening the replica.
+/// - Stamps rise within an origin. A correction back in time by at most 5 minutes is taken up by
+///   counting on from the last stamp; after a larger one (the PC's clock jumped forward between
+///   two sessions and writes were stamped ahead) the node goes on under a new origin from court
+///   time, so the jump decides at most the edits made before the session that caught it.
 /// - A correction of more than 5 minutes raises a `clock` alert: the PC's clock should be fixed.
 extension Replica {
     /// Hops announced by a node that has not learned court time in a session.
@@ -76,12 +80,24 @@ extension Replica {
         let delta = Int64(min(peerTime, latest)) - Int64(min(receivedAt, latest))
         let (offset, overflow) = clock.offset.addingReportingOverflow(delta)
         guard !overflow else { return nil }
-        clock.offset = offset
-        // Write only what matters: the daemon meets its peers every few seconds.
-        if stored.hops != hops || stored.source != peer || abs(offset - stored.offset) >= 1_000 {
-            try saveClockCorrection(offset: offset, hops: hops, source: peer, previous: stored.offset)
+        // Court time is kept to the second: the daemon meets its peers every few seconds, and
+        // each write of the correction is a transaction.
+        let moves = abs(offset - stored.offset) >= 1_000
+        guard moves || stored.hops != hops || stored.source != peer else {
+            return ClockCorrection(deltaMs: 0, hops: Int(hops), source: peer, newOrigin: false)
         }
-        return ClockCorrection(deltaMs: delta, hops: Int(hops), source: peer)
+        clock.offset = moves ? offset : stored.offset
+        try saveClockCorrection(offset: clock.offset, hops: hops, source: peer, previous: stored.offset)
+        var correction = ClockCorrection(deltaMs: clock.offset - stored.offset, hops: Int(hops), source: peer, newOrigin: false)
+        try refreshClock()
+        if clock.last.milliseconds > clock.now() + HybridClock.maxDrift {
+            // Our stamps ran ahead of court time (the PC's clock jumped forward since the last
+            // session). Stamps rise within an origin, so under this one the node would win every
+            // concurrent edit until court time caught up: it goes on under a new origin instead.
+            try startOrigin(predecessor: origin, restartClock: true)
+            correction.newOrigin = true
+        }
+        return correction
     }
 
     /// A new desk's first court time: its invitation's, when its own clock cannot be right.

@@ -112,9 +112,12 @@ public final class SessionDriver {
                 } else if let at = peerHelloAt,
                     let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, receivedAt: at)
                 {
-                    summary.clockCorrectionMs = correction.deltaMs
-                    if correction.deltaMs.magnitude > 1_000 {
+                    if correction.deltaMs != 0 {
+                        summary.clockCorrectionMs = correction.deltaMs
                         logger.notice("court time corrected by \(correction.deltaMs) ms from \(hello.name) (\(correction.hops) hops from the admin)")
+                    }
+                    if correction.newOrigin {
+                        logger.warning("this node's stamps ran ahead of court time (its PC clock jumped): it goes on under a new origin")
                     }
                 }
                 return .authorized(verdict, vector: try replica.vector())
