@@ -57,8 +57,9 @@ enum PredCodec {
 
 extension Applier {
     func loadWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
-        try db.cached("SELECT origin_idx, seq, hlc, preds, head, valid FROM field_writes WHERE rid = ? AND field = ?")
-            .bind(.int(rid), .int(Int64(field.rawValue)))
+        if freshRecords.contains(rid) { return freshWrites[Self.fieldKey(rid, field)] ?? [] }
+        selectWrites.reset()
+        return try selectWrites.bind(.int(rid), .int(Int64(field.rawValue)))
             .map { row in
                 let idx = row.int(0)
                 return FieldWrite(
@@ -84,15 +85,16 @@ extension Applier {
         // not take the value it named out of the running.
         let superseded = writes.contains { $0.valid && $0.preds.contains(op) }
         if valid && !preds.isEmpty {
-            let clear = try db.cached("UPDATE field_writes SET head = 0 WHERE rid = ? AND field = ? AND origin_idx = ? AND seq = ?")
+            let clear = clearHead
             for i in writes.indices where writes[i].head && preds.contains(writes[i].op) {
+                clear.reset()
                 try clear.bind(.int(ref.rid), .int(Int64(field.rawValue)), .int(writes[i].originIdx), .int(Int64(writes[i].op.seq))).run()
                 writes[i].head = false
             }
         }
         let mine = FieldWrite(op: op, originIdx: originIdx, hlc: hlc, preds: preds, head: !superseded, valid: valid)
-        try db.cached("INSERT INTO field_writes(rid, field, origin_idx, seq, hlc, preds, head, valid) VALUES (?,?,?,?,?,?,?,?)")
-            .bind(
+        insertWrite.reset()
+        try insertWrite.bind(
                 .int(ref.rid), .int(Int64(field.rawValue)), .int(originIdx), .int(Int64(op.seq)), .int(Int64(hlc.raw)),
                 PredCodec.encode(preds), .int(mine.head ? 1 : 0), .int(valid ? 1 : 0)
             ).run()
@@ -102,6 +104,7 @@ extension Applier {
             }
         }
         writes.append(mine)
+        if freshRecords.contains(ref.rid) { freshWrites[Self.fieldKey(ref.rid, field)] = writes }
         let after = writes.winner
         guard after?.op != before?.op, let kind = ref.kind, kind.fields.contains(field) else { return }
         let newValue: String?

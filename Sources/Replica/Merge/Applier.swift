@@ -38,6 +38,15 @@ struct Applier {
     var rebuilding = false
     /// Operations refused in this batch because their node was revoked.
     private(set) var refusedRevoked = 0
+    /// Records first seen in this batch: their only field writes are the ones made here, kept in
+    /// `freshWrites` (by `fieldKey`) so the hot path never reads them back from SQLite.
+    var freshRecords: Set<Int64> = []
+    var freshWrites: [Int64: [FieldWrite]] = [:]
+    /// The statements run for every operation, held rather than looked up by their SQL text.
+    let insertOp: Statement
+    let selectWrites: Statement
+    let insertWrite: Statement
+    let clearHead: Statement
 
     init(replica: Replica, session: Int64?) throws {
         self.replica = replica
@@ -45,7 +54,14 @@ struct Applier {
         self.session = session
         self.receivedAt = Int64(replica.clock.now())
         self.revoked = try replica.revocations()
+        insertOp = try db.cached(
+            "INSERT INTO ops(origin_idx, seq, hlc, kind, rid, body, sig, session, received_at, flags) VALUES (?,?,?,?,?,?,?,?,?,?)")
+        selectWrites = try db.cached("SELECT origin_idx, seq, hlc, preds, head, valid FROM field_writes WHERE rid = ? AND field = ?")
+        insertWrite = try db.cached("INSERT INTO field_writes(rid, field, origin_idx, seq, hlc, preds, head, valid) VALUES (?,?,?,?,?,?,?,?)")
+        clearHead = try db.cached("UPDATE field_writes SET head = 0 WHERE rid = ? AND field = ? AND origin_idx = ? AND seq = ?")
     }
+
+    static func fieldKey(_ rid: Int64, _ field: Field) -> Int64 { rid << 8 | Int64(field.rawValue) }
 
     /// True when a revocation refuses this operation of its origin.
     private func isRevoked(_ origin: OriginID, seq: UInt64, node: NodeID?) -> Bool {
@@ -74,8 +90,8 @@ struct Applier {
         }
         var rid: Int64? = nil
         if let record = op.body.record { rid = try recordRef(record).rid }
-        let statement = try db.cached(
-            "INSERT INTO ops(origin_idx, seq, hlc, kind, rid, body, sig, session, received_at, flags) VALUES (?,?,?,?,?,?,?,?,?,?)")
+        let statement = insertOp
+        statement.reset()
         statement.bind(int: info.idx, at: 1)
         statement.bind(int: Int64(op.seq), at: 2)
         statement.bind(int: Int64(op.hlc.raw), at: 3)
@@ -96,7 +112,7 @@ struct Applier {
         // Bound memory in long batches: write gathered rows, forget cached records.
         if pendingRows.count >= 4096 { try flushRows() }
         if records.count >= 65_536 {
-            records.removeAll(keepingCapacity: true)
+            clearRecordCache()
             replica.ridCache.removeAll(keepingCapacity: true)
         }
     }
@@ -142,6 +158,12 @@ struct Applier {
         }
         try db.cached("INSERT INTO records(id) VALUES (?)").bind(.text(hex)).run()
         let ref = RecordRef(rid: db.lastInsertRowID, id: id, hex: hex, kind: nil)
+        // Bound memory in long batches: past this many records, older ones are read back from SQLite.
+        if freshRecords.count >= 8_192 {
+            freshRecords.removeAll(keepingCapacity: true)
+            freshWrites.removeAll(keepingCapacity: true)
+        }
+        freshRecords.insert(ref.rid)
         replica.ridCache[id] = ref.rid
         records[ref.rid] = ref
         return ref
@@ -149,7 +171,11 @@ struct Applier {
 
     // MARK: Materialise
 
-    mutating func clearRecordCache() { records.removeAll() }
+    mutating func clearRecordCache() {
+        records.removeAll(keepingCapacity: true)
+        freshRecords.removeAll(keepingCapacity: true)
+        freshWrites.removeAll(keepingCapacity: true)
+    }
 
     /// Refolds the workflow of every created record.
     mutating func refoldAll() throws {

@@ -8,9 +8,9 @@ public struct SessionConfig: Sendable {
     /// mid-frame hits it too: only whole frames count as activity.
     public var idleTimeout: UInt64 = 30_000
     /// Most operations in one batch.
-    public var maxBatchOperations = 2_000
+    public var maxBatchOperations = 20_000
     /// A batch is cut down until its frame is at most this big (a single signed run may exceed it).
-    public var maxBatchBytes = 1 << 20
+    public var maxBatchBytes = 4 << 20
     public var maxFrameSize = Frame.maxFrameSize
     /// Announced in our hello: the port our daemon listens on (0 for `sinkron sync`).
     public var listenPort: UInt16 = 0
