@@ -62,7 +62,7 @@ let package = Package(
             name: "SimulationTests",
             dependencies: ["SimulationTesting", "Replica", "SyncProtocol", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "ReplicaTesting"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "Replica", "ReplicaTesting"]),
         .testTarget(name: "NodeCLITests", dependencies: ["Replica", "ReplicaTesting"]),
     ],

@@ -142,7 +142,13 @@ public final class Replica {
         self.home = home
         do {
             db = try Database(path: path, create: false)
-            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000")
+            // WAL with synchronous=FULL: a commit is durable once the WAL is synced, one fdatasync.
+            // The WAL outlives the process (no checkpoint at close, which would sync the database
+            // file and the folder again on every desk command); SQLite checkpoints it every 1,000
+            // pages, and truncates it to 4 MiB when it starts over. So replica.db alone is not the
+            // replica: copy the folder, or use `sinkron backup`.
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000; PRAGMA journal_size_limit=4194304")
+            try db.keepWALOnClose()
         } catch let error as SQLiteError {
             throw ReplicaError(.storage, "cannot open the replica at \(path): \(error.message)", hint: "is it a Sinkron replica? `sinkron verify` checks one")
         }

@@ -108,17 +108,25 @@ import Testing
         try expectNoForks([a] + restoredReplicas)
     }
 
-    /// `cp replica.db` while the node is closed: the copy notices it is a copy and starts its own origin.
+    /// Copies the replica folder of `from` to `to` as a user would (`cp -r`, while the node is
+    /// closed): replica.db and its WAL, which holds the latest commits until SQLite checkpoints it.
+    private func copyFolder(_ from: String, _ to: String) throws {
+        try FileManager.default.createDirectory(atPath: sandbox.home(to), withIntermediateDirectories: true)
+        let source = Replica.databasePath(home: sandbox.home(from))
+        let target = Replica.databasePath(home: sandbox.home(to))
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: source + suffix) {
+            try FileManager.default.copyItem(atPath: source + suffix, toPath: target + suffix)
+        }
+    }
+
+    /// `cp -r` of the replica folder while the node is closed: the copy notices it is a copy and starts its own origin.
     @Test func aCopiedReplicaWritesUnderItsOwnOrigin() throws {
         let task: RecordID
         do {
             let a = try sandbox.replica("a", role: .mejaSatu)
             task = try a.addTask(sop: "JARINGAN", title: "Jaringan putus")
         }
-        for name in ["copy1", "copy2"] {
-            try FileManager.default.createDirectory(atPath: sandbox.home(name), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: Replica.databasePath(home: sandbox.home("a")), toPath: Replica.databasePath(home: sandbox.home(name)))
-        }
+        for name in ["copy1", "copy2"] { try copyFolder("a", name) }
         let a = try sandbox.reopen("a")
         let copies = try ["copy1", "copy2"].map { try sandbox.reopen($0) }
         let original = a.origin
@@ -146,8 +154,7 @@ import Testing
     /// every replica that meets both versions keeps the one it had and raises an alert.
     @Test func aCopyThatMissedItsMoveForksAndIsCaught() throws {
         do { _ = try sandbox.replica("a", role: .mejaSatu).addTask(sop: "WEBSITE") }
-        try FileManager.default.createDirectory(atPath: sandbox.home("copy"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: Replica.databasePath(home: sandbox.home("a")), toPath: Replica.databasePath(home: sandbox.home("copy")))
+        try copyFolder("a", "copy")
         let a = try sandbox.reopen("a")
         let copy = try sandbox.reopen("copy")
         #expect(copy.fileMoved)

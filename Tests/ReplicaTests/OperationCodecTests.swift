@@ -211,6 +211,7 @@ import Testing
     @Test func runCountsThatTheInputCannotHoldAreRefused() {
         for count: UInt64 in [0, 2, 1_000, UInt64(OperationRun.maxEntries) + 1, UInt64.max] {
             var w = BinaryWriter()
+            w.varint(0)  // the origin, inline
             w.id(Self.origin)
             w.varint(1)
             w.varint(count)
@@ -236,10 +237,15 @@ import Testing
         var g = BinaryReader(Self.encode(falling))
         #expect(throws: CodecError.self) { try OperationRun.decode(from: &g) }
 
-        var bytes = Self.encode(Self.run(entries: 1))
-        bytes[bytes.count - 65] = 2  // the signature flag of the only entry
-        var b = BinaryReader(bytes)
-        #expect(throws: CodecError.self) { try OperationRun.decode(from: &b) }
+        // The header byte of the only entry (after the inline origin, firstSeq 5 and count 1):
+        // unknown bits, form 3, replaced-writes form 3, a set's replaced-writes form on another form.
+        let bytes = Self.encode(Self.run(entries: 1))
+        for header: UInt8 in [0x40, 0x80, 0x07, 0x34, 0x14, 0x0C] {
+            var bad = bytes
+            bad[19] = header
+            var b = BinaryReader(bad)
+            #expect(throws: CodecError.self, "header \(header)") { try OperationRun.decode(from: &b) }
+        }
 
         var huge = Self.run(entries: 1)
         huge.firstSeq = UInt64(Int64.max)

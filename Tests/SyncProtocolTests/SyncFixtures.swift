@@ -76,6 +76,9 @@ final class SessionPair {
     /// Every frame each side sent, decoded.
     private(set) var clientFrames: [Frame] = []
     private(set) var serverFrames: [Frame] = []
+    /// One decoder per direction, as each peer has: a batch may name ids an earlier one sent.
+    private var clientStream = FrameDecoder()
+    private var serverStream = FrameDecoder()
 
     init(client: Replica, server: Replica, config: SessionConfig = SessionConfig()) {
         self.client = SessionDriver(replica: client, direction: .outbound, address: "memory:server", config: config, clock: clock, logger: quietLogger)
@@ -94,13 +97,13 @@ final class SessionPair {
         while delivered < limit {
             var moved = false
             if let frame = take(clientOut) {
-                clientFrames.append(decode(frame))
+                clientFrames.append(Self.decode(frame, &clientStream))
                 server.received(frame)
                 delivered += 1
                 moved = true
             }
             if delivered < limit, let frame = take(serverOut) {
-                serverFrames.append(decode(frame))
+                serverFrames.append(Self.decode(frame, &serverStream))
                 client.received(frame)
                 delivered += 1
                 moved = true
@@ -131,8 +134,7 @@ final class SessionPair {
         transport.outbox.isEmpty ? nil : transport.outbox.removeFirst()
     }
 
-    private func decode(_ bytes: [UInt8]) -> Frame {
-        var decoder = FrameDecoder()
+    private static func decode(_ bytes: [UInt8], _ decoder: inout FrameDecoder) -> Frame {
         decoder.append(bytes)
         return (try? decoder.next()) ?? .error(code: "undecodable", message: "")
     }

@@ -40,7 +40,7 @@ package struct BinaryWriter {
         }
     }
 
-    package mutating func data(_ d: [UInt8]) {
+    package mutating func data(_ d: some Collection<UInt8>) {
         varint(UInt64(d.count))
         bytes.append(contentsOf: d)
     }
@@ -118,9 +118,14 @@ package struct BinaryReader {
     }
 
     package mutating func data(limit: Int = 1 << 20) throws -> [UInt8] {
+        Array(try dataSlice(limit: limit))
+    }
+
+    /// Length-prefixed bytes of at most `limit`, without copying them.
+    package mutating func dataSlice(limit: Int = 1 << 20) throws -> ArraySlice<UInt8> {
         let count = try varint()
         guard count <= UInt64(limit) else { throw CodecError.malformed("data of \(count) bytes exceeds the limit of \(limit)") }
-        return Array(try raw(Int(count)))
+        return try raw(Int(count))
     }
 }
 

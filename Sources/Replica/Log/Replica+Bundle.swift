@@ -21,9 +21,12 @@ public struct ImportReport: Sendable, Codable, Equatable {
 ///
 /// Layout: magic `SINKRONB`, format version, court, exporter name, run count, runs, and a
 /// SHA-256 of everything before it (a truncated or damaged file is refused before any check).
+/// Version 2 writes the runs as one stream of the compact run encoding (`OperationRun+Codec`);
+/// version 1 bundles (each payload as is) are still read.
 public enum Bundle {
     static let magic = Array("SINKRONB".utf8)
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
+    static let readableVersions: ClosedRange<UInt8> = 1...2
     /// Largest bundle accepted (1 GiB).
     public static let maxBytes = 1 << 30
 
@@ -34,7 +37,8 @@ public enum Bundle {
         w.string(court)
         w.string(exporter)
         w.varint(UInt64(runs.count))
-        for run in runs { run.encode(into: &w) }
+        var context = OperationRun.EncodingContext()
+        for run in runs { run.encode(into: &w, context: &context) }
         w.raw(SHA256.hash(data: w.bytes))
         return w.bytes
     }
@@ -49,6 +53,7 @@ public enum Bundle {
     @discardableResult
     public static func forEachRun(_ bytes: [UInt8], _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
         var r = try open(bytes)
+        let format = bytes[magic.count]
         let court: String
         let exporter: String
         let count: UInt64
@@ -61,10 +66,11 @@ public enum Bundle {
             throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
         }
         var operations = 0
+        var context = OperationRun.DecodingContext()
         for _ in 0..<count {
             let run: OperationRun
             do {
-                run = try OperationRun.decode(from: &r)
+                run = format == 1 ? try OperationRun.decodeFormat1(from: &r) : try OperationRun.decode(from: &r, context: &context)
             } catch let error as CodecError {
                 throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
             }
@@ -86,8 +92,8 @@ public enum Bundle {
         guard bytes.count >= magic.count + 1 + 32, Array(bytes.prefix(magic.count)) == magic else {
             throw ReplicaError(.badBundle, "this file is not a Sinkron bundle", hint: "bundles are written by `sinkron export`")
         }
-        guard bytes[magic.count] == version else {
-            throw ReplicaError(.badBundle, "bundle format version \(bytes[magic.count]) is not supported (this program reads version \(version))", hint: "update sinkron on this PC")
+        guard readableVersions.contains(bytes[magic.count]) else {
+            throw ReplicaError(.badBundle, "bundle format version \(bytes[magic.count]) is not supported (this program reads versions \(readableVersions.lowerBound)–\(readableVersions.upperBound))", hint: "update sinkron on this PC")
         }
         let body = bytes.count - 32
         guard Array(SHA256.hash(data: bytes[0..<body])) == Array(bytes[body...]) else {

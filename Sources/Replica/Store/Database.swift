@@ -38,6 +38,14 @@ package final class Database {
         handle = nil
     }
 
+    /// Leaves the WAL as it is when this connection closes (no checkpoint, no sync of the
+    /// database file): committed transactions are already durable in the WAL, and SQLite's
+    /// automatic checkpoint folds it into the database file as it grows.
+    package func keepWALOnClose() throws {
+        let rc = sinkron_sqlite_no_checkpoint_on_close(handle)
+        guard rc == SQLITE_OK else { throw error(rc) }
+    }
+
     package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     package var changes: Int { Int(sqlite3_changes(handle)) }
 

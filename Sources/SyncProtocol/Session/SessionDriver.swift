@@ -25,6 +25,8 @@ public final class SessionDriver {
     private var ended = false
     /// Our court time when the peer's hello arrived.
     private var peerHelloAt: UInt64?
+    /// The ids our batches sent inline so far: the peer's `FrameDecoder` keeps the same.
+    private var runEncoding = OperationRun.EncodingContext()
 
     public init(
         replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
@@ -86,7 +88,7 @@ public final class SessionDriver {
         do {
             switch action {
             case .send(let frame):
-                let bytes = frame.encoded()
+                let bytes = frame.encoded(runs: &runEncoding)
                 summary.bytesOut += bytes.count
                 if case .batch(_, let runs) = frame {
                     for run in runs {

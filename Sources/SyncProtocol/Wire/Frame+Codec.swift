@@ -3,8 +3,16 @@ import Replica
 /// Frame bodies. All integers are LEB128 varints unless noted; strings and byte strings carry a
 /// varint length. Everything is bounds-checked; a frame must be consumed exactly.
 extension Frame {
-    /// The complete frame: length prefix, type byte, body.
+    /// The complete frame on its own: length prefix, type byte, body. A batch encoded this way
+    /// names no id sent in an earlier frame, so it also decodes in the middle of a stream.
     public func encoded() -> [UInt8] {
+        var context = OperationRun.EncodingContext()
+        return encoded(runs: &context)
+    }
+
+    /// The complete frame as the next of a stream whose batches share `context` (the ids
+    /// already sent; the receiving `FrameDecoder` keeps the matching state).
+    package func encoded(runs context: inout OperationRun.EncodingContext) -> [UInt8] {
         var w = BinaryWriter(capacity: 64)
         w.u32be(0)
         w.u8(kind.rawValue)
@@ -29,7 +37,7 @@ extension Frame {
             w.bytes.reserveCapacity(runs.reduce(64) { $0 + $1.entries.reduce(24) { $0 + $1.payload.count + 80 } })
             w.varint(id)
             w.varint(UInt64(runs.count))
-            for run in runs { run.encode(into: &w) }
+            for run in runs { run.encode(into: &w, context: &context) }
         case .ack(let id, let applied):
             w.varint(id)
             w.varint(applied)
@@ -51,14 +59,14 @@ extension Frame {
     static let maxRuns = 100_000
 
     /// Decodes the frame whose type byte is at `offset` and whose body ends at `end`.
-    static func decode(_ bytes: [UInt8], offset: Int, end: Int) throws -> Frame {
+    static func decode(_ bytes: [UInt8], offset: Int, end: Int, runs context: inout OperationRun.DecodingContext) throws -> Frame {
         let type = bytes[offset]
         guard let kind = Kind(rawValue: type) else {
             throw SyncError(.malformed, "unknown frame type \(type)", hint: "the peer is not a Sinkron node of this version, or the stream is damaged")
         }
         var r = BinaryReader(bytes, offset: offset + 1, end: end)
         do {
-            let frame = try decodeBody(kind, &r)
+            let frame = try decodeBody(kind, &r, &context)
             guard r.isAtEnd else { throw SyncError(.malformed, "\(kind) frame has \(r.remaining) unexpected trailing bytes") }
             return frame
         } catch let error as CodecError {
@@ -66,7 +74,7 @@ extension Frame {
         }
     }
 
-    private static func decodeBody(_ kind: Kind, _ r: inout BinaryReader) throws -> Frame {
+    private static func decodeBody(_ kind: Kind, _ r: inout BinaryReader, _ context: inout OperationRun.DecodingContext) throws -> Frame {
         switch kind {
         case .hello:
             guard r.remaining >= magic.count + 1, Array(try r.raw(magic.count)) == magic else {
@@ -104,13 +112,13 @@ extension Frame {
         case .batch:
             let id = try r.varint()
             let count = try r.varint()
-            // A run takes at least 20 bytes: refuse counts the frame cannot hold before allocating.
-            guard count >= 1, count <= UInt64(maxRuns), count <= UInt64(r.remaining / 20) else {
+            // A run takes at least 6 bytes: refuse counts the frame cannot hold before allocating.
+            guard count >= 1, count <= UInt64(maxRuns), count <= UInt64(r.remaining / 6) else {
                 throw SyncError(.malformed, "batch of \(count) runs is out of range")
             }
             var runs: [OperationRun] = []
             runs.reserveCapacity(Int(count))
-            for _ in 0..<count { runs.append(try OperationRun.decode(from: &r)) }
+            for _ in 0..<count { runs.append(try OperationRun.decode(from: &r, context: &context)) }
             return .batch(id: id, runs: runs)
         case .ack:
             return .ack(id: try r.varint(), applied: try r.varint())

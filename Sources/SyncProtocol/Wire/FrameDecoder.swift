@@ -1,9 +1,13 @@
+import Replica
+
 /// Cuts a byte stream into frames. Refuses a length prefix above the limit as soon as its four
 /// bytes arrive, so a hostile peer can make it buffer at most one frame of `maxFrameSize`.
 public struct FrameDecoder: Sendable {
     public let maxFrameSize: Int
     private var buffer: [UInt8] = []
     private var start = 0
+    /// The ids earlier batches of this stream sent inline.
+    private var runs = OperationRun.DecodingContext()
 
     public init(maxFrameSize: Int = Frame.maxFrameSize) {
         self.maxFrameSize = maxFrameSize
@@ -30,7 +34,7 @@ public struct FrameDecoder: Sendable {
         }
         guard length >= 1 else { throw SyncError(.malformed, "the peer sent an empty frame") }
         guard buffered >= 4 + length else { return nil }
-        let frame = try Frame.decode(buffer, offset: start + 4, end: start + 4 + length)
+        let frame = try Frame.decode(buffer, offset: start + 4, end: start + 4 + length, runs: &runs)
         start += 4 + length
         return frame
     }
