@@ -158,6 +158,21 @@ struct CourtTimeTests {
         #expect(try desk.digest() == (try admin.digest()))
     }
 
+    @Test("only the admin may announce hop 0; a member that claims it corrects no one")
+    func onlyTheAdminIsHopZero() throws {
+        let sandbox = try Sandbox("court-time")
+        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
+        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: ManualClock())
+        let liar = try sandbox.member("staf-ti", role: .stafTI, invitedBy: admin, clock: ManualClock())
+        let future = ManualClock.start + Self.year
+        #expect(try desk.observePeerClock(future, hops: 0, peer: "staf-ti", peerKey: liar.identity.publicKey, receivedAt: desk.courtTime) == nil)
+        #expect(desk.courtTime == ManualClock.start)
+        let correction = try desk.observePeerClock(
+            ManualClock.start + 5_000, hops: 0, peer: "kasubbag", peerKey: admin.identity.publicKey, receivedAt: desk.courtTime)
+        #expect(correction?.deltaMs == 5_000)
+        #expect(desk.courtTime == ManualClock.start + 5_000)
+    }
+
     @Test("the handshake signature covers the announced time: a changed clock fails authentication")
     func transcriptBindsTheClock() throws {
         let sandbox = try Sandbox("court-time")

@@ -70,9 +70,13 @@ extension Replica {
     /// `peerTime` is what the peer's hello said; `receivedAt` is this node's court time when the
     /// hello arrived (the one-way delay on a LAN is well under a millisecond, and ignoring it can
     /// only leave us a little behind, never ahead). Call only for an authenticated member.
+    /// Only the admin (whose key is the court root) may announce hop 0.
     @discardableResult
-    public func observePeerClock(_ peerTime: UInt64, hops peerHops: UInt8, peer: String, receivedAt: UInt64) throws -> ClockCorrection? {
+    public func observePeerClock(
+        _ peerTime: UInt64, hops peerHops: UInt8, peer: String, peerKey: [UInt8], receivedAt: UInt64
+    ) throws -> ClockCorrection? {
         guard !isAdmin, peerHops < Self.unknownClockHops - 1 else { return nil }
+        guard peerHops > 0 || peerKey.hex == courtRoot else { return nil }
         let hops = peerHops + 1
         let stored = try clockMeta()
         guard hops <= stored.hops ?? Self.unknownClockHops else { return nil }

@@ -112,7 +112,7 @@ public final class SessionDriver {
                 if !verdict.allowed {
                     logger.warning("refused peer \(hello.name) (\(hello.node.short), role \(hello.role), court \"\(hello.court)\"): \(verdict.reason); it gets no data")
                 } else if let at = peerHelloAt,
-                    let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, receivedAt: at)
+                    let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: at)
                 {
                     if correction.deltaMs != 0 {
                         summary.clockCorrectionMs = correction.deltaMs
