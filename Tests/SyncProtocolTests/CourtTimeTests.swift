@@ -12,6 +12,18 @@ struct CourtTimeTests {
     static let minute: UInt64 = 60_000
     static let year: UInt64 = 365 * 86_400_000
 
+    /// A court of one admin whose clock reads `ManualClock.start`.
+    func court(adminClock: ManualClock = ManualClock()) throws -> (Sandbox, Replica) {
+        let sandbox = try Sandbox("court-time")
+        return (sandbox, try sandbox.replica("kasubbag", role: .kasubbag, clock: adminClock))
+    }
+
+    /// A member whose PC clock reads `ManualClock.start + offset` when it joins.
+    func member(_ name: String, _ role: Role, of court: (Sandbox, Replica), offset: Int64 = 0) throws -> (Replica, ManualClock) {
+        let clock = ManualClock(UInt64(Int64(ManualClock.start) + offset))
+        return (try court.0.member(name, role: role, invitedBy: court.1, clock: clock), clock)
+    }
+
     /// Syncs two replicas over in-memory transports; both must finish.
     @discardableResult
     func sync(_ client: Replica, _ server: Replica) -> (client: SessionSummary, server: SessionSummary) {
@@ -22,10 +34,9 @@ struct CourtTimeTests {
 
     @Test("a desk whose PC is years ahead takes the invitation's time before it writes anything")
     func invitationCorrectsAFarOffClock() throws {
-        let sandbox = try Sandbox("court-time")
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
-        let ahead = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: ManualClock(ManualClock.start + 3 * Self.year))
-        let behind = try sandbox.member("staf-ti", role: .stafTI, invitedBy: admin, clock: ManualClock(ManualClock.start - 2 * Self.year))
+        let court = try court()
+        let (ahead, _) = try member("meja-satu", .mejaSatu, of: court, offset: Int64(3 * Self.year))
+        let (behind, _) = try member("staf-ti", .stafTI, of: court, offset: -Int64(2 * Self.year))
         for desk in [ahead, behind] {
             #expect(desk.courtTime == ManualClock.start)
             let status = try desk.clockStatus()
@@ -40,10 +51,8 @@ struct CourtTimeTests {
 
     @Test("a desk a few minutes off keeps its clock until a session with the admin corrects it")
     func sessionCorrectsMinutes() throws {
-        let sandbox = try Sandbox("court-time")
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
-        let deskClock = ManualClock(ManualClock.start + 2 * Self.minute)
-        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: deskClock)
+        let (sandbox, admin) = try court()
+        let (desk, deskClock) = try member("meja-satu", .mejaSatu, of: (sandbox, admin), offset: Int64(2 * Self.minute))
         #expect(desk.courtTime == ManualClock.start + 2 * Self.minute)
         #expect(try desk.clockStatus().source == nil)
 
@@ -64,12 +73,10 @@ struct CourtTimeTests {
 
     @Test("a node takes time only from a node nearer the admin, and refreshes it at each such session")
     func hopsDecideWhoCorrectsWhom() throws {
-        let sandbox = try Sandbox("court-time")
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
-        let nearClock = ManualClock(ManualClock.start + 3 * Self.minute)
-        let near = try sandbox.member("staf-ti", role: .stafTI, invitedBy: admin, clock: nearClock)
-        let farClock = ManualClock(ManualClock.start + 30 * Self.minute)
-        let far = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: farClock)
+        let court = try court()
+        let admin = court.1
+        let (near, nearClock) = try member("staf-ti", .stafTI, of: court, offset: Int64(3 * Self.minute))
+        let (far, _) = try member("meja-satu", .mejaSatu, of: court, offset: Int64(30 * Self.minute))
         // Bundles on a flash disk tell everyone of everyone's enrollment (bundles carry no time).
         try Exchange.introduce([admin, near, far])
 
@@ -100,11 +107,10 @@ struct CourtTimeTests {
 
     @Test("a concurrent edit made later wins even against a PC whose clock is years ahead")
     func laterEditWinsAgainstAFastClock() throws {
-        let sandbox = try Sandbox("court-time")
         let adminClock = ManualClock()
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: adminClock)
-        let deskClock = ManualClock(ManualClock.start + 3 * Self.year)
-        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: deskClock)
+        let court = try court(adminClock: adminClock)
+        let admin = court.1
+        let (desk, deskClock) = try member("meja-satu", .mejaSatu, of: court, offset: Int64(3 * Self.year))
         let bug = try desk.fileBug(title: "Tombol simpan", description: "error 500")
         sync(desk, admin)
 
@@ -124,11 +130,9 @@ struct CourtTimeTests {
 
     @Test("a PC clock that jumps years ahead after joining decides only the edits made before the next session")
     func jumpAfterJoiningIsContained() throws {
-        let sandbox = try Sandbox("court-time")
         let adminClock = ManualClock()
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: adminClock)
-        let deskClock = ManualClock()
-        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: deskClock)
+        let (sandbox, admin) = try court(adminClock: adminClock)
+        let (desk, deskClock) = try member("meja-satu", .mejaSatu, of: (sandbox, admin))
         let bug = try desk.fileBug(title: "Tombol simpan", description: "error 500")
         sync(desk, admin)
         // A second process on the same replica (a `sinkron` command run while the daemon syncs).
@@ -160,10 +164,10 @@ struct CourtTimeTests {
 
     @Test("only the admin may announce hop 0; a member that claims it corrects no one")
     func onlyTheAdminIsHopZero() throws {
-        let sandbox = try Sandbox("court-time")
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: ManualClock())
-        let desk = try sandbox.member("meja-satu", role: .mejaSatu, invitedBy: admin, clock: ManualClock())
-        let liar = try sandbox.member("staf-ti", role: .stafTI, invitedBy: admin, clock: ManualClock())
+        let court = try court()
+        let admin = court.1
+        let (desk, _) = try member("meja-satu", .mejaSatu, of: court)
+        let (liar, _) = try member("staf-ti", .stafTI, of: court)
         let future = ManualClock.start + Self.year
         #expect(try desk.observePeerClock(future, hops: 0, peer: "staf-ti", peerKey: liar.identity.publicKey, receivedAt: desk.courtTime) == nil)
         #expect(desk.courtTime == ManualClock.start)
@@ -175,8 +179,7 @@ struct CourtTimeTests {
 
     @Test("the handshake signature covers the announced time: a changed clock fails authentication")
     func transcriptBindsTheClock() throws {
-        let sandbox = try Sandbox("court-time")
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let (_, admin) = try court()
         let id = admin.identity
         var signer = Hello(court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey, challenge: Array(repeating: 1, count: 32))
         signer.clock = ManualClock.start
