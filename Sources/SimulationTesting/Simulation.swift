@@ -37,8 +37,6 @@ public final class Simulation {
         let index: Int
         let name: String
         let role: Role
-        /// This node's skew against simulated time (one node years ahead, one behind).
-        let skew: Int64
         let clock: ManualClock
         var replica: Replica?
         var crashPending = false
@@ -46,11 +44,10 @@ public final class Simulation {
         /// Highest seq of each origin a user was told is saved here.
         var acknowledged: [OriginID: UInt64] = [:]
 
-        init(index: Int, name: String, role: Role, skew: Int64, clock: ManualClock, replica: Replica) {
+        init(index: Int, name: String, role: Role, clock: ManualClock, replica: Replica) {
             self.index = index
             self.name = name
             self.role = role
-            self.skew = skew
             self.clock = clock
             self.replica = replica
         }
@@ -233,7 +230,8 @@ public final class Simulation {
                 ? try sandbox.replica(name, role: role, clock: clock)
                 : try sandbox.member(name, role: role, invitedBy: nodes[0].replica!, clock: clock)
             if role == .umumKeuangan { try replica.setCourtCode("W4-U2") }
-            nodes.append(Node(index: i, name: name, role: role, skew: skews[i], clock: clock, replica: replica))
+            nodes.append(Node(index: i, name: name, role: role, clock: clock, replica: replica))
+            trace("node \(name) joins with its PC clock \(skews[i]) ms off simulated time, court time \(Int64(replica.courtTime) - Int64(ManualClock.start)) ms off")
         }
         // The enrollment day: everyone meets everyone once (so every node knows every member).
         try Exchange.introduce(nodes.compactMap(\.replica))
