@@ -162,6 +162,23 @@ struct CourtTimeTests {
         #expect(try desk.digest() == (try admin.digest()))
     }
 
+    @Test("stamps left ahead by a PC clock that was set right again before the session still start a new origin")
+    func stampsAheadWithoutACorrection() throws {
+        let (sandbox, admin) = try court()
+        let (desk, deskClock) = try member("meja-satu", .mejaSatu, of: (sandbox, admin))
+        let bug = try desk.fileBug(title: "Tombol simpan", description: "error 500")
+        sync(desk, admin)
+        let before = desk.origin
+        deskClock.advance(by: Self.year)
+        _ = try desk.setField(bug.hex, field: "module", value: "stamped a year ahead")
+        deskClock.rewind(by: Self.year)
+        let (client, _) = sync(desk, admin)
+        #expect(client.clockCorrectionMs == nil, "court time itself did not move")
+        #expect(desk.origin != before)
+        let next = try desk.commit([.comment(record: bug, text: "sesudah")])[0]
+        #expect(next.hlc.milliseconds < ManualClock.start + Self.minute)
+    }
+
     @Test("only the admin may announce hop 0; a member that claims it corrects no one")
     func onlyTheAdminIsHopZero() throws {
         let court = try court()

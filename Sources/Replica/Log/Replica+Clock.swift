@@ -87,17 +87,17 @@ extension Replica {
         // Court time is kept to the second: the daemon meets its peers every few seconds, and
         // each write of the correction is a transaction.
         let moves = abs(offset - stored.offset) >= 1_000
-        guard moves || stored.hops != hops || stored.source != peer else {
-            return ClockCorrection(deltaMs: 0, hops: Int(hops), source: peer, newOrigin: false)
+        if moves || stored.hops != hops || stored.source != peer {
+            clock.offset = moves ? offset : stored.offset
+            try saveClockCorrection(offset: clock.offset, hops: hops, source: peer, previous: stored.offset)
         }
-        clock.offset = moves ? offset : stored.offset
-        try saveClockCorrection(offset: clock.offset, hops: hops, source: peer, previous: stored.offset)
         var correction = ClockCorrection(deltaMs: clock.offset - stored.offset, hops: Int(hops), source: peer, newOrigin: false)
         try refreshClock()
         if clock.last.milliseconds > clock.now() + HybridClock.maxDrift {
             // Our stamps ran ahead of court time (the PC's clock jumped forward since the last
-            // session). Stamps rise within an origin, so under this one the node would win every
-            // concurrent edit until court time caught up: it goes on under a new origin instead.
+            // session, whether or not it has been set right since). Stamps rise within an origin,
+            // so under this one the node would win every concurrent edit until court time caught
+            // up: it goes on under a new origin instead.
             try startOrigin(predecessor: origin, restartClock: true)
             correction.newOrigin = true
         }
