@@ -192,14 +192,31 @@ extension JSONEncoder {
 
 /// Reads a whole file, refusing files larger than `limit`.
 func readFile(_ path: String, limit: Int) throws -> [UInt8] {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path")
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path") }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path") }
+    guard st.st_mode & S_IFMT != S_IFDIR else { throw ReplicaError(.invalidInput, "\(path) is a folder, not a file", hint: "give the file's path") }
+    let size = Int(st.st_size)
+    guard size > 0 else { return [] }
+    guard size <= limit else { throw ReplicaError(.badBundle, "\(path) is \(size) bytes; at most \(limit) are accepted") }
+    // Read straight into the array: a bundle is held once, not as Data and then a copy.
+    var failed = false
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        count = 0
+        while count < size {
+            let n = read(fd, buffer.baseAddress! + count, size - count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                failed = n < 0
+                break
+            }
+            count += n
+        }
     }
-    defer { try? handle.close() }
-    let size = (try? handle.seekToEnd()) ?? 0
-    guard size <= UInt64(limit) else { throw ReplicaError(.badBundle, "\(path) is \(size) bytes; at most \(limit) are accepted") }
-    try? handle.seek(toOffset: 0)
-    return Array((try? handle.readToEnd()) ?? Data())
+    guard !failed else { throw ReplicaError(.storage, "cannot read \(path): \(String(cString: strerror(errno)))", hint: "check the file") }
+    return bytes
 }
 
 /// Writes a file via a temporary name, fsync and rename, so a reader never sees half of it.
