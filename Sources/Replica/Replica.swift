@@ -164,13 +164,9 @@ public final class Replica {
         privateKey = key
         identity = NodeIdentity(node: node, name: name, role: role, court: court, publicKey: Array(key.publicKey.rawRepresentation))
         if case .blob(let o)? = meta["origin"], let o = ID128(bytes: o) { origin = o } else { origin = ID128(high: 0, low: 0) }
-        var last = HLC(raw: 0)
-        if case .int(let h)? = meta["hlc"] { last = HLC(raw: UInt64(h)) }
-        var offset: Int64 = 0
-        if case .int(let o)? = meta["clock_offset"] { offset = o }
-        clock = HybridClock(last: last, physical: physicalClock, offset: offset)
-        if case .int(let h)? = meta["clock_hops"] { storedClockHops = UInt8(clamping: h) }
+        clock = HybridClock(physical: physicalClock)
         if case .text(let stored)? = meta["file_id"], stored != Self.fileID(path) { fileMoved = true }
+        try refreshClock()
         try loadOrigins()
     }
 
