@@ -60,7 +60,6 @@ extension Replica {
 
     /// Called first in every write transaction: another process may have written since we looked.
     func beginWrite() throws {
-        ridCache.removeAll()
         try loadOrigins()
         try refreshClock()
     }
@@ -74,14 +73,12 @@ extension Replica {
         do {
             return try body()
         } catch let error as SQLiteError {
-            ridCache.removeAll()
             try? loadOrigins()
             if error.isBusy {
                 throw ReplicaError(.busy, "the replica stayed locked by another process for 10 seconds", hint: "try again; if it persists, check for a stuck sinkron process")
             }
             throw ReplicaError(.storage, "the replica could not be written: \(error.message)", hint: "nothing was changed; check disk space, then run `sinkron verify`")
         } catch {
-            ridCache.removeAll()
             try? loadOrigins()
             throw error
         }

@@ -41,7 +41,6 @@ public final class Replica {
     var storedClockHops: UInt8?
     var origins: [OriginID: OriginInfo] = [:]
     var originsByIdx: [Int64: OriginID] = [:]
-    var ridCache: [RecordID: Int64] = [:]
     /// Set when the database file is not the one this origin was started in (a copy or restore).
     var fileMoved = false
 
@@ -152,7 +151,11 @@ public final class Replica {
         } catch let error as SQLiteError {
             throw ReplicaError(.storage, "cannot open the replica at \(path): \(error.message)", hint: "is it a Sinkron replica? `sinkron verify` checks one")
         }
-        let meta = try Self.readMeta(db)
+        var meta = try Self.readMeta(db)
+        if case .int(let version)? = meta["schema_version"], version != Schema.version {
+            try Self.migrate(db, from: version, path: path)
+            meta = try Self.readMeta(db)
+        }
         guard let nodeBytes = meta["node"].flatMap({ if case .blob(let b) = $0 { b } else { nil } }),
             let node = NodeID(bytes: nodeBytes),
             case .text(let name)? = meta["name"], case .text(let roleName)? = meta["role"], let role = Role(rawValue: roleName),
@@ -168,6 +171,26 @@ public final class Replica {
         if case .text(let stored)? = meta["file_id"], stored != Self.fileID(path) { fileMoved = true }
         try refreshClock()
         try loadOrigins()
+    }
+
+    /// Brings a replica written by an earlier version of Sinkron to the current schema, in one
+    /// transaction (another process may have done it meanwhile: the version is read again inside).
+    static func migrate(_ db: Database, from version: Int64, path: String) throws {
+        guard version < Schema.version else {
+            throw ReplicaError(
+                .storage, "\(path) was written by a newer Sinkron (schema \(version), this one reads \(Schema.version))",
+                hint: "run the newer sinkron, or restore a backup made by this version")
+        }
+        do {
+            try db.transaction {
+                let current = try db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").first { $0.int(0) } ?? Int64(Schema.version)
+                // Schema 2: field-write heads are derived from the writes' preds instead of stored.
+                if current < 2 { try db.execute("ALTER TABLE field_writes DROP COLUMN head") }
+                try db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").bind(.int(Int64(Schema.version))).run()
+            }
+        } catch let error as SQLiteError {
+            throw ReplicaError(.storage, "cannot update \(path) to schema \(Schema.version): \(error.message)", hint: "nothing was changed; restore a backup if it keeps failing")
+        }
     }
 
     static func readMeta(_ db: Database) throws -> [String: SQLValue] {

@@ -170,6 +170,35 @@ import Testing
         #expect(try b.alerts().contains { $0.kind == "fork" && $0.origin == a.origin.hex && $0.seq == 3 })
         #expect(try b.show(task).comments.map(\.text) == ["asli"])
     }
+
+    /// A replica written by the previous schema (field-write heads stored in a `head` column)
+    /// opens under this one: the column goes, every value and outcome stays, and writes go on.
+    /// One written by a newer schema is refused with a clear message, not misread.
+    @Test func aReplicaOfTheEarlierSchemaIsUpdatedInPlace() throws {
+        let a = try sandbox.replica("a", role: .mejaSatu)
+        let id = try a.fileBug(title: "awal", description: "d")
+        try a.setField(id.hex, field: "title", value: "kedua")
+        let digest = try a.digest()
+        let history = try a.history(id.hex).map { "\($0.field ?? ""):\($0.outcome ?? "")" }
+        // The schema-1 shape: a head column, maintained by the old merge (here: as it would have been).
+        try a.executeRaw(
+            """
+            ALTER TABLE field_writes ADD COLUMN head INTEGER NOT NULL DEFAULT 1;
+            UPDATE field_writes SET head = 0 WHERE seq = (SELECT min(seq) FROM field_writes WHERE field = \(Field.title.rawValue)) AND field = \(Field.title.rawValue);
+            UPDATE meta SET value = 1 WHERE key = 'schema_version';
+            """)
+        let old = try sandbox.reopen("a")
+        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 2)
+        #expect(try old.rows("SELECT name FROM pragma_table_info('field_writes') WHERE name = 'head'").isEmpty)
+        #expect(try old.digest() == digest)
+        #expect(try old.history(id.hex).map { "\($0.field ?? ""):\($0.outcome ?? "")" } == history)
+        try old.setField(id.hex, field: "title", value: "ketiga")
+        #expect(try old.show(id.hex).fields["title"] == "ketiga")
+        #expect(try old.verify().ok)
+
+        try old.executeRaw("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
+        code(.storage, containing: "newer Sinkron") { _ = try self.sandbox.reopen("a") }
+    }
 }
 
 /// Errors from a background writer.

@@ -128,7 +128,9 @@ import Testing
         for r in [a, b, c, d] {
             #expect(try title(r, id) == "disepakati")
             #expect(try r.conflicts().count == 1, "resolving adds no conflict")
-            #expect(try r.scalar("SELECT count(*) FROM field_writes WHERE field = \(Field.title.rawValue) AND head = 1") == 1)
+            // One head is left: the resolving write; both edits it named are replaced, none lost.
+            let outcomes = try r.history(id.hex).filter { $0.field == "title" }.map { $0.outcome ?? "" }
+            #expect(outcomes.sorted() == ["replaced", "replaced", "won"])
         }
     }
 

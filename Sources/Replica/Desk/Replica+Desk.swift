@@ -180,11 +180,8 @@ extension Replica {
 
     /// The writes a new write of this field replaces: every current head (so it also resolves a conflict).
     func currentHeads(_ record: RecordID, field: Field) throws -> [OpID] {
-        try db.cached(
-            "SELECT w.origin_idx, w.seq FROM field_writes w JOIN records r ON r.rid = w.rid WHERE r.id = ? AND w.field = ? AND w.head = 1 AND w.valid = 1 ORDER BY w.origin_idx, w.seq"
-        ).bind(.text(record.hex), .int(Int64(field.rawValue))).map { row in
-            OpID(origin: originsByIdx[row.int(0)] ?? ID128(high: 0, low: 0), seq: UInt64(row.int(1)))
-        }.sorted()
+        guard let rid = try db.cached("SELECT rid FROM records WHERE id = ?").bind(.text(record.hex)).first({ $0.int(0) }) else { return [] }
+        return try storedWrites(rid: rid, field: field).filter { $0.head && $0.valid }.map(\.op).sorted()
     }
 
     public func comment(_ prefix: String, text: String, author: String = "") throws {

@@ -17,16 +17,33 @@ public enum Chain {
 
     /// The chain hash after appending an operation with this payload.
     public static func next(previous: [UInt8], origin: OriginID, seq: UInt64, hlc: HLC, payload: [UInt8]) -> [UInt8] {
-        var header = BinaryWriter(capacity: 48)
-        header.u8(Operation.formatVersion)
-        header.id(origin)
-        header.varint(seq)
-        header.varint(hlc.raw)
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: header.bytes)
+        // The header (version, origin, seq, clock) is laid out on the stack: this runs once per
+        // operation received, and the merge should allocate nothing it does not keep.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + 16 + 10 + 10) { buffer in
+            var n = 0
+            func put(_ byte: UInt8) {
+                buffer[n] = byte
+                n += 1
+            }
+            func varint(_ value: UInt64) {
+                var v = value
+                while v >= 0x80 {
+                    put(UInt8(truncatingIfNeeded: v) | 0x80)
+                    v >>= 7
+                }
+                put(UInt8(v))
+            }
+            put(Operation.formatVersion)
+            for shift in stride(from: 56, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: origin.high >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: origin.low >> UInt64(shift))) }
+            varint(seq)
+            varint(hlc.raw)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n]))
+        }
         hasher.update(data: payload)
-        return Array(hasher.finalize())
+        return hasher.finalize().withUnsafeBytes { Array($0) }
     }
 
     static func signedMessage(origin: OriginID, seq: UInt64, hash: [UInt8]) -> [UInt8] {

@@ -55,73 +55,105 @@ enum PredCodec {
     }
 }
 
+extension Array where Element == FieldWrite {
+    /// Marks as heads the writes that no valid write of the field names as replaced.
+    mutating func markHeads() {
+        var replaced: Set<OpID> = []
+        for w in self where w.valid { replaced.formUnion(w.preds) }
+        for i in indices { self[i].head = !replaced.contains(self[i].op) }
+    }
+}
+
+extension Replica {
+    static let selectWritesSQL = "SELECT origin_idx, seq, hlc, preds, valid FROM field_writes WHERE rid = ? AND field = ?"
+
+    /// Every write of one field stored in `field_writes`, with heads marked.
+    func storedWrites(rid: Int64, field: Field, using statement: Statement? = nil) throws -> [FieldWrite] {
+        let select = try statement ?? db.cached(Self.selectWritesSQL)
+        select.reset()
+        var writes = try select.bind(.int(rid), .int(Int64(field.rawValue))).map { row in
+            let idx = row.int(0)
+            return FieldWrite(
+                op: OpID(origin: originsByIdx[idx] ?? ID128(high: 0, low: 0), seq: UInt64(row.int(1))), originIdx: idx,
+                hlc: HLC(raw: UInt64(row.int(2))), preds: PredCodec.decode(row.blob(3)), head: true, valid: row.int(4) != 0)
+        }
+        writes.markHeads()
+        return writes
+    }
+}
+
 extension Applier {
-    func loadWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
-        if freshRecords.contains(rid) { return freshWrites[Self.fieldKey(rid, field)] ?? [] }
-        selectWrites.reset()
-        return try selectWrites.bind(.int(rid), .int(Int64(field.rawValue)))
-            .map { row in
-                let idx = row.int(0)
-                return FieldWrite(
-                    op: OpID(origin: replica.originsByIdx[idx] ?? ID128(high: 0, low: 0), seq: UInt64(row.int(1))), originIdx: idx,
-                    hlc: HLC(raw: UInt64(row.int(2))), preds: PredCodec.decode(row.blob(3)), head: row.int(4) != 0, valid: row.int(5) != 0)
-            }
+    /// Every write of one field, with heads marked: from the batch's cache, else from SQLite
+    /// (once per field per batch; a record first seen in this batch has none there).
+    mutating func loadWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
+        if let cached = writes[Self.fieldKey(rid, field)] { return cached }
+        return try loadStoredWrites(rid: rid, field: field)
+    }
+
+    private mutating func loadStoredWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
+        if freshRecords.contains(rid) { return [] }
+        let loaded = try replica.storedWrites(rid: rid, field: field, using: selectWrites)
+        cachedWrites += loaded.count
+        return loaded
     }
 
     /// Records one write of a field and updates the winner, heads and conflicts.
     ///
     /// A write replaces the writes it names; the heads are the valid writes no other write
     /// replaced; the value is the greatest head by (clock, origin, seq). Two writes that replaced
-    /// the same value are concurrent: a conflict, recorded with its winner and loser.
+    /// the same value are concurrent: a conflict, recorded with its winner and loser. Heads are
+    /// derived from the writes' `preds`, never stored, so a write costs one row insert.
     mutating func applyFieldWrite(
-        _ ref: RecordRef, field: Field, op: OpID, originIdx: Int64, hlc: HLC, value: String, preds: [OpID]
+        _ ref: RecordRef, field: Field, op: OpID, originIdx: Int64, role: Role, hlc: HLC, value: String, preds: [OpID]
     ) throws {
-        let role = replica.origins[op.origin]?.role
         let required = RecordKind.letter.writer(of: field)
         let valid = required == nil || role == required
-        var writes = try loadWrites(rid: ref.rid, field: field)
+        // Taken out of the cache while it changes, so appending does not copy it.
+        let key = Self.fieldKey(ref.rid, field)
+        var writes = try self.writes.removeValue(forKey: key) ?? loadStoredWrites(rid: ref.rid, field: field)
         let before = writes.winner
         // Only a valid write replaces: a refused write (a letter number from the wrong role) must
         // not take the value it named out of the running.
         let superseded = writes.contains { $0.valid && $0.preds.contains(op) }
         if valid && !preds.isEmpty {
-            let clear = clearHead
-            for i in writes.indices where writes[i].head && preds.contains(writes[i].op) {
-                clear.reset()
-                try clear.bind(.int(ref.rid), .int(Int64(field.rawValue)), .int(writes[i].originIdx), .int(Int64(writes[i].op.seq))).run()
-                writes[i].head = false
-            }
+            for i in writes.indices where writes[i].head && preds.contains(writes[i].op) { writes[i].head = false }
         }
         let mine = FieldWrite(op: op, originIdx: originIdx, hlc: hlc, preds: preds, head: !superseded, valid: valid)
-        insertWrite.reset()
-        try insertWrite.bind(
-                .int(ref.rid), .int(Int64(field.rawValue)), .int(originIdx), .int(Int64(op.seq)), .int(Int64(hlc.raw)),
-                PredCodec.encode(preds), .int(mine.head ? 1 : 0), .int(valid ? 1 : 0)
-            ).run()
+        let insert = insertWrite
+        insert.reset()
+        insert.bind(int: ref.rid, at: 1)
+        insert.bind(int: Int64(field.rawValue), at: 2)
+        insert.bind(int: originIdx, at: 3)
+        insert.bind(int: Int64(op.seq), at: 4)
+        insert.bind(int: Int64(hlc.raw), at: 5)
+        insert.bind(PredCodec.encode(preds), at: 6)
+        insert.bind(int: valid ? 1 : 0, at: 7)
+        try insert.run()
         if valid {
             for other in writes where other.valid && other.isSibling(of: mine) {
                 try recordConflict(ref, field: field, mine, value: value, other)
             }
         }
         writes.append(mine)
-        if freshRecords.contains(ref.rid) { freshWrites[Self.fieldKey(ref.rid, field)] = writes }
+        cachedWrites += 1
+        self.writes[key] = writes
         let after = writes.winner
-        guard after?.op != before?.op, let kind = ref.kind, kind.fields.contains(field) else { return }
+        guard after?.op != before?.op, let kind = ref.kind, let column = kind.column(of: field) else { return }
         let newValue: String?
         if let after { newValue = after.op == op ? value : try loadValue(after.op, originIdx: after.originIdx, field: field) } else { newValue = nil }
-        try setColumn(ref, kind: kind, field: field, value: newValue)
+        setColumn(ref, kind: kind, column: column, value: newValue)
     }
 
     /// Recomputes a column from the stored writes (used when a create arrives after writes).
     mutating func refreshColumn(_ ref: RecordRef, field: Field) throws {
-        guard let kind = ref.kind, kind.fields.contains(field) else { return }
+        guard let kind = ref.kind, let column = kind.column(of: field) else { return }
         let writes = try loadWrites(rid: ref.rid, field: field)
         guard let winner = writes.winner else { return }
-        try setColumn(ref, kind: kind, field: field, value: try loadValue(winner.op, originIdx: winner.originIdx, field: field))
+        setColumn(ref, kind: kind, column: column, value: try loadValue(winner.op, originIdx: winner.originIdx, field: field))
     }
 
-    private mutating func setColumn(_ ref: RecordRef, kind: RecordKind, field: Field, value: String?) throws {
-        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].columns[field] = .some(value)
+    private mutating func setColumn(_ ref: RecordRef, kind: RecordKind, column: Int, value: String?) {
+        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].set(column, value)
     }
 
     /// The value a stored operation wrote to `field`.

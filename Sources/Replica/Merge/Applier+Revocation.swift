@@ -46,13 +46,12 @@ extension Applier {
         defer { rebuilding = false }
         pendingRows.removeAll()
         for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
-        replica.ridCache.removeAll()
         clearRecordCache()
         // SQLite lets one connection read `ops` while it writes the folded tables.
         try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
-            guard let origin = replica.originsByIdx[row.int(0)] else { return }
+            guard let origin = replica.originsByIdx[row.int(0)], let info = replica.origins[origin] else { return }
             let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: row.blob(3))
-            try materialise(op, originIdx: row.int(0))
+            try materialise(op, info: info)
         }
         try refoldAll()
     }

@@ -12,8 +12,21 @@ struct RecordRef {
 struct PendingRow {
     var kind: RecordKind
     var hex: String
-    var columns: [Field: String?] = [:]
-    var touched: Int64?
+    /// New column values by position in `kind.fields`; bit i of `changed` says column i has one.
+    var columns: [String?]
+    var changed: UInt32 = 0
+    var touched: Int64 = .min
+
+    init(kind: RecordKind, hex: String) {
+        self.kind = kind
+        self.hex = hex
+        columns = Array(repeating: nil, count: kind.fields.count)
+    }
+
+    mutating func set(_ column: Int, _ value: String?) {
+        columns[column] = value
+        changed |= 1 << UInt32(column)
+    }
 }
 
 /// Folds verified operations into the log and the materialised tables, inside the caller's
@@ -28,7 +41,8 @@ struct Applier {
     private(set) var applied: [OriginID: Int] = [:]
     private var touchedOrigins: Set<OriginID> = []
     private var refold: Set<Int64> = []
-    private var records: [Int64: RecordRef] = [:]
+    /// Records met in this batch, by id.
+    private var records: [RecordID: RecordRef] = [:]
     /// Column values and `updated_at` raises not yet written to the kind tables.
     var pendingRows: [Int64: PendingRow] = [:]
     /// Revoked nodes: their operations beyond the kept ones are refused, and undone if held.
@@ -38,15 +52,18 @@ struct Applier {
     var rebuilding = false
     /// Operations refused in this batch because their node was revoked.
     private(set) var refusedRevoked = 0
-    /// Records first seen in this batch: their only field writes are the ones made here, kept in
-    /// `freshWrites` (by `fieldKey`) so the hot path never reads them back from SQLite.
+    /// Records first seen in this batch: they have no field writes in SQLite but the ones cached.
     var freshRecords: Set<Int64> = []
-    var freshWrites: [Int64: [FieldWrite]] = [:]
+    /// Every write of the fields touched in this batch (by `fieldKey`), so that each field is read
+    /// from SQLite at most once per batch; `cachedWrites` counts them to bound memory.
+    var writes: [Int64: [FieldWrite]] = [:]
+    var cachedWrites = 0
     /// The statements run for every operation, held rather than looked up by their SQL text.
     let insertOp: Statement
     let selectWrites: Statement
     let insertWrite: Statement
-    let clearHead: Statement
+    /// One UPDATE per kind table that sets any subset of its columns (see `flushRows`).
+    var rowUpdates: [RecordKind: Statement] = [:]
 
     init(replica: Replica, session: Int64?) throws {
         self.replica = replica
@@ -56,9 +73,8 @@ struct Applier {
         self.revoked = try replica.revocations()
         insertOp = try db.cached(
             "INSERT INTO ops(origin_idx, seq, hlc, kind, rid, body, sig, session, received_at, flags) VALUES (?,?,?,?,?,?,?,?,?,?)")
-        selectWrites = try db.cached("SELECT origin_idx, seq, hlc, preds, head, valid FROM field_writes WHERE rid = ? AND field = ?")
-        insertWrite = try db.cached("INSERT INTO field_writes(rid, field, origin_idx, seq, hlc, preds, head, valid) VALUES (?,?,?,?,?,?,?,?)")
-        clearHead = try db.cached("UPDATE field_writes SET head = 0 WHERE rid = ? AND field = ? AND origin_idx = ? AND seq = ?")
+        selectWrites = try db.cached(Replica.selectWritesSQL)
+        insertWrite = try db.cached("INSERT INTO field_writes(rid, field, origin_idx, seq, hlc, preds, valid) VALUES (?,?,?,?,?,?,?)")
     }
 
     static func fieldKey(_ rid: Int64, _ field: Field) -> Int64 { rid << 8 | Int64(field.rawValue) }
@@ -80,7 +96,7 @@ struct Applier {
             }
             try insertOrigin(op.origin, genesis: g)
         }
-        guard var info = replica.origins[op.origin] else {
+        guard let info = replica.origins[op.origin] else {
             throw ReplicaError(.brokenChain, "operation \(op.id) arrived before its origin's genesis")
         }
         if isRevoked(op.origin, seq: op.seq, node: info.node) {
@@ -103,18 +119,14 @@ struct Applier {
         statement.bind(int: receivedAt, at: 9)
         statement.bind(int: flags, at: 10)
         try statement.run()
-        info.maxSeq = op.seq
-        info.headHash = hash
-        replica.origins[op.origin] = info
+        replica.origins[op.origin]?.maxSeq = op.seq
+        replica.origins[op.origin]?.headHash = hash
         touchedOrigins.insert(op.origin)
         applied[op.origin, default: 0] += 1
-        try materialise(op, originIdx: info.idx)
-        // Bound memory in long batches: write gathered rows, forget cached records.
-        if pendingRows.count >= 4096 { try flushRows() }
-        if records.count >= 65_536 {
-            clearRecordCache()
-            replica.ridCache.removeAll(keepingCapacity: true)
-        }
+        try materialise(op, info: info)
+        // Bound memory in long batches: write gathered rows, forget cached records and writes.
+        if pendingRows.count >= 16_384 { try flushRows() }
+        if records.count >= 65_536 || cachedWrites >= 262_144 { clearRecordCache() }
     }
 
     /// Writes origin heads and refolds the workflows touched by this batch.
@@ -147,25 +159,18 @@ struct Applier {
     // MARK: Records
 
     mutating func recordRef(_ id: RecordID) throws -> RecordRef {
-        if let rid = replica.ridCache[id], let ref = records[rid] { return ref }
+        if let ref = records[id] { return ref }
         let hex = id.hex
         if let found = try db.cached("SELECT rid, kind FROM records WHERE id = ?").bind(.text(hex)).first({ row in
             RecordRef(rid: row.int(0), id: id, hex: hex, kind: row.optionalText(1).flatMap(RecordKind.init(rawValue:)))
         }) {
-            replica.ridCache[id] = found.rid
-            records[found.rid] = found
+            records[id] = found
             return found
         }
         try db.cached("INSERT INTO records(id) VALUES (?)").bind(.text(hex)).run()
         let ref = RecordRef(rid: db.lastInsertRowID, id: id, hex: hex, kind: nil)
-        // Bound memory in long batches: past this many records, older ones are read back from SQLite.
-        if freshRecords.count >= 8_192 {
-            freshRecords.removeAll(keepingCapacity: true)
-            freshWrites.removeAll(keepingCapacity: true)
-        }
         freshRecords.insert(ref.rid)
-        replica.ridCache[id] = ref.rid
-        records[ref.rid] = ref
+        records[id] = ref
         return ref
     }
 
@@ -174,7 +179,8 @@ struct Applier {
     mutating func clearRecordCache() {
         records.removeAll(keepingCapacity: true)
         freshRecords.removeAll(keepingCapacity: true)
-        freshWrites.removeAll(keepingCapacity: true)
+        writes.removeAll(keepingCapacity: true)
+        cachedWrites = 0
     }
 
     /// Refolds the workflow of every created record.
@@ -183,8 +189,8 @@ struct Applier {
         for rid in try db.prepare("SELECT rid FROM records WHERE kind IS NOT NULL ORDER BY rid").map({ $0.int(0) }) { try foldWorkflow(rid) }
     }
 
-    mutating func materialise(_ op: Operation, originIdx: Int64) throws {
-        guard let info = replica.origins[op.origin] else { return }
+    mutating func materialise(_ op: Operation, info: OriginInfo) throws {
+        let originIdx = info.idx
         let ms = Int64(op.hlc.milliseconds)
         let node = info.name
         let author = op.author.isEmpty ? node : op.author
@@ -205,7 +211,7 @@ struct Applier {
                     try replica.raiseAlert(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(ref.hex) was created twice; the earlier create counts")
                 }
                 for f in fields {
-                    try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: f.value, preds: [])
+                    try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: f.value, preds: [])
                 }
                 guard
                     let current = try db.cached("SELECT o.hlc, r.create_origin, r.create_seq FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?")
@@ -220,7 +226,7 @@ struct Applier {
                 applyFields = false
             }
             ref.kind = kind
-            records[ref.rid] = ref
+            records[ref.id] = ref
             try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
                 .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
             let start = SOP.named(sop)?.start
@@ -234,7 +240,7 @@ struct Applier {
             // Writes that arrived before the create (relayed out of order) may already replace its values.
             let earlier = try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
             for f in fields where applyFields {
-                try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: f.value, preds: [])
+                try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: f.value, preds: [])
             }
             for code in earlier {
                 guard let field = Field(rawValue: UInt8(code)) else { continue }
@@ -250,10 +256,14 @@ struct Applier {
                 """
             ).bind(.int(ref.rid), .text(ref.hex)).first { $0.optionalInt(0) } ?? nil
             if let latest { try touch(ref, ms: Int64(UInt64(latest) >> 16)) }
-            refold.insert(ref.rid)
+            // The row was inserted at the SOP's first step; only step events that came before the
+            // create (relayed out of order) can move it, so only then is the workflow folded.
+            if try db.cached("SELECT 1 FROM steps WHERE record = ? LIMIT 1").bind(.text(ref.hex)).first({ _ in true }) ?? false {
+                refold.insert(ref.rid)
+            }
         case .set(let record, let field, let value, let replaces):
             let ref = try recordRef(record)
-            try applyFieldWrite(ref, field: field, op: op.id, originIdx: originIdx, hlc: op.hlc, value: value, preds: replaces)
+            try applyFieldWrite(ref, field: field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: value, preds: replaces)
             try touch(ref, ms: ms)
         case .step(let record, let step, let branch, let note):
             let ref = try recordRef(record)
@@ -318,32 +328,41 @@ struct Applier {
     /// Raises the record's `updated_at` to `ms` (a max, so the order of arrival does not matter).
     private mutating func touch(_ ref: RecordRef, ms: Int64) throws {
         guard let kind = ref.kind else { return }
-        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].touched = max(pendingRows[ref.rid]?.touched ?? ms, ms)
+        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].touched.raise(to: ms)
     }
 
     /// Writes the column changes and `updated_at` raises gathered in this batch: one UPDATE per
-    /// record instead of one per operation.
+    /// record instead of one per operation, through one held statement per kind table:
+    /// `SET c = CASE WHEN ?1 & bit THEN ? ELSE c END, …, updated_at = max(updated_at, ?)`.
     mutating func flushRows() throws {
         for (_, row) in pendingRows {
-            let fields = row.columns.keys.sorted { $0.rawValue < $1.rawValue }
-            var sets = fields.map { "\($0.name) = ?" }
-            if row.touched != nil { sets.append("updated_at = max(updated_at, ?)") }
-            guard !sets.isEmpty else { continue }
-            let statement = try db.cached("UPDATE \(row.kind.table) SET \(sets.joined(separator: ", ")) WHERE id = ?")
-            var index: Int32 = 1
-            for field in fields {
-                statement.bind(.optional(row.columns[field] ?? nil), at: index)
-                index += 1
+            let statement = try rowUpdate(row.kind)
+            statement.reset()
+            statement.bind(int: Int64(row.changed), at: 1)
+            for (i, value) in row.columns.enumerated() {
+                statement.bind(.optional(value), at: Int32(i + 2))
             }
-            if let touched = row.touched {
-                statement.bind(int: touched, at: index)
-                index += 1
-            }
-            statement.bind(text: row.hex, at: index)
+            let next = Int32(row.columns.count + 2)
+            statement.bind(int: row.touched, at: next)
+            statement.bind(text: row.hex, at: next + 1)
             try statement.run()
         }
         pendingRows.removeAll(keepingCapacity: true)
     }
+
+    private mutating func rowUpdate(_ kind: RecordKind) throws -> Statement {
+        if let held = rowUpdates[kind] { return held }
+        let sets = kind.fields.enumerated().map { i, field in "\(field.name) = CASE WHEN ?1 & \(1 << i) THEN ?\(i + 2) ELSE \(field.name) END" }
+        let n = kind.fields.count + 2
+        let statement = try db.prepare(
+            "UPDATE \(kind.table) SET \(sets.joined(separator: ", ")), updated_at = max(updated_at, ?\(n)) WHERE id = ?\(n + 1)")
+        rowUpdates[kind] = statement
+        return statement
+    }
+}
+
+extension Int64 {
+    mutating func raise(to value: Int64) { if value > self { self = value } }
 }
 
 extension [UInt8] {

@@ -63,6 +63,36 @@ extension RecordKind {
         }
     }
 
+    /// The position of `field` among this kind's columns, or nil when records of this kind lack it.
+    /// (A switch rather than a search of `fields`: the merge asks this once per field write.)
+    public func column(of field: Field) -> Int? {
+        switch (self, field) {
+        case (.bug, .title): 0
+        case (.bug, .description): 1
+        case (.bug, .module): 2
+        case (.bug, .caseNumber): 3
+        case (.bug, .reporter): 4
+        case (.deletion, .caseNumber): 0
+        case (.deletion, .reason): 1
+        case (.deletion, .reporter): 2
+        case (.letter, .direction): 0
+        case (.letter, .subject): 1
+        case (.letter, .sender): 2
+        case (.letter, .recipient): 3
+        case (.letter, .reference): 4
+        case (.letter, .letterDate): 5
+        case (.letter, .disposition): 6
+        case (.letter, .classification): 7
+        case (.letter, .number): 8
+        case (.letter, .forRecord): 9
+        case (.task, .title): 0
+        case (.task, .assignee): 1
+        case (.task, .due): 2
+        case (.task, .notes): 3
+        default: nil
+        }
+    }
+
     /// Fields that only a node of one role may write (the SOP gives letter numbers to Umum & Keuangan).
     public func writer(of field: Field) -> Role? {
         self == .letter && field == .number ? .umumKeuangan : nil

@@ -121,15 +121,7 @@ extension Replica {
         var outcome: [OpID: String] = [:]
         var against: [OpID: [String]] = [:]
         for field in kind.fields {
-            var writes: [FieldWrite] = []
-            try db.cached("SELECT origin_idx, seq, hlc, preds, head, valid FROM field_writes WHERE rid = ? AND field = ?")
-                .bind(.int(rid), .int(Int64(field.rawValue))).forEach { row in
-                    let idx = row.int(0)
-                    writes.append(
-                        FieldWrite(
-                            op: OpID(origin: originsByIdx[idx] ?? ID128(high: 0, low: 0), seq: UInt64(row.int(1))), originIdx: idx,
-                            hlc: HLC(raw: UInt64(row.int(2))), preds: PredCodec.decode(row.blob(3)), head: row.int(4) != 0, valid: row.int(5) != 0))
-                }
+            let writes = try storedWrites(rid: rid, field: field)
             let winner = writes.winner
             for w in writes {
                 outcome[w.op] = !w.valid ? "refused" : w.op == winner?.op ? "won" : w.head ? "lost" : "replaced"

@@ -1,6 +1,6 @@
 /// The SQL schema of a replica. Documented for readers in the README ("Where the state lives").
 enum Schema {
-    static let version = 1
+    static let version = 2
 
     /// Tables whose content is a deterministic function of the set of operations held: equal on
     /// every replica that holds the same operations, and covered by `digest`.
@@ -68,7 +68,7 @@ enum Schema {
             create_seq INTEGER
         );
 
-        -- Every field write; head = 1 while no other write names it as replaced.
+        -- Every field write. Its heads (writes no valid write names as replaced) are derived from preds.
         CREATE TABLE field_writes (
             rid INTEGER NOT NULL,
             field INTEGER NOT NULL,
@@ -76,7 +76,6 @@ enum Schema {
             seq INTEGER NOT NULL,
             hlc INTEGER NOT NULL,
             preds BLOB,
-            head INTEGER NOT NULL,
             valid INTEGER NOT NULL,
             PRIMARY KEY (rid, field, origin_idx, seq)
         ) WITHOUT ROWID;
