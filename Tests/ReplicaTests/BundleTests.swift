@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Replica
 import ReplicaTesting
@@ -207,5 +208,46 @@ import Testing
         #expect(try d.vector().covers(a.vector()))
         try Exchange.runs(from: d, to: a)
         #expect(try a.digest() == d.digest())
+    }
+
+    /// Import reads a file a chunk at a time: runs cut at any byte by a chunk boundary are read
+    /// whole, and a run that is cut short in the file itself (checksum recomputed, so only its
+    /// content is wrong) is refused at every chunk size, with nothing applied.
+    @Test func filesAreReadInChunksCutAnywhere() throws {
+        let a = try busy("a")
+        let b = try busy("b", role: .stafTI)
+        try Exchange.runs(from: b, to: a)
+        try a.exportBundle(to: sandbox.path("a.sinkron"))
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: sandbox.path("a.sinkron"))))
+        let (info, expected) = try Bundle.decode(bytes)
+        #expect(info.runs >= 2)
+        for chunk in [1, 2, 3, 7, 64, 1000, 1 << 20] {
+            let file = try BundleFile(sandbox.path("a.sinkron"), chunk: chunk)
+            defer { file.close() }
+            try file.checkChecksum()
+            var runs: [OperationRun] = []
+            let read = try Bundle.forEachRun(file: file) { runs.append($0) }
+            #expect(read == info && runs == expected, "chunk \(chunk)")
+        }
+        // Cut the last run short by 5 bytes and seal it with a fresh checksum.
+        let body = Array(bytes.dropLast(32 + 5))
+        let cut = body + Array(SHA256.hash(data: body))
+        try Data(cut).write(to: URL(fileURLWithPath: sandbox.path("cut.sinkron")))
+        for chunk in [1, 3, 64, 1 << 20] {
+            let file = try BundleFile(sandbox.path("cut.sinkron"), chunk: chunk)
+            defer { file.close() }
+            try file.checkChecksum()
+            #expect(throws: ReplicaError.self, "chunk \(chunk)") { try Bundle.forEachRun(file: file) { _ in } }
+        }
+        let d = try sandbox.replica("d", role: .ketua)
+        try importFails(d, cut, .badBundle, "a run cut short under a valid checksum")
+        // Bytes cut out of the middle may still parse, into operations whose signatures fail.
+        var middle = Array(bytes.dropLast(32))
+        middle.removeSubrange(middle.count / 2..<middle.count / 2 + 5)
+        try Data(middle + Array(SHA256.hash(data: middle))).write(to: URL(fileURLWithPath: sandbox.path("middle.sinkron")))
+        let before = (try d.digest(), try d.vector())
+        #expect(throws: ReplicaError.self) { try d.importBundle(from: self.sandbox.path("middle.sinkron")) }
+        try expectUnchanged(d, before.0, before.1, "a bundle with bytes cut from its middle")
+        #expect(try d.importBundle(from: sandbox.path("a.sinkron")).report.appliedTotal == info.operations)
     }
 }

@@ -28,8 +28,8 @@ package struct BinaryWriter {
     package mutating func raw(_ v: some Sequence<UInt8>) { bytes.append(contentsOf: v) }
 
     package mutating func id(_ v: ID128) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v.high >> UInt64(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v.low >> UInt64(shift))) }
+        withUnsafeBytes(of: v.high.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: v.low.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     package mutating func string(_ s: String) {

@@ -52,54 +52,195 @@ public enum Bundle {
     /// Checks the header and checksum, then hands over the runs one at a time.
     @discardableResult
     public static func forEachRun(_ bytes: [UInt8], _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
-        var r = try open(bytes)
-        let format = bytes[magic.count]
-        let court: String
-        let exporter: String
-        let count: UInt64
+        _ = try open(bytes)
+        var source = RunSource(buffer: bytes, bodyEnd: bytes.count - 32) { _ in nil }
+        return try forEachRun(&source, size: bytes.count, body)
+    }
+
+    /// Like `forEachRun(_:_:)` for a bundle file whose checksum `checkChecksum` found right,
+    /// read in chunks so that memory stays flat however large the file.
+    @discardableResult
+    static func forEachRun(file: BundleFile, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
+        // The first read covers the header (court and exporter names are at most 256 bytes each).
+        var source = RunSource(buffer: try file.read(at: 0, count: max(file.chunk, 1024)), bodyEnd: file.size - 32) { offset in
+            try file.read(at: offset, count: file.chunk)
+        }
+        return try forEachRun(&source, size: file.size, body)
+    }
+
+    /// Court, exporter and run count, and where the runs start; `bytes` holds at least the header.
+    static func header(_ bytes: [UInt8], bodyEnd: Int) throws -> (court: String, exporter: String, count: UInt64, end: Int) {
+        var r = BinaryReader(bytes, offset: magic.count + 1, end: min(bytes.count, bodyEnd))
         do {
-            court = try r.string(limit: 256)
-            exporter = try r.string(limit: 256)
-            count = try r.varint()
-            guard count <= UInt64(r.remaining) else { throw CodecError.malformed("run count \(count) exceeds the bundle") }
+            let court = try r.string(limit: 256)
+            let exporter = try r.string(limit: 256)
+            let count = try r.varint()
+            guard count <= UInt64(bodyEnd - r.offset) else { throw CodecError.malformed("run count \(count) exceeds the bundle") }
+            return (court, exporter, count, r.offset)
         } catch let error as CodecError {
             throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
         }
+    }
+
+    private static func forEachRun(_ source: inout RunSource, size: Int, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
+        let format = source.buffer[magic.count]
+        let (court, exporter, count, start) = try header(source.buffer, bodyEnd: source.bodyEnd)
+        source.cursor = start
         var operations = 0
         var context = OperationRun.DecodingContext()
         for _ in 0..<count {
-            let run: OperationRun
-            do {
-                run = format == 1 ? try OperationRun.decodeFormat1(from: &r) : try OperationRun.decode(from: &r, context: &context)
-            } catch let error as CodecError {
-                throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
+            let saved = context
+            let run = try source.next { r in
+                context = saved  // a retry after reading more starts from the context before this run
+                return format == 1 ? try OperationRun.decodeFormat1(from: &r) : try OperationRun.decode(from: &r, context: &context)
             }
             operations += run.entries.count
             try body(run)
         }
-        guard r.isAtEnd else { throw ReplicaError(.badBundle, "the bundle is malformed: \(r.remaining) trailing bytes", hint: "nothing was imported; export it again") }
-        return BundleInfo(court: court, exporter: exporter, operations: operations, runs: Int(count), bytes: bytes.count)
+        guard source.atEnd else {
+            throw ReplicaError(.badBundle, "the bundle is malformed: \(source.remaining) trailing bytes", hint: "nothing was imported; export it again")
+        }
+        return BundleInfo(court: court, exporter: exporter, operations: operations, runs: Int(count), bytes: size)
     }
 
     /// The court named in a bundle's header (after checking magic, version and checksum).
     public static func court(of bytes: [UInt8]) throws -> String {
-        var r = try open(bytes)
-        do { return try r.string(limit: 256) } catch { throw ReplicaError(.badBundle, "the bundle is malformed: \(error)") }
+        _ = try open(bytes)
+        return try header(bytes, bodyEnd: bytes.count - 32).court
     }
 
     /// A reader positioned after the version byte, once magic, version and checksum are right.
-    private static func open(_ bytes: [UInt8]) throws -> BinaryReader {
-        guard bytes.count >= magic.count + 1 + 32, Array(bytes.prefix(magic.count)) == magic else {
-            throw ReplicaError(.badBundle, "this file is not a Sinkron bundle", hint: "bundles are written by `sinkron export`")
-        }
+    static func open(_ bytes: [UInt8]) throws -> BinaryReader {
+        guard bytes.count >= magic.count + 1 + 32 else { throw notABundle }
+        try checkHead(bytes)
+        let body = bytes.count - 32
+        guard Array(SHA256.hash(data: bytes[0..<body])) == Array(bytes[body...]) else { throw damaged }
+        return BinaryReader(bytes, offset: magic.count + 1, end: body)
+    }
+
+    /// Magic and format version, from the first bytes of a bundle.
+    static func checkHead(_ bytes: [UInt8]) throws {
+        guard bytes.count > magic.count, Array(bytes.prefix(magic.count)) == magic else { throw notABundle }
         guard readableVersions.contains(bytes[magic.count]) else {
             throw ReplicaError(.badBundle, "bundle format version \(bytes[magic.count]) is not supported (this program reads versions \(readableVersions.lowerBound)–\(readableVersions.upperBound))", hint: "update sinkron on this PC")
         }
-        let body = bytes.count - 32
-        guard Array(SHA256.hash(data: bytes[0..<body])) == Array(bytes[body...]) else {
-            throw ReplicaError(.badBundle, "the bundle is damaged or truncated (its checksum does not match)", hint: "copy it again from the exporting PC")
+    }
+
+    static var notABundle: ReplicaError { ReplicaError(.badBundle, "this file is not a Sinkron bundle", hint: "bundles are written by `sinkron export`") }
+    static var damaged: ReplicaError {
+        ReplicaError(.badBundle, "the bundle is damaged or truncated (its checksum does not match)", hint: "copy it again from the exporting PC")
+    }
+}
+
+/// The body of a bundle, held a window at a time: runs are decoded from `buffer` at `cursor`; a run
+/// that does not fit (any decode error before the end of the body) is tried again after `more`
+/// appends the next chunk, so a run of any size is read whole and memory stays near one chunk.
+struct RunSource {
+    var buffer: [UInt8]
+    /// The offset in the file of `buffer[0]`, and where the runs end (the checksum follows).
+    var base = 0
+    let bodyEnd: Int
+    var cursor = 0
+    let more: (Int) throws -> [UInt8]?
+
+    init(buffer: [UInt8], bodyEnd: Int, more: @escaping (Int) throws -> [UInt8]?) {
+        self.buffer = buffer
+        self.bodyEnd = bodyEnd
+        self.more = more
+    }
+
+    private var end: Int { min(buffer.count, bodyEnd - base) }
+    private var holdsAll: Bool { base + buffer.count >= bodyEnd }
+    var atEnd: Bool { holdsAll && cursor >= end }
+    var remaining: Int { bodyEnd - base - cursor }
+
+    mutating func next<T>(_ decode: (inout BinaryReader) throws -> T) throws -> T {
+        while true {
+            do {
+                var r = BinaryReader(buffer, offset: cursor, end: end)
+                let value = try decode(&r)
+                cursor = r.offset
+                return value
+            } catch let error as CodecError {
+                guard !holdsAll, let chunk = try more(base + buffer.count), !chunk.isEmpty else {
+                    throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
+                }
+                var next = [UInt8]()
+                next.reserveCapacity(buffer.count - cursor + chunk.count)
+                next.append(contentsOf: buffer[cursor...])
+                next.append(contentsOf: chunk)
+                base += cursor
+                cursor = 0
+                buffer = next
+            }
         }
-        return BinaryReader(bytes, offset: magic.count + 1, end: body)
+    }
+}
+
+/// A bundle file open for reading in chunks.
+final class BundleFile {
+    let path: String
+    let fd: Int32
+    let size: Int
+    /// Bytes read at a time (4 MiB; tests use tiny chunks to cut runs at every byte).
+    let chunk: Int
+
+    init(_ path: String, chunk: Int = 4 << 20) throws {
+        self.path = path
+        self.chunk = max(1, chunk)
+        fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            Glibc.close(fd)
+            throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path")
+        }
+        size = Int(st.st_size)
+        if st.st_mode & S_IFMT == S_IFDIR {
+            Glibc.close(fd)
+            throw ReplicaError(.invalidInput, "\(path) is a folder, not a file", hint: "give the file's path")
+        }
+        if size > Bundle.maxBytes {
+            Glibc.close(fd)
+            throw ReplicaError(.badBundle, "\(path) is \(size) bytes; at most \(Bundle.maxBytes) are accepted")
+        }
+    }
+
+    func close() { Glibc.close(fd) }
+
+    /// Up to `count` bytes from `offset` (fewer at the end of the file).
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        let wanted = max(0, min(count, size - offset))
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: wanted) { buffer, n in
+            n = 0
+            while n < wanted {
+                let got = pread(fd, buffer.baseAddress! + n, wanted - n, off_t(offset + n))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 {
+                    failed = got < 0
+                    break
+                }
+                n += got
+            }
+        }
+        guard !failed else { throw ReplicaError(.storage, "cannot read \(path): \(String(cString: strerror(errno)))", hint: "check the file") }
+        return bytes
+    }
+
+    /// Magic, version and the SHA-256 at the end, as `Bundle.open` checks a bundle in memory.
+    func checkChecksum() throws {
+        guard size >= Bundle.magic.count + 1 + 32 else { throw Bundle.notABundle }
+        try Bundle.checkHead(try read(at: 0, count: Bundle.magic.count + 1))
+        var hasher = SHA256()
+        var offset = 0
+        while offset < size - 32 {
+            let chunk = try read(at: offset, count: min(self.chunk, size - 32 - offset))
+            guard !chunk.isEmpty else { break }
+            hasher.update(data: chunk)
+            offset += chunk.count
+        }
+        guard Array(hasher.finalize()) == (try read(at: size - 32, count: 32)) else { throw Bundle.damaged }
     }
 }
 
@@ -131,8 +272,10 @@ extension Replica {
     /// Reads, verifies and applies a bundle. Importing the same bundle twice, or bundles in any
     /// order, is harmless. The import is logged as a merge session.
     public func importBundle(from path: String) throws -> ImportReport {
-        let bytes = try readFile(path, limit: Bundle.maxBytes)
-        let court = try Bundle.court(of: bytes)
+        let file = try BundleFile(path)
+        defer { file.close() }
+        try file.checkChecksum()
+        let court = try Bundle.header(try file.read(at: 0, count: 1024), bodyEnd: file.size - 32).court
         guard court == identity.court else {
             throw ReplicaError(.wrongCourt, "the bundle comes from court \"\(court)\"; this replica belongs to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
         }
@@ -140,13 +283,13 @@ extension Replica {
         do {
             var info: BundleInfo?
             let report = try applyStream(session: session) { consume in
-                info = try Bundle.forEachRun(bytes, consume)
+                info = try Bundle.forEachRun(file: file, consume)
             }
             guard let info else { throw ReplicaError(.badBundle, "the bundle could not be read") }
-            try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: bytes.count, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report, peer: info.exporter)
+            try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: file.size, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report, peer: info.exporter)
             return ImportReport(bundle: info, session: session, report: report)
         } catch {
-            try? endSession(session, received: 0, conflicts: 0, bytesIn: bytes.count, outcome: "refused: \(error)", detail: nil as ApplyReport?)
+            try? endSession(session, received: 0, conflicts: 0, bytesIn: file.size, outcome: "refused: \(error)", detail: nil as ApplyReport?)
             throw error
         }
     }

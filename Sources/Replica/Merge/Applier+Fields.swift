@@ -153,7 +153,7 @@ extension Applier {
     }
 
     private mutating func setColumn(_ ref: RecordRef, kind: RecordKind, column: Int, value: String?) {
-        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].set(column, value)
+        pendingRows[ref.rid, default: PendingRow(kind: kind, id: ref.id)].set(column, value)
     }
 
     /// The value a stored operation wrote to `field`.

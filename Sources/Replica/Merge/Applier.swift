@@ -4,22 +4,25 @@ import Foundation
 struct RecordRef {
     var rid: Int64
     var id: RecordID
-    var hex: String
     var kind: RecordKind?
+    /// True when this batch added the record to `records`: nothing else is stored for it yet.
+    var new = false
+
+    var hex: String { id.hex }
 }
 
 /// Changes to one kind-table row, gathered during a batch.
 struct PendingRow {
     var kind: RecordKind
-    var hex: String
+    var id: RecordID
     /// New column values by position in `kind.fields`; bit i of `changed` says column i has one.
     var columns: [String?]
     var changed: UInt32 = 0
     var touched: Int64 = .min
 
-    init(kind: RecordKind, hex: String) {
+    init(kind: RecordKind, id: RecordID) {
         self.kind = kind
-        self.hex = hex
+        self.id = id
         columns = Array(repeating: nil, count: kind.fields.count)
     }
 
@@ -40,6 +43,9 @@ struct Applier {
     var conflictsFound = 0
     private(set) var applied: [OriginID: Int] = [:]
     private var touchedOrigins: Set<OriginID> = []
+    /// The origin whose run is being applied: its info, and the seq, hash and count reached, kept
+    /// here and written to `replica.origins` once per run (`flushHead`) instead of once per op.
+    private var head: (info: OriginInfo, seq: UInt64, hash: [UInt8], count: Int)?
     private var refold: Set<Int64> = []
     /// Records met in this batch, by id.
     private var records: [RecordID: RecordRef] = [:]
@@ -96,7 +102,8 @@ struct Applier {
             }
             try insertOrigin(op.origin, genesis: g)
         }
-        guard let info = replica.origins[op.origin] else {
+        if let head, head.info.origin != op.origin { flushHead() }
+        guard let info = head?.info ?? replica.origins[op.origin] else {
             throw ReplicaError(.brokenChain, "operation \(op.id) arrived before its origin's genesis")
         }
         if isRevoked(op.origin, seq: op.seq, node: info.node) {
@@ -104,8 +111,8 @@ struct Applier {
             refusedRevoked += 1
             return
         }
-        var rid: Int64? = nil
-        if let record = op.body.record { rid = try recordRef(record).rid }
+        let ref = try op.body.record.map { try recordRef($0) }
+        let rid = ref?.rid
         let statement = insertOp
         statement.reset()
         statement.bind(int: info.idx, at: 1)
@@ -119,18 +126,30 @@ struct Applier {
         statement.bind(int: receivedAt, at: 9)
         statement.bind(int: flags, at: 10)
         try statement.run()
-        replica.origins[op.origin]?.maxSeq = op.seq
-        replica.origins[op.origin]?.headHash = hash
-        touchedOrigins.insert(op.origin)
-        applied[op.origin, default: 0] += 1
-        try materialise(op, info: info)
+        head = (info, op.seq, hash, (head?.count ?? 0) + 1)
+        try materialise(op, info: info, ref: ref)
         // Bound memory in long batches: write gathered rows, forget cached records and writes.
-        if pendingRows.count >= 16_384 { try flushRows() }
-        if records.count >= 65_536 || cachedWrites >= 262_144 { clearRecordCache() }
+        if pendingRows.count >= 32_768 { try flushRows() }
+        if records.count >= 262_144 {
+            clearRecordCache()
+        } else if cachedWrites >= 131_072 {
+            clearWriteCache()
+        }
+    }
+
+    /// Records in `replica.origins` how far the current run's origin got.
+    mutating func flushHead() {
+        guard let head else { return }
+        self.head = nil
+        replica.origins[head.info.origin]?.maxSeq = head.seq
+        replica.origins[head.info.origin]?.headHash = head.hash
+        touchedOrigins.insert(head.info.origin)
+        applied[head.info.origin, default: 0] += head.count
     }
 
     /// Writes origin heads and refolds the workflows touched by this batch.
     mutating func finish() throws {
+        flushHead()
         if !revokedInBatch.isEmpty { try undoRevoked() }
         try flushRows()
         let update = try db.cached("UPDATE origins SET max_seq = ?, head_hash = ? WHERE idx = ?")
@@ -162,15 +181,16 @@ struct Applier {
         if let ref = records[id] { return ref }
         let hex = id.hex
         if let found = try db.cached("SELECT rid, kind FROM records WHERE id = ?").bind(.text(hex)).first({ row in
-            RecordRef(rid: row.int(0), id: id, hex: hex, kind: row.optionalText(1).flatMap(RecordKind.init(rawValue:)))
+            RecordRef(rid: row.int(0), id: id, kind: row.optionalText(1).flatMap(RecordKind.init(rawValue:)))
         }) {
             records[id] = found
             return found
         }
         try db.cached("INSERT INTO records(id) VALUES (?)").bind(.text(hex)).run()
-        let ref = RecordRef(rid: db.lastInsertRowID, id: id, hex: hex, kind: nil)
+        var ref = RecordRef(rid: db.lastInsertRowID, id: id, kind: nil)
         freshRecords.insert(ref.rid)
         records[id] = ref
+        ref.new = true
         return ref
     }
 
@@ -178,6 +198,11 @@ struct Applier {
 
     mutating func clearRecordCache() {
         records.removeAll(keepingCapacity: true)
+        clearWriteCache()
+    }
+
+    /// Forgets cached writes; records first seen in this batch are then read back like any other.
+    mutating func clearWriteCache() {
         freshRecords.removeAll(keepingCapacity: true)
         writes.removeAll(keepingCapacity: true)
         cachedWrites = 0
@@ -189,7 +214,8 @@ struct Applier {
         for rid in try db.prepare("SELECT rid FROM records WHERE kind IS NOT NULL ORDER BY rid").map({ $0.int(0) }) { try foldWorkflow(rid) }
     }
 
-    mutating func materialise(_ op: Operation, info: OriginInfo) throws {
+    /// Folds one operation into the tables. `given` is its record, when the caller looked it up.
+    mutating func materialise(_ op: Operation, info: OriginInfo, ref given: RecordRef? = nil) throws {
         let originIdx = info.idx
         let ms = Int64(op.hlc.milliseconds)
         let node = info.name
@@ -202,7 +228,7 @@ struct Applier {
                     .optional(g.predecessor?.hex), .text(g.publicKey.hex)
                 ).run()
         case .create(let record, let kind, let sop, let fields):
-            var ref = try recordRef(record)
+            var ref = try given ?? recordRef(record)
             var applyFields = true
             if let existingKind = ref.kind {
                 // A second create of one id (forged, or random ids colliding): its writes are kept like
@@ -226,11 +252,13 @@ struct Applier {
                 applyFields = false
             }
             ref.kind = kind
-            records[ref.id] = ref
+            records[ref.id] = RecordRef(rid: ref.rid, id: ref.id, kind: kind)
             try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
                 .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
             let start = SOP.named(sop)?.start
-            let archived = try db.cached("SELECT 1 FROM archives WHERE rid = ? LIMIT 1").bind(.int(ref.rid)).first { _ in true } ?? false
+            // A record this very operation introduced has no archive, writes, steps or comments
+            // yet (the usual case: the create comes first), so none of them is looked up.
+            let archived = ref.new ? false : try db.cached("SELECT 1 FROM archives WHERE rid = ? LIMIT 1").bind(.int(ref.rid)).first { _ in true } ?? false
             try db.cached(
                 "INSERT INTO \(kind.table)(id, sop, status, step, step_since, created_at, created_by, author, updated_at, archived) VALUES (?,?,?,?,?,?,?,?,?,?)"
             ).bind(
@@ -238,10 +266,11 @@ struct Applier {
                 start.map { SQLValue.int(Int64($0)) } ?? .null, .int(ms), .int(ms), .text(node), .text(author), .int(ms), .int(archived ? 1 : 0)
             ).run()
             // Writes that arrived before the create (relayed out of order) may already replace its values.
-            let earlier = try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
+            let earlier = ref.new ? [] : try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
             for f in fields where applyFields {
                 try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: f.value, preds: [])
             }
+            if ref.new { return }
             for code in earlier {
                 guard let field = Field(rawValue: UInt8(code)) else { continue }
                 try refreshColumn(ref, field: field)
@@ -262,11 +291,11 @@ struct Applier {
                 refold.insert(ref.rid)
             }
         case .set(let record, let field, let value, let replaces):
-            let ref = try recordRef(record)
+            let ref = try given ?? recordRef(record)
             try applyFieldWrite(ref, field: field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: value, preds: replaces)
             try touch(ref, ms: ms)
         case .step(let record, let step, let branch, let note):
-            let ref = try recordRef(record)
+            let ref = try given ?? recordRef(record)
             try db.cached(
                 "INSERT INTO steps(record, origin, seq, hlc, step, branch, note, node, role, author, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')"
             ).bind(
@@ -276,7 +305,7 @@ struct Applier {
             refold.insert(ref.rid)
             try touch(ref, ms: ms)
         case .comment(let record, let text):
-            let ref = try recordRef(record)
+            let ref = try given ?? recordRef(record)
             try db.cached("INSERT INTO comments(record, origin, seq, hlc, node, author, text) VALUES (?,?,?,?,?,?,?)")
                 .bind(.text(ref.hex), .text(op.origin.hex), .int(Int64(op.seq)), .int(Int64(op.hlc.raw)), .text(node), .text(author), .text(text))
                 .run()
@@ -315,7 +344,7 @@ struct Applier {
                 revokedInBatch.insert(target)
             }
         case .archive(let record):
-            let ref = try recordRef(record)
+            let ref = try given ?? recordRef(record)
             try db.cached("INSERT INTO archives(rid, origin_idx, seq, hlc) VALUES (?,?,?,?)")
                 .bind(.int(ref.rid), .int(originIdx), .int(Int64(op.seq)), .int(Int64(op.hlc.raw))).run()
             if let kind = ref.kind {
@@ -328,7 +357,7 @@ struct Applier {
     /// Raises the record's `updated_at` to `ms` (a max, so the order of arrival does not matter).
     private mutating func touch(_ ref: RecordRef, ms: Int64) throws {
         guard let kind = ref.kind else { return }
-        pendingRows[ref.rid, default: PendingRow(kind: kind, hex: ref.hex)].touched.raise(to: ms)
+        pendingRows[ref.rid, default: PendingRow(kind: kind, id: ref.id)].touched.raise(to: ms)
     }
 
     /// Writes the column changes and `updated_at` raises gathered in this batch: one UPDATE per
@@ -344,7 +373,7 @@ struct Applier {
             }
             let next = Int32(row.columns.count + 2)
             statement.bind(int: row.touched, at: next)
-            statement.bind(text: row.hex, at: next + 1)
+            statement.bind(text: row.id.hex, at: next + 1)
             try statement.run()
         }
         pendingRows.removeAll(keepingCapacity: true)

@@ -54,14 +54,16 @@ extension Replica {
                 var state = BatchState(nodeOf: origins.mapValues(\.node))
                 var applier = try Applier(replica: self, session: session)
                 try produce { run in
-                    for (op, payload, signature, hash) in try verify(run, state: &state, report: &report) {
+                    for v in try verify(run, state: &state, report: &report) {
                         var flags: Int64 = 0
-                        if !clock.observe(op.hlc) {
+                        if !clock.observe(v.op.hlc) {
                             flags |= OperationFlags.clockAhead
                             report.clockAhead += 1
                         }
-                        try applier.insert(op, payload: payload, signature: signature, hash: hash, flags: flags)
+                        try applier.insert(v.op, payload: v.payload, signature: v.signature, hash: v.hash, flags: flags)
                     }
+                    // The next run's checks read this origin's head.
+                    applier.flushHead()
                 }
                 try applier.finish()
                 try saveClock()
@@ -78,7 +80,14 @@ extension Replica {
         }
     }
 
-    typealias VerifiedOp = (Operation, [UInt8], [UInt8]?, [UInt8])
+    /// An operation whose chain and signature checked out, with its chain hash.
+    /// (A struct, not a tuple: arrays of tuples go through generic runtime metadata per element.)
+    struct VerifiedOp {
+        var op: Operation
+        var payload: [UInt8]
+        var signature: [UInt8]?
+        var hash: [UInt8]
+    }
 
     /// What verification carries from one run of a batch to the next.
     struct BatchState {
@@ -158,7 +167,7 @@ extension Replica {
                 throw ReplicaError(.brokenChain, "origin \(origin.short) does not start with its genesis operation", hint: "nothing was imported")
             }
             guard let key else { throw ReplicaError(.brokenChain, "origin \(origin.short) has no key") }
-            if let last = verified.last?.0.hlc, op.hlc <= last {
+            if let last = verified.last?.op.hlc, op.hlc <= last {
                 throw ReplicaError(.brokenChain, "operation \(origin.short):\(seq) has a clock that does not rise", hint: "nothing was imported")
             }
             hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload)
@@ -168,10 +177,10 @@ extension Replica {
                     "the signature of operation \(origin.short):\(seq) (\(nodeName(origin))) does not verify: the data was altered, forged, or forks this origin's log",
                     hint: "nothing was imported; ask the sender for a fresh bundle")
             }
-            verified.append((op, entry.payload, entry.signature, hash))
+            verified.append(VerifiedOp(op: op, payload: entry.payload, signature: entry.signature, hash: hash))
             seq += 1
         }
-        guard verified.last?.2 != nil else {
+        guard verified.last?.signature != nil else {
             throw ReplicaError(.badSignature, "run of origin \(origin.short) ends without a signature", hint: "nothing was imported")
         }
         return verified

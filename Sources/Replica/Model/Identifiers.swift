@@ -43,9 +43,16 @@ public struct ID128: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var hex: String {
-        let h = String(high, radix: 16)
-        let l = String(low, radix: 16)
-        return String(repeating: "0", count: 16 - h.count) + h + String(repeating: "0", count: 16 - l.count) + l
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            for i in 0..<16 {
+                let word = i < 8 ? high : low
+                let byte = UInt8(truncatingIfNeeded: word >> UInt64(56 - 8 * (i % 8)))
+                buffer[2 * i] = digits.utf8Start[Int(byte >> 4)]
+                buffer[2 * i + 1] = digits.utf8Start[Int(byte & 0xF)]
+            }
+            return 32
+        }
     }
 
     /// The first eight hex digits, enough to tell records apart on one screen.
