@@ -113,6 +113,11 @@ package struct BinaryReader {
         let count = try varint()
         guard count <= UInt64(limit) else { throw CodecError.malformed("string of \(count) bytes exceeds the limit of \(limit)") }
         let slice = try raw(Int(count))
+        if slice.isEmpty { return "" }
+        // Most text here is ASCII, valid UTF-8 as it stands: decode it without the generic validator
+        // (which costs more than the rest of an operation's decoding).
+        let ascii = slice.withUnsafeBufferPointer { buffer in buffer.allSatisfy { $0 < 0x80 } }
+        if ascii { return String(decoding: slice, as: UTF8.self) }
         guard let s = String(validating: slice, as: UTF8.self) else { throw CodecError.malformed("string is not valid UTF-8") }
         return s
     }

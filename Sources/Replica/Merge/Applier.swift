@@ -129,8 +129,8 @@ struct Applier {
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
         try materialise(op, info: info, ref: ref)
         // Bound memory in long batches: write gathered rows, forget cached records and writes.
-        if pendingRows.count >= 32_768 { try flushRows() }
-        if records.count >= 262_144 {
+        if pendingRows.count >= 16_384 { try flushRows() }
+        if records.count >= 131_072 {
             clearRecordCache()
         } else if cachedWrites >= 131_072 {
             clearWriteCache()
