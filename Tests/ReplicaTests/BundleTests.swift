@@ -222,7 +222,7 @@ import Testing
         let (info, expected) = try Bundle.decode(bytes)
         #expect(info.runs >= 2)
         for chunk in [1, 2, 3, 7, 64, 1000, 1 << 20] {
-            let file = try BundleFile(sandbox.path("a.sinkron"), chunk: chunk)
+            let file = try InputFile(sandbox.path("a.sinkron"), chunk: chunk)
             defer { file.close() }
             try file.checkChecksum()
             var runs: [OperationRun] = []
@@ -234,7 +234,7 @@ import Testing
         let cut = body + Array(SHA256.hash(data: body))
         try Data(cut).write(to: URL(fileURLWithPath: sandbox.path("cut.sinkron")))
         for chunk in [1, 3, 64, 1 << 20] {
-            let file = try BundleFile(sandbox.path("cut.sinkron"), chunk: chunk)
+            let file = try InputFile(sandbox.path("cut.sinkron"), chunk: chunk)
             defer { file.close() }
             try file.checkChecksum()
             #expect(throws: ReplicaError.self, "chunk \(chunk)") { try Bundle.forEachRun(file: file) { _ in } }

@@ -60,7 +60,7 @@ public enum Bundle {
     /// Like `forEachRun(_:_:)` for a bundle file whose checksum `checkChecksum` found right,
     /// read in chunks so that memory stays flat however large the file.
     @discardableResult
-    static func forEachRun(file: BundleFile, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
+    static func forEachRun(file: InputFile, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
         // The first read covers the header (court and exporter names are at most 256 bytes each).
         var source = RunSource(buffer: try file.read(at: 0, count: max(file.chunk, 1024)), bodyEnd: file.size - 32) { offset in
             try file.read(at: offset, count: file.chunk)
@@ -177,15 +177,15 @@ struct RunSource {
     }
 }
 
-/// A bundle file open for reading in chunks.
-final class BundleFile {
+/// A file open for reading, whole or in chunks (bundles, invitations).
+final class InputFile {
     let path: String
     let fd: Int32
     let size: Int
     /// Bytes read at a time (4 MiB; tests use tiny chunks to cut runs at every byte).
     let chunk: Int
 
-    init(_ path: String, chunk: Int = 4 << 20) throws {
+    init(_ path: String, chunk: Int = 4 << 20, limit: Int = Bundle.maxBytes) throws {
         self.path = path
         self.chunk = max(1, chunk)
         fd = open(path, O_RDONLY)
@@ -200,9 +200,9 @@ final class BundleFile {
             Glibc.close(fd)
             throw ReplicaError(.invalidInput, "\(path) is a folder, not a file", hint: "give the file's path")
         }
-        if size > Bundle.maxBytes {
+        if size > limit {
             Glibc.close(fd)
-            throw ReplicaError(.badBundle, "\(path) is \(size) bytes; at most \(Bundle.maxBytes) are accepted")
+            throw ReplicaError(.badBundle, "\(path) is \(size) bytes; at most \(limit) are accepted")
         }
     }
 
@@ -272,7 +272,7 @@ extension Replica {
     /// Reads, verifies and applies a bundle. Importing the same bundle twice, or bundles in any
     /// order, is harmless. The import is logged as a merge session.
     public func importBundle(from path: String) throws -> ImportReport {
-        let file = try BundleFile(path)
+        let file = try InputFile(path)
         defer { file.close() }
         try file.checkChecksum()
         let court = try Bundle.header(try file.read(at: 0, count: 1024), bodyEnd: file.size - 32).court
@@ -335,31 +335,9 @@ extension JSONEncoder {
 
 /// Reads a whole file, refusing files larger than `limit`.
 func readFile(_ path: String, limit: Int) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path") }
-    defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0 else { throw ReplicaError(.notFound, "cannot read \(path)", hint: "check the path") }
-    guard st.st_mode & S_IFMT != S_IFDIR else { throw ReplicaError(.invalidInput, "\(path) is a folder, not a file", hint: "give the file's path") }
-    let size = Int(st.st_size)
-    guard size > 0 else { return [] }
-    guard size <= limit else { throw ReplicaError(.badBundle, "\(path) is \(size) bytes; at most \(limit) are accepted") }
-    // Read straight into the array: a bundle is held once, not as Data and then a copy.
-    var failed = false
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-        count = 0
-        while count < size {
-            let n = read(fd, buffer.baseAddress! + count, size - count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                failed = n < 0
-                break
-            }
-            count += n
-        }
-    }
-    guard !failed else { throw ReplicaError(.storage, "cannot read \(path): \(String(cString: strerror(errno)))", hint: "check the file") }
-    return bytes
+    let file = try InputFile(path, limit: limit)
+    defer { file.close() }
+    return try file.read(at: 0, count: file.size)
 }
 
 /// Writes a file via a temporary name, fsync and rename, so a reader never sees half of it.
