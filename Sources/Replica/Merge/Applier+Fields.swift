@@ -92,6 +92,7 @@ extension Applier {
 
     private mutating func loadStoredWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
         if freshRecords.contains(rid) { return [] }
+        try writeRows.flush()
         let loaded = try replica.storedWrites(rid: rid, field: field, using: selectWrites)
         cachedWrites += loaded.count
         return loaded
@@ -119,16 +120,14 @@ extension Applier {
             for i in writes.indices where writes[i].head && preds.contains(writes[i].op) { writes[i].head = false }
         }
         let mine = FieldWrite(op: op, originIdx: originIdx, hlc: hlc, preds: preds, head: !superseded, valid: valid)
-        let insert = insertWrite
-        insert.reset()
-        insert.bind(int: ref.rid, at: 1)
-        insert.bind(int: Int64(field.rawValue), at: 2)
-        insert.bind(int: originIdx, at: 3)
-        insert.bind(int: Int64(op.seq), at: 4)
-        insert.bind(int: Int64(hlc.raw), at: 5)
-        insert.bind(PredCodec.encode(preds), at: 6)
-        insert.bind(int: valid ? 1 : 0, at: 7)
-        try insert.run()
+        writeRows.put(.int(ref.rid))
+        writeRows.put(.int(Int64(field.rawValue)))
+        writeRows.put(.int(originIdx))
+        writeRows.put(.int(Int64(op.seq)))
+        writeRows.put(.int(Int64(hlc.raw)))
+        writeRows.put(PredCodec.encode(preds))
+        writeRows.put(.int(valid ? 1 : 0))
+        try writeRows.endRow()
         if valid {
             for other in writes where other.valid && other.isSibling(of: mine) {
                 try recordConflict(ref, field: field, mine, value: value, other)
@@ -158,6 +157,7 @@ extension Applier {
 
     /// The value a stored operation wrote to `field`.
     func loadValue(_ op: OpID, originIdx: Int64, field: Field) throws -> String? {
+        try opRows.flush()
         guard
             let operation = try db.cached("SELECT hlc, body FROM ops WHERE origin_idx = ? AND seq = ?")
                 .bind(.int(originIdx), .int(Int64(op.seq)))

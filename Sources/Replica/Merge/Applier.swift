@@ -64,10 +64,13 @@ struct Applier {
     /// from SQLite at most once per batch; `cachedWrites` counts them to bound memory.
     var writes: [Int64: [FieldWrite]] = [:]
     var cachedWrites = 0
-    /// The statements run for every operation, held rather than looked up by their SQL text.
-    let insertOp: Statement
+    /// The rows written for every operation, gathered into multi-row INSERTs (flushed before
+    /// the applier reads `ops` or `field_writes`, at the end of each run, and at `finish`).
+    let opRows: RowBuffer
+    let writeRows: RowBuffer
     let selectWrites: Statement
-    let insertWrite: Statement
+    let selectRecord: Statement
+    let insertRecord: Statement
     /// One UPDATE per kind table that sets any subset of its columns (see `flushRows`).
     var rowUpdates: [RecordKind: Statement] = [:]
 
@@ -77,10 +80,11 @@ struct Applier {
         self.session = session
         self.receivedAt = Int64(replica.clock.now())
         self.revoked = try replica.revocations()
-        insertOp = try db.cached(
-            "INSERT INTO ops(origin_idx, seq, hlc, kind, rid, body, sig, session, received_at, flags) VALUES (?,?,?,?,?,?,?,?,?,?)")
+        opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "kind", "rid", "body", "sig", "session", "received_at", "flags"])
+        writeRows = try RowBuffer(db, table: "field_writes", columns: ["rid", "field", "origin_idx", "seq", "hlc", "preds", "valid"])
         selectWrites = try db.cached(Replica.selectWritesSQL)
-        insertWrite = try db.cached("INSERT INTO field_writes(rid, field, origin_idx, seq, hlc, preds, valid) VALUES (?,?,?,?,?,?,?)")
+        selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
+        insertRecord = try db.cached("INSERT INTO records(id) VALUES (?)")
     }
 
     static func fieldKey(_ rid: Int64, _ field: Field) -> Int64 { rid << 8 | Int64(field.rawValue) }
@@ -102,7 +106,7 @@ struct Applier {
             }
             try insertOrigin(op.origin, genesis: g)
         }
-        if let head, head.info.origin != op.origin { flushHead() }
+        if let head, head.info.origin != op.origin { try flushHead() }
         guard let info = head?.info ?? replica.origins[op.origin] else {
             throw ReplicaError(.brokenChain, "operation \(op.id) arrived before its origin's genesis")
         }
@@ -113,19 +117,17 @@ struct Applier {
         }
         let ref = try op.body.record.map { try recordRef($0) }
         let rid = ref?.rid
-        let statement = insertOp
-        statement.reset()
-        statement.bind(int: info.idx, at: 1)
-        statement.bind(int: Int64(op.seq), at: 2)
-        statement.bind(int: Int64(op.hlc.raw), at: 3)
-        statement.bind(int: Int64(op.body.tag), at: 4)
-        statement.bind(rid.map { .int($0) } ?? .null, at: 5)
-        payload.withUnsafeBytes { statement.bind(bytes: $0, at: 6) }
-        statement.bind(signature.map { .blob($0) } ?? .null, at: 7)
-        statement.bind(session.map { .int($0) } ?? .null, at: 8)
-        statement.bind(int: receivedAt, at: 9)
-        statement.bind(int: flags, at: 10)
-        try statement.run()
+        opRows.put(.int(info.idx))
+        opRows.put(.int(Int64(op.seq)))
+        opRows.put(.int(Int64(op.hlc.raw)))
+        opRows.put(.int(Int64(op.body.tag)))
+        opRows.put(rid.map { .int($0) } ?? .null)
+        opRows.put(.blob(payload))
+        opRows.put(signature.map { .blob($0) } ?? .null)
+        opRows.put(session.map { .int($0) } ?? .null)
+        opRows.put(.int(receivedAt))
+        opRows.put(.int(flags))
+        try opRows.endRow()
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
         try materialise(op, info: info, ref: ref)
         // Bound memory in long batches: write gathered rows, forget cached records and writes.
@@ -137,8 +139,15 @@ struct Applier {
         }
     }
 
-    /// Records in `replica.origins` how far the current run's origin got.
-    mutating func flushHead() {
+    /// Writes the gathered log and field-write rows (before reading those tables).
+    func flushRowBuffers() throws {
+        try opRows.flush()
+        try writeRows.flush()
+    }
+
+    /// Writes the run's rows and records in `replica.origins` how far its origin got.
+    mutating func flushHead() throws {
+        try flushRowBuffers()
         guard let head else { return }
         self.head = nil
         replica.origins[head.info.origin]?.maxSeq = head.seq
@@ -149,7 +158,7 @@ struct Applier {
 
     /// Writes origin heads and refolds the workflows touched by this batch.
     mutating func finish() throws {
-        flushHead()
+        try flushHead()
         if !revokedInBatch.isEmpty { try undoRevoked() }
         try flushRows()
         let update = try db.cached("UPDATE origins SET max_seq = ?, head_hash = ? WHERE idx = ?")
@@ -160,6 +169,8 @@ struct Applier {
         touchedOrigins.removeAll()
         for rid in refold.sorted() { try foldWorkflow(rid) }
         refold.removeAll()
+        // A rebuild (after a revocation) gathered rows again.
+        try flushRowBuffers()
     }
 
     private mutating func insertOrigin(_ origin: OriginID, genesis g: Genesis) throws {
@@ -180,13 +191,15 @@ struct Applier {
     mutating func recordRef(_ id: RecordID) throws -> RecordRef {
         if let ref = records[id] { return ref }
         let hex = id.hex
-        if let found = try db.cached("SELECT rid, kind FROM records WHERE id = ?").bind(.text(hex)).first({ row in
+        selectRecord.reset()
+        if let found = try selectRecord.bind(.text(hex)).first({ row in
             RecordRef(rid: row.int(0), id: id, kind: row.optionalText(1).flatMap(RecordKind.init(rawValue:)))
         }) {
             records[id] = found
             return found
         }
-        try db.cached("INSERT INTO records(id) VALUES (?)").bind(.text(hex)).run()
+        insertRecord.reset()
+        try insertRecord.bind(.text(hex)).run()
         var ref = RecordRef(rid: db.lastInsertRowID, id: id, kind: nil)
         freshRecords.insert(ref.rid)
         records[id] = ref
@@ -231,6 +244,7 @@ struct Applier {
             var ref = try given ?? recordRef(record)
             var applyFields = true
             if let existingKind = ref.kind {
+                try flushRowBuffers()
                 // A second create of one id (forged, or random ids colliding): its writes are kept like
                 // any others, and every replica keeps the create with the smaller (hlc, origin, seq).
                 if !rebuilding {
@@ -266,6 +280,7 @@ struct Applier {
                 start.map { SQLValue.int(Int64($0)) } ?? .null, .int(ms), .int(ms), .text(node), .text(author), .int(ms), .int(archived ? 1 : 0)
             ).run()
             // Writes that arrived before the create (relayed out of order) may already replace its values.
+            if !ref.new { try flushRowBuffers() }
             let earlier = ref.new ? [] : try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
             for f in fields where applyFields {
                 try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: f.value, preds: [])
@@ -275,6 +290,7 @@ struct Applier {
                 guard let field = Field(rawValue: UInt8(code)) else { continue }
                 try refreshColumn(ref, field: field)
             }
+            try flushRowBuffers()
             let latest = try db.cached(
                 """
                 SELECT max(m) FROM (

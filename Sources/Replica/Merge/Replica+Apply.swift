@@ -63,7 +63,7 @@ extension Replica {
                         try applier.insert(v.op, payload: v.payload, signature: v.signature, hash: v.hash, flags: flags)
                     }
                     // The next run's checks read this origin's head.
-                    applier.flushHead()
+                    try applier.flushHead()
                 }
                 try applier.finish()
                 try saveClock()
