@@ -86,6 +86,29 @@ import Testing
         #expect(try a.digest() == b.digest())
     }
 
+    /// The merge keeps what it learned of records and field writes from one batch to the next
+    /// (a sync session applies many). A write made meanwhile through another connection to the
+    /// same replica (a desk command beside the daemon) must not be missed: the next batch sees it
+    /// and records the conflict it makes.
+    @Test func aWriteFromAnotherConnectionBetweenBatchesIsSeen() throws {
+        let clocks = (0..<2).map { _ in ManualClock() }
+        let a = try sandbox.replica("a", role: .mejaSatu, clock: clocks[0])
+        let b = try sandbox.replica("b", role: .stafTI, clock: clocks[1])
+        try Exchange.introduce([a, b])
+        let id = try a.fileBug(title: "awal", description: "d")
+        try Exchange.runs(from: a, to: b)  // b's merge now remembers the record and its title write
+        let desk = try sandbox.reopen("b", clock: clocks[1])  // another connection to b's replica
+        clocks[1].advance(by: 5_000)
+        try desk.setField(id.hex, field: "title", value: "dari meja B")
+        clocks[0].advance(by: 10_000)
+        try a.setField(id.hex, field: "title", value: "dari A")
+        let report = try Exchange.runs(from: a, to: b)
+        #expect(report.conflicts == 1, "the edit made through the other connection was missed")
+        try Exchange.runs(from: b, to: a)
+        #expect(try a.digest() == b.digest())
+        #expect(try b.conflicts().count == 1 && title(b, id) == "dari A")
+    }
+
     /// B and C both edit the value A filed. A and D hear of the edits in opposite orders.
     @Test(arguments: [true, false])
     func concurrentEditsMakeOneConflictWhateverTheArrivalOrder(bFirst: Bool) throws {

@@ -32,6 +32,17 @@ struct PendingRow {
     }
 }
 
+/// What the applier knows of records and field writes, carried from one committed batch to the
+/// next in this process (a sync session applies many batches) while no other connection has
+/// written: SQLite's `data_version` says so.
+struct MergeMemory {
+    var records: [RecordID: RecordRef]
+    var freshRecords: Set<Int64>
+    var writes: [Int64: [FieldWrite]]
+    var cachedWrites: Int
+    var dataVersion: Int64 = 0
+}
+
 /// Folds verified operations into the log and the materialised tables, inside the caller's
 /// transaction. Applying is idempotent at the caller (only operations beyond the origin's head
 /// reach it) and order-independent: every table is a function of the set of operations.
@@ -80,6 +91,15 @@ struct Applier {
         self.session = session
         self.receivedAt = Int64(replica.clock.now())
         self.revoked = try replica.revocations()
+        // Any applier takes the memory, so none can be used after a write it did not see; it is
+        // handed back by `finish` and kept only once the transaction committed.
+        replica.finishedMerge = nil
+        if let memory = replica.mergeMemory.take(), memory.dataVersion == (try replica.dataVersion()) {
+            records = memory.records
+            freshRecords = memory.freshRecords
+            writes = memory.writes
+            cachedWrites = memory.cachedWrites
+        }
         opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "kind", "rid", "body", "sig", "session", "received_at", "flags"])
         writeRows = try RowBuffer(db, table: "field_writes", columns: ["rid", "field", "origin_idx", "seq", "hlc", "preds", "valid"])
         selectWrites = try db.cached(Replica.selectWritesSQL)
@@ -171,6 +191,7 @@ struct Applier {
         refold.removeAll()
         // A rebuild (after a revocation) gathered rows again.
         try flushRowBuffers()
+        replica.finishedMerge = MergeMemory(records: records, freshRecords: freshRecords, writes: writes, cachedWrites: cachedWrites)
     }
 
     private mutating func insertOrigin(_ origin: OriginID, genesis g: Genesis) throws {
@@ -420,5 +441,19 @@ extension [UInt8] {
             out.append(digits[Int(b & 0xF)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension Replica {
+    /// SQLite's count of commits by other connections: unchanged means nothing else wrote.
+    func dataVersion() throws -> Int64 {
+        try db.cached("PRAGMA data_version").first { $0.int(0) } ?? 0
+    }
+
+    /// Keeps what the last applier knew, now that its transaction committed.
+    func keepMergeMemory() throws {
+        guard var memory = finishedMerge.take() else { return }
+        memory.dataVersion = try dataVersion()
+        mergeMemory = memory
     }
 }

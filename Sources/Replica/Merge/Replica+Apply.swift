@@ -47,7 +47,7 @@ extension Replica {
     /// is still one transaction, refused whole if any run is forged or malformed.
     @discardableResult
     public func applyStream(session: Int64? = nil, _ produce: ((OperationRun) throws -> Void) throws -> Void) throws -> ApplyReport {
-        try storage {
+        let report = try storage {
             try db.transaction {
                 try beginWrite()
                 var report = ApplyReport()
@@ -78,6 +78,9 @@ extension Replica {
                 return report
             }
         }
+        // Committed: the next batch of this session starts from what this one learned.
+        try? keepMergeMemory()
+        return report
     }
 
     /// An operation whose chain and signature checked out, with its chain hash.
