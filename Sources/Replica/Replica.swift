@@ -45,8 +45,6 @@ public final class Replica {
     /// after the last finished one (kept once its transaction commits: `keepMergeMemory`).
     var mergeMemory: MergeMemory?
     var finishedMerge: MergeMemory?
-    /// Merge sessions begun and not yet ended in this process (`beginSession`).
-    var openSessions = 0
     /// Set when the database file is not the one this origin was started in (a copy or restore).
     var fileMoved = false
 

@@ -298,36 +298,18 @@ extension Replica {
 
     /// Opens a merge-session row (own transaction) and returns its id.
     public func beginSession(kind: String, peer: String?, address: String?) throws -> Int64 {
-        let id = try storage {
+        try storage {
             try db.transaction {
                 try db.cached("INSERT INTO sessions(kind, peer, address, started_at) VALUES (?,?,?,?)")
                     .bind(.text(kind), .optional(peer), .optional(address), .int(Int64(clock.now()))).run()
                 return db.lastInsertRowID
             }
         }
-        // While sessions run, SQLite checkpoints the WAL every 64 MiB instead of every 4 MiB: a
-        // sync commits a batch every 20,000 operations, and copying the WAL into replica.db after
-        // each of them cost a fifth of a large sync. The last session to end checkpoints once.
-        if openSessions == 0 { try? db.execute("PRAGMA wal_autocheckpoint=16384") }
-        openSessions += 1
-        return id
-    }
-
-    /// Ends the WAL's session regime (see `beginSession`) when the last open session ends.
-    private func sessionEnded() {
-        guard openSessions > 0 else { return }
-        openSessions -= 1
-        guard openSessions == 0 else { return }
-        try? db.execute("PRAGMA wal_autocheckpoint=1000")
-        // Copies the session's commits into replica.db now, so that the next desk command does
-        // not pay for it; PASSIVE waits for nobody (a reader keeps its frames in the WAL).
-        try? db.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     public func endSession<Detail: Encodable>(
         _ id: Int64, received: Int, sent: Int = 0, conflicts: Int, bytesIn: Int = 0, bytesOut: Int = 0, outcome: String, detail: Detail?, peer: String? = nil
     ) throws {
-        defer { sessionEnded() }
         let json = try detail.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
         try storage {
             try db.transaction {
