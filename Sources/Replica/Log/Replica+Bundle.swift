@@ -52,7 +52,7 @@ public enum Bundle {
     /// Checks the header and checksum, then hands over the runs one at a time.
     @discardableResult
     public static func forEachRun(_ bytes: [UInt8], _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
-        _ = try open(bytes)
+        try check(bytes)
         var source = RunSource(buffer: bytes, bodyEnd: bytes.count - 32) { _ in nil }
         return try forEachRun(&source, size: bytes.count, body)
     }
@@ -103,19 +103,12 @@ public enum Bundle {
         return BundleInfo(court: court, exporter: exporter, operations: operations, runs: Int(count), bytes: size)
     }
 
-    /// The court named in a bundle's header (after checking magic, version and checksum).
-    public static func court(of bytes: [UInt8]) throws -> String {
-        _ = try open(bytes)
-        return try header(bytes, bodyEnd: bytes.count - 32).court
-    }
-
-    /// A reader positioned after the version byte, once magic, version and checksum are right.
-    static func open(_ bytes: [UInt8]) throws -> BinaryReader {
+    /// Magic, version and checksum of a bundle held in memory.
+    static func check(_ bytes: [UInt8]) throws {
         guard bytes.count >= magic.count + 1 + 32 else { throw notABundle }
         try checkHead(bytes)
         let body = bytes.count - 32
         guard Array(SHA256.hash(data: bytes[0..<body])) == Array(bytes[body...]) else { throw damaged }
-        return BinaryReader(bytes, offset: magic.count + 1, end: body)
     }
 
     /// Magic and format version, from the first bytes of a bundle.
@@ -228,7 +221,7 @@ final class InputFile {
         return bytes
     }
 
-    /// Magic, version and the SHA-256 at the end, as `Bundle.open` checks a bundle in memory.
+    /// Magic, version and the SHA-256 at the end, as `Bundle.check` does for a bundle in memory.
     func checkChecksum() throws {
         guard size >= Bundle.magic.count + 1 + 32 else { throw Bundle.notABundle }
         try Bundle.checkHead(try read(at: 0, count: Bundle.magic.count + 1))

@@ -5,7 +5,8 @@ struct RecordRef {
     var rid: Int64
     var id: RecordID
     var kind: RecordKind?
-    /// True when this batch added the record to `records`: nothing else is stored for it yet.
+    /// True only on the reference returned by the `recordRef` call that added the record to the
+    /// `records` table: the operation being applied introduced it, so nothing else is stored for it.
     var new = false
 
     var hex: String { id.hex }

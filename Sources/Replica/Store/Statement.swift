@@ -47,10 +47,6 @@ package final class Statement {
         sqlite3_bind_text(handle, index, value, -1, sinkron_sqlite_transient())
     }
 
-    package func bind(bytes: UnsafeRawBufferPointer, at index: Int32) {
-        sqlite3_bind_blob(handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), sinkron_sqlite_transient())
-    }
-
     // MARK: Stepping
 
     /// Steps once; true when a row is available.
