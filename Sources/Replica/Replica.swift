@@ -102,7 +102,7 @@ public final class Replica {
         try? FileManager.default.removeItem(atPath: temporary)
         do {
             let db = try Database(path: temporary)
-            try db.execute("PRAGMA journal_mode=DELETE")
+            try db.execute("PRAGMA journal_mode=DELETE; PRAGMA page_size=\(Schema.pageSize)")
             try db.transaction {
                 try db.execute(Schema.statements)
                 let put = try db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)")

@@ -48,6 +48,8 @@ import Testing
         try Exchange.meshUntilEqual([a, restored, b])
         try expectNoForks([a, restored, b])
         #expect(Set(try b.show(task.hex).comments.map(\.text)) == ["setelah backup", "dari pemulihan"])
+        // New replicas use 16 KiB pages, and a backup and its restore keep them.
+        for replica in [a, restored, b] { #expect(try replica.scalar("PRAGMA page_size") == 16_384) }
     }
 
     @Test func restoreOverAnExistingReplicaKeepsItAside() throws {
