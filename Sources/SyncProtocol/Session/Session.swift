@@ -7,8 +7,10 @@ public struct SessionConfig: Sendable {
     /// A session in which no complete frame arrives for this long ends (ms). A peer that stalls
     /// mid-frame hits it too: only whole frames count as activity.
     public var idleTimeout: UInt64 = 30_000
-    /// Most operations in one batch.
-    public var maxBatchOperations = 20_000
+    /// Most operations in one batch. The receiver applies a batch in one transaction, so larger
+    /// batches mean fewer commits (each commit rewrites every page the batch touched); 60,000
+    /// operations are about 2.6 MB on the wire and hold the write lock for about a second.
+    public var maxBatchOperations = 60_000
     /// A batch is cut down until its frame is at most this big (a single signed run may exceed it).
     public var maxBatchBytes = 4 << 20
     public var maxFrameSize = Frame.maxFrameSize

@@ -172,13 +172,16 @@ public final class SessionDriver {
     }
 
     /// The next batch, cut down until its frame fits `maxBatchBytes` (a batch always ends at a
-    /// signed operation, so one signed run is the smallest unit).
+    /// signed operation, so one signed run is the smallest unit). The size is that of the frame
+    /// as it will be sent (ids the peer already has go as short back-references), measured by
+    /// encoding it against a copy of the stream's id context.
     private func loadBounded(after cursor: VersionVector) throws -> [OperationRun] {
         var limit = session.config.maxBatchOperations
         while true {
             let runs = try replica.nextBatch(after: cursor, maxOperations: limit)
             let count = runs.reduce(0) { $0 + $1.entries.count }
-            let bytes = runs.reduce(16) { $0 + 40 + $1.entries.reduce(0) { $0 + $1.payload.count + 80 } }
+            var context = runEncoding
+            let bytes = Frame.batch(id: session.nextBatchID, runs: runs).encoded(runs: &context).count
             if bytes <= session.config.maxBatchBytes || count <= 1 || limit <= 1 {
                 guard bytes <= session.config.maxFrameSize - 64 else {
                     throw SyncError(.storage, "a signed run of origin \(runs.first?.origin.short ?? "?") is too large for one frame (\(bytes) bytes)",
