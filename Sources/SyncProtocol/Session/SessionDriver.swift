@@ -27,6 +27,9 @@ public final class SessionDriver {
     private var peerHelloAt: UInt64?
     /// The ids our batches sent inline so far: the peer's `FrameDecoder` keeps the same.
     private var runEncoding = OperationRun.EncodingContext()
+    /// The batch `loadBounded` encoded to measure it, with the id context after it: sent as is
+    /// when the session sends that batch, so a batch is encoded once.
+    private var measuredBatch: (id: UInt64, bytes: [UInt8], context: OperationRun.EncodingContext)?
 
     public init(
         replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
@@ -88,7 +91,14 @@ public final class SessionDriver {
         do {
             switch action {
             case .send(let frame):
-                let bytes = frame.encoded(runs: &runEncoding)
+                let bytes: [UInt8]
+                if case .batch(let id, _) = frame, let measured = measuredBatch, measured.id == id {
+                    bytes = measured.bytes
+                    runEncoding = measured.context
+                    measuredBatch = nil
+                } else {
+                    bytes = frame.encoded(runs: &runEncoding)
+                }
                 summary.bytesOut += bytes.count
                 if case .batch(_, let runs) = frame {
                     for run in runs {
@@ -174,19 +184,21 @@ public final class SessionDriver {
     /// The next batch, cut down until its frame fits `maxBatchBytes` (a batch always ends at a
     /// signed operation, so one signed run is the smallest unit). The size is that of the frame
     /// as it will be sent (ids the peer already has go as short back-references), measured by
-    /// encoding it against a copy of the stream's id context.
+    /// encoding it against a copy of the stream's id context; that encoding is the one sent.
     private func loadBounded(after cursor: VersionVector) throws -> [OperationRun] {
         var limit = session.config.maxBatchOperations
         while true {
             let runs = try replica.nextBatch(after: cursor, maxOperations: limit)
             let count = runs.reduce(0) { $0 + $1.entries.count }
             var context = runEncoding
-            let bytes = Frame.batch(id: session.nextBatchID, runs: runs).encoded(runs: &context).count
+            let frame = Frame.batch(id: session.nextBatchID, runs: runs).encoded(runs: &context)
+            let bytes = frame.count
             if bytes <= session.config.maxBatchBytes || count <= 1 || limit <= 1 {
                 guard bytes <= session.config.maxFrameSize - 64 else {
                     throw SyncError(.storage, "a signed run of origin \(runs.first?.origin.short ?? "?") is too large for one frame (\(bytes) bytes)",
                         hint: "sync this origin by bundle (`sinkron export`/`import`)")
                 }
+                measuredBatch = runs.isEmpty ? nil : (session.nextBatchID, frame, context)
                 return runs
             }
             limit = max(1, min(limit, count) / 2)
