@@ -58,14 +58,20 @@ public enum Bundle {
     }
 
     /// Like `forEachRun(_:_:)` for a bundle file whose checksum `checkChecksum` found right,
-    /// read in chunks so that memory stays flat however large the file.
+    /// read in chunks so that memory stays flat however large the file. `first` is the file's
+    /// first chunk when the caller already read it (`firstChunk`).
     @discardableResult
-    static func forEachRun(file: InputFile, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
-        // The first read covers the header (court and exporter names are at most 256 bytes each).
-        var source = RunSource(buffer: try file.read(at: 0, count: max(file.chunk, 1024)), bodyEnd: file.size - 32) { offset in
+    static func forEachRun(file: InputFile, first: [UInt8]? = nil, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
+        var source = RunSource(buffer: try first ?? firstChunk(of: file), bodyEnd: file.size - 32) { offset in
             try file.read(at: offset, count: file.chunk)
         }
         return try forEachRun(&source, size: file.size, body)
+    }
+
+    /// The first read of a bundle file: it covers the header (court and exporter names are at
+    /// most 256 bytes each).
+    static func firstChunk(of file: InputFile) throws -> [UInt8] {
+        try file.read(at: 0, count: max(file.chunk, 1024))
     }
 
     /// Court, exporter and run count, and where the runs start; `bytes` holds at least the header.
@@ -268,7 +274,9 @@ extension Replica {
         let file = try InputFile(path)
         defer { file.close() }
         try file.checkChecksum()
-        let court = try Bundle.header(try file.read(at: 0, count: 1024), bodyEnd: file.size - 32).court
+        // The first chunk serves the court check and then the decoding (handed over, not kept).
+        var first: [UInt8]? = try Bundle.firstChunk(of: file)
+        let court = try Bundle.header(first ?? [], bodyEnd: file.size - 32).court
         guard court == identity.court else {
             throw ReplicaError(.wrongCourt, "the bundle comes from court \"\(court)\"; this replica belongs to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
         }
@@ -276,7 +284,7 @@ extension Replica {
         do {
             var info: BundleInfo?
             let report = try applyStream(session: session) { consume in
-                info = try Bundle.forEachRun(file: file, consume)
+                info = try Bundle.forEachRun(file: file, first: first.take(), consume)
             }
             guard let info else { throw ReplicaError(.badBundle, "the bundle could not be read") }
             try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: file.size, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report, peer: info.exporter)
