@@ -90,9 +90,11 @@ extension Applier {
         return try loadStoredWrites(rid: rid, field: field)
     }
 
+    /// No gathered write row belongs to a field outside the cache (`clearWriteCache` flushes
+    /// them), so SQLite already holds every write of this one: no flush, which would otherwise
+    /// write the rows gathered so far one statement each after the cache was first cleared.
     private mutating func loadStoredWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
         if freshRecords.contains(rid) { return [] }
-        try writeRows.flush()
         let loaded = try replica.storedWrites(rid: rid, field: field, using: selectWrites)
         cachedWrites += loaded.count
         return loaded

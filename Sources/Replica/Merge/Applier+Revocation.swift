@@ -45,8 +45,8 @@ extension Applier {
         rebuilding = true
         defer { rebuilding = false }
         pendingRows.removeAll()
+        try clearRecordCache()
         for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
-        clearRecordCache()
         // SQLite lets one connection read `ops` while it writes the folded tables.
         try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
             guard let origin = replica.originsByIdx[row.int(0)], let info = replica.origins[origin] else { return }
