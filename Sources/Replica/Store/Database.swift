@@ -9,7 +9,11 @@ package final class Database {
     private(set) var handle: OpaquePointer?
     private var cache: [String: Statement] = [:]
 
+    /// Process-wide SQLite settings, made once before the first connection opens.
+    private static let configured: Void = { _ = sinkron_sqlite_configure() }()
+
     package init(path: String, readOnly: Bool = false, create: Bool = true) throws {
+        Self.configured
         self.path = path
         var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
