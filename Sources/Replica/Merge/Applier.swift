@@ -77,7 +77,8 @@ struct Applier {
     var writes: [Int64: [FieldWrite]] = [:]
     var cachedWrites = 0
     /// The rows written for every operation, gathered into multi-row INSERTs (flushed before
-    /// the applier reads `ops` or `field_writes`, at the end of each run, and at `finish`).
+    /// the applier reads `ops` or scans `field_writes` by record, when the write cache is
+    /// cleared, at the end of each run, and at `finish`).
     let opRows: RowBuffer
     let writeRows: RowBuffer
     let selectWrites: Statement

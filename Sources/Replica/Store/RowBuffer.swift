@@ -1,7 +1,8 @@
 /// Rows for one INSERT, gathered and written `rowsPerStatement` at a time by a multi-row
 /// `VALUES (…), (…), …`: SQLite's statement machinery (bind, step, reset) then runs once per 32
-/// rows instead of once per row. Whoever reads the table inside the same transaction must call
-/// `flush()` first; the merge does so before every such read and at the end of each run.
+/// rows instead of once per row. Whoever reads rows of the table that may still be gathered must
+/// call `flush()` first; the merge does so before it reads the log, when it forgets cached field
+/// writes (see `Applier.clearWriteCache`), and at the end of each run.
 ///
 /// `INSERT OR FAIL`, not the default ABORT: a statement that may abort half-way after writing
 /// some rows makes SQLite copy every page it touches into a statement journal first, so that it
