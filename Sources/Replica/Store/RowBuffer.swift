@@ -10,21 +10,29 @@
 /// spilled to a temporary file beyond 64 KiB: 1.5 GB of writes for a 100,000-operation import.
 /// FAIL stops at the failing row and keeps the rows before it; that is safe here because every
 /// caller runs inside `Database.transaction`, which rolls the whole batch back on the error.
+///
+/// Blobs are copied into a buffer this object owns and bound from there without SQLite copying
+/// them again (no allocation per blob). The two statements are this object's own, not the
+/// database's shared cache, so no other code can step them while they point into that buffer.
 final class RowBuffer {
     static let rowsPerStatement = 32
     private let columns: Int
     private let single: Statement
     private let multi: Statement
     private var values: [SQLValue] = []
+    private var blobs: UnsafeMutableRawBufferPointer
 
     init(_ db: Database, table: String, columns: [String]) throws {
         let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
         let insert = "INSERT OR FAIL INTO \(table)(\(columns.joined(separator: ", "))) VALUES "
-        single = try db.cached(insert + row)
-        multi = try db.cached(insert + Array(repeating: row, count: Self.rowsPerStatement).joined(separator: ","))
+        single = try db.prepare(insert + row)
+        multi = try db.prepare(insert + Array(repeating: row, count: Self.rowsPerStatement).joined(separator: ","))
         self.columns = columns.count
         values.reserveCapacity(columns.count * Self.rowsPerStatement)
+        blobs = .allocate(byteCount: 16_384, alignment: 8)
     }
+
+    deinit { blobs.deallocate() }
 
     var isEmpty: Bool { values.isEmpty }
 
@@ -48,8 +56,27 @@ final class RowBuffer {
     }
 
     private func run(_ statement: Statement, from start: Int, rows: Int) throws {
-        statement.reset()
-        for i in 0..<(rows * columns) { statement.bind(values[start + i], at: Int32(i + 1)) }
+        let range = start..<(start + rows * columns)
+        var needed = 0
+        for i in range { if case .blob(let bytes) = values[i] { needed += bytes.count } }
+        if needed > blobs.count {
+            // Nothing points into the old buffer once every parameter is bound again below.
+            blobs.deallocate()
+            blobs = .allocate(byteCount: max(needed, blobs.count * 2), alignment: 8)
+        }
+        statement.resetKeepingBindings()
+        var offset = 0
+        for i in range {
+            let index = Int32(i - start + 1)
+            guard case .blob(let bytes) = values[i] else {
+                statement.bind(values[i], at: index)
+                continue
+            }
+            let slot = UnsafeMutableRawBufferPointer(rebasing: blobs[offset..<(offset + bytes.count)])
+            slot.copyBytes(from: bytes)
+            statement.bind(uncopiedBlob: UnsafeRawBufferPointer(slot), at: index)
+            offset += bytes.count
+        }
         try statement.run()
     }
 }

@@ -21,6 +21,12 @@ package final class Statement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// Resets without clearing the bindings: for a caller that binds every parameter again
+    /// before the next step (clearing 320 parameters of a multi-row INSERT is not free).
+    package func resetKeepingBindings() {
+        sqlite3_reset(handle)
+    }
+
     // MARK: Binding (1-based indexes)
 
     @discardableResult
@@ -42,6 +48,12 @@ package final class Statement {
     }
 
     package func bind(int value: Int64, at index: Int32) { sqlite3_bind_int64(handle, index, value) }
+
+    /// Binds bytes SQLite does not copy: they must stay unchanged until the statement is stepped
+    /// and reset, and the parameter must be bound again before any later step.
+    package func bind(uncopiedBlob bytes: UnsafeRawBufferPointer, at index: Int32) {
+        sqlite3_bind_blob(handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), sinkron_sqlite_static())
+    }
 
     package func bind(text value: String, at index: Int32) {
         sqlite3_bind_text(handle, index, value, -1, sinkron_sqlite_transient())
