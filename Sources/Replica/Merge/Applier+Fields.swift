@@ -154,7 +154,15 @@ extension Applier {
     }
 
     private mutating func setColumn(_ ref: RecordRef, kind: RecordKind, column: Int, value: String?) {
-        pendingRows[ref.rid, default: PendingRow(kind: kind, id: ref.id)].set(column, value)
+        var slot: UInt64 = 0
+        if let value {
+            let offset = pendingBytes.count
+            pendingBytes.append(contentsOf: value.utf8)
+            slot = UInt64(offset) << 32 | UInt64(pendingBytes.count - offset + 1)
+        }
+        let i = pendingIndex(ref, kind: kind)
+        pendingRows.values[i].changed |= 1 << UInt32(column)
+        pendingSlots[Int(pendingRows.values[i].firstSlot) + column] = slot
     }
 
     /// The value a stored operation wrote to `field`.

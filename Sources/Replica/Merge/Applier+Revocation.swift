@@ -44,7 +44,7 @@ extension Applier {
     private mutating func rebuild() throws {
         rebuilding = true
         defer { rebuilding = false }
-        pendingRows.removeAll()
+        clearPendingRows()
         try clearRecordCache()
         for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
         // SQLite lets one connection read `ops` while it writes the folded tables.

@@ -12,25 +12,17 @@ struct RecordRef {
     var hex: String { id.hex }
 }
 
-/// Changes to one kind-table row, gathered during a batch.
+/// Changes to one kind-table row, gathered during a batch. Its column values live outside it,
+/// in the applier's `pendingSlots` and `pendingBytes`, so that a row is small and fixed in size:
+/// nothing is allocated per row or per value, and many rows fit in little memory.
 struct PendingRow {
     var kind: RecordKind
     var id: RecordID
-    /// New column values by position in `kind.fields`; bit i of `changed` says column i has one.
-    var columns: [String?]
+    /// Where this row's columns start in `pendingSlots` (one slot per column of `kind.fields`).
+    var firstSlot: Int32
+    /// Bit i: column i has a new value.
     var changed: UInt32 = 0
     var touched: Int64 = .min
-
-    init(kind: RecordKind, id: RecordID) {
-        self.kind = kind
-        self.id = id
-        columns = Array(repeating: nil, count: kind.fields.count)
-    }
-
-    mutating func set(_ column: Int, _ value: String?) {
-        columns[column] = value
-        changed |= 1 << UInt32(column)
-    }
 }
 
 /// What the applier knows of records and field writes, carried from one committed batch to the
@@ -63,6 +55,10 @@ struct Applier {
     private var records: [RecordID: RecordRef] = [:]
     /// Column values and `updated_at` raises not yet written to the kind tables.
     var pendingRows: [Int64: PendingRow] = [:]
+    /// The rows' column values: per column, 0 for NULL, else the value's offset in
+    /// `pendingBytes` << 32 | its length + 1.
+    var pendingSlots: [UInt64] = []
+    var pendingBytes: [UInt8] = []
     /// Revoked nodes: their operations beyond the kept ones are refused, and undone if held.
     private var revoked: [NodeID: Revocation]
     var revokedInBatch: Set<NodeID> = []
@@ -153,7 +149,7 @@ struct Applier {
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
         try materialise(op, info: info, ref: ref)
         // Bound memory in long batches: write gathered rows, forget cached records and writes.
-        if pendingRows.count >= 32_768 { try flushRows() }
+        if pendingRows.count >= 131_072 || pendingBytes.count >= 8 << 20 { try flushRows() }
         if records.count >= 131_072 {
             try clearRecordCache()
         } else if cachedWrites >= 131_072 {
@@ -399,7 +395,23 @@ struct Applier {
     /// Raises the record's `updated_at` to `ms` (a max, so the order of arrival does not matter).
     private mutating func touch(_ ref: RecordRef, ms: Int64) throws {
         guard let kind = ref.kind else { return }
-        pendingRows[ref.rid, default: PendingRow(kind: kind, id: ref.id)].touched.raise(to: ms)
+        let i = pendingIndex(ref, kind: kind)
+        pendingRows.values[i].touched.raise(to: ms)
+    }
+
+    /// The gathered row of `ref`, added (with its column slots) if it has none yet.
+    mutating func pendingIndex(_ ref: RecordRef, kind: RecordKind) -> Dictionary<Int64, PendingRow>.Index {
+        if let i = pendingRows.index(forKey: ref.rid) { return i }
+        pendingRows[ref.rid] = PendingRow(kind: kind, id: ref.id, firstSlot: Int32(pendingSlots.count))
+        pendingSlots.append(contentsOf: repeatElement(0, count: kind.fields.count))
+        return pendingRows.index(forKey: ref.rid)!
+    }
+
+    /// Forgets the gathered rows (written, or about to be folded again).
+    mutating func clearPendingRows() {
+        pendingRows.removeAll(keepingCapacity: true)
+        pendingSlots.removeAll(keepingCapacity: true)
+        pendingBytes.removeAll(keepingCapacity: true)
     }
 
     /// Writes the column changes and `updated_at` raises gathered in this batch: one UPDATE per
@@ -412,19 +424,32 @@ struct Applier {
         let ordered = pendingRows.values.sorted { a, b in
             a.kind == b.kind ? (a.id.high, a.id.low) < (b.id.high, b.id.low) : a.kind.rawValue < b.kind.rawValue
         }
-        for row in ordered {
-            let statement = try rowUpdate(row.kind)
-            statement.reset()
-            statement.bind(int: Int64(row.changed), at: 1)
-            for (i, value) in row.columns.enumerated() {
-                statement.bind(.optional(value), at: Int32(i + 2))
+        for kind in Set(ordered.map(\.kind)) { _ = try rowUpdate(kind) }
+        let updates = rowUpdates, slots = pendingSlots, bytes = pendingBytes
+        try bytes.withUnsafeBytes { raw in
+            for row in ordered {
+                guard let statement = updates[row.kind] else { continue }
+                statement.resetKeepingBindings()
+                statement.bind(int: Int64(row.changed), at: 1)
+                let columns = row.kind.fields.count
+                for i in 0..<columns {
+                    let slot = slots[Int(row.firstSlot) + i]
+                    if slot == 0 {
+                        statement.bind(.null, at: Int32(i + 2))
+                    } else {
+                        let offset = Int(slot >> 32)
+                        let length = Int(slot & 0xFFFF_FFFF) - 1
+                        statement.bind(uncopiedText: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)]), at: Int32(i + 2))
+                    }
+                }
+                statement.bind(int: row.touched, at: Int32(columns + 2))
+                statement.bind(text: row.id.hex, at: Int32(columns + 3))
+                try statement.run()
             }
-            let next = Int32(row.columns.count + 2)
-            statement.bind(int: row.touched, at: next)
-            statement.bind(text: row.id.hex, at: next + 1)
-            try statement.run()
         }
-        pendingRows.removeAll(keepingCapacity: true)
+        // Nothing may keep pointing into the buffer about to be reused.
+        for statement in updates.values { statement.reset() }
+        clearPendingRows()
     }
 
     private mutating func rowUpdate(_ kind: RecordKind) throws -> Statement {

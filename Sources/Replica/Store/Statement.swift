@@ -49,6 +49,12 @@ package final class Statement {
 
     package func bind(int value: Int64, at index: Int32) { sqlite3_bind_int64(handle, index, value) }
 
+    /// Binds UTF-8 text SQLite does not copy, on the same terms as `bind(uncopiedBlob:at:)`.
+    package func bind(uncopiedText bytes: UnsafeRawBufferPointer, at index: Int32) {
+        let start = (bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self)
+        sqlite3_bind_text(handle, index, start, Int32(bytes.count), sinkron_sqlite_static())
+    }
+
     /// Binds bytes SQLite does not copy: they must stay unchanged until the statement is stepped
     /// and reset, and the parameter must be bound again before any later step.
     package func bind(uncopiedBlob bytes: UnsafeRawBufferPointer, at index: Int32) {
