@@ -152,7 +152,7 @@ struct Applier {
         if pendingRows.count >= 131_072 || pendingBytes.count >= 8 << 20 { try flushRows() }
         if records.count >= 131_072 {
             try clearRecordCache()
-        } else if cachedWrites >= 131_072 {
+        } else if cachedWrites >= 65_536 {
             try clearWriteCache()
         }
     }
