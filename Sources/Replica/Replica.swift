@@ -150,7 +150,7 @@ public final class Replica {
             // file and the folder again on every desk command); SQLite checkpoints it every 1,000
             // pages, and truncates it to 4 MiB when it starts over. So replica.db alone is not the
             // replica: copy the folder, or use `sinkron backup`.
-            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000; PRAGMA journal_size_limit=4194304")
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-24000; PRAGMA journal_size_limit=4194304")
             try db.keepWALOnClose()
         } catch let error as SQLiteError {
             throw ReplicaError(.storage, "cannot open the replica at \(path): \(error.message)", hint: "is it a Sinkron replica? `sinkron verify` checks one")
@@ -190,11 +190,50 @@ public final class Replica {
                 let current = try db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").first { $0.int(0) } ?? Int64(Schema.version)
                 // Schema 2: field-write heads are derived from the writes' preds instead of stored.
                 if current < 2 { try db.execute("ALTER TABLE field_writes DROP COLUMN head") }
+                // Schema 3: one row per field holding its whole write set, instead of one per write.
+                if current < 3 { try migrateToWriteSets(db) }
                 try db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").bind(.int(Int64(Schema.version))).run()
             }
         } catch let error as SQLiteError {
             throw ReplicaError(.storage, "cannot update \(path) to schema \(Schema.version): \(error.message)", hint: "nothing was changed; restore a backup if it keeps failing")
         }
+    }
+
+    /// Folds schema 2's `field_writes` (one row per write, replaced writes as a count and
+    /// (16-byte origin, seq) pairs) into `write_sets`.
+    static func migrateToWriteSets(_ db: Database) throws {
+        try db.execute(Schema.writeSetsTable)
+        var localNumber: [OriginID: Int64] = [:]
+        try db.prepare("SELECT idx, origin FROM origins").forEach { row in
+            if let origin = OriginID(bytes: row.blob(1)) { localNumber[origin] = row.int(0) }
+        }
+        let insert = try db.prepare("INSERT INTO write_sets(rid, field, hlc, writes) VALUES (?,?,?,?)")
+        var key: (rid: Int64, field: Int64)?
+        var group: [FieldWrite] = []
+        func write() throws {
+            guard let key, !group.isEmpty else { return }
+            let blob = WriteSetCodec.encode(group) { localNumber[$0] }
+            let hlc = Int64(group.map(\.hlc.raw).max() ?? 0)
+            try insert.bind(.int(key.rid), .int(key.field), .int(hlc), .blob(blob)).run()
+            insert.reset()
+            group.removeAll(keepingCapacity: true)
+        }
+        try db.prepare("SELECT rid, field, origin_idx, seq, hlc, preds, valid FROM field_writes ORDER BY rid, field, origin_idx, seq").forEach { row in
+            let rowKey = (rid: row.int(0), field: row.int(1))
+            if let key, key != rowKey { try write() }
+            key = rowKey
+            var preds: [OpID] = []
+            var reader = BinaryReader(row.blob(5))
+            if reader.remaining > 0 {
+                for _ in 0..<(try reader.varint()) { preds.append(OpID(origin: try reader.id(), seq: try reader.varint())) }
+            }
+            group.append(
+                FieldWrite(
+                    op: OpID(origin: ID128(high: 0, low: 0), seq: UInt64(row.int(3))), originIdx: row.int(2), hlc: HLC(raw: UInt64(row.int(4))),
+                    preds: preds, head: true, valid: row.int(6) != 0))
+        }
+        try write()
+        try db.execute("DROP TABLE field_writes")
     }
 
     static func readMeta(_ db: Database) throws -> [String: SQLValue] {

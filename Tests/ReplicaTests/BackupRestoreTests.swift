@@ -173,30 +173,63 @@ import Testing
         #expect(try b.show(task).comments.map(\.text) == ["asli"])
     }
 
-    /// A replica written by the previous schema (field-write heads stored in a `head` column)
-    /// opens under this one: the column goes, every value and outcome stays, and writes go on.
-    /// One written by a newer schema is refused with a clear message, not misread.
+    /// A replica written by the first schema (one `field_writes` row per write, its head stored
+    /// in a `head` column) opens under this one: it is folded into one write set per field,
+    /// every value, outcome and conflict stays, and writes go on. One written by a newer schema
+    /// is refused with a clear message, not misread.
     @Test func aReplicaOfTheEarlierSchemaIsUpdatedInPlace() throws {
-        let a = try sandbox.replica("a", role: .mejaSatu)
-        let id = try a.fileBug(title: "awal", description: "d")
-        try a.setField(id.hex, field: "title", value: "kedua")
+        let a = try sandbox.replica("a", role: .stafTI)
+        let b = try sandbox.member("b", role: .mejaSatu, invitedBy: a)
+        let id = try b.fileBug(title: "awal", description: "d")
+        try Exchange.meshUntilEqual([a, b])
+        // Two concurrent edits of the title (a conflict), then one that replaces the winner.
+        try a.setField(id.hex, field: "title", value: "dari a")
+        try b.setField(id.hex, field: "title", value: "dari b")
+        try Exchange.meshUntilEqual([a, b])
+        try a.setField(id.hex, field: "description", value: "kedua")
         let digest = try a.digest()
-        let history = try a.history(id.hex).map { "\($0.field ?? ""):\($0.outcome ?? "")" }
-        // The schema-1 shape: a head column, maintained by the old merge (here: as it would have been).
+        let history = try a.history(id.hex).map { "\($0.op):\($0.field ?? ""):\($0.outcome ?? ""):\($0.against.sorted())" }
+        #expect(try a.conflicts().count == 1)
+        // The schema-1 shape, written from this schema's write sets: one row per write, the
+        // replaced writes as a count and (16-byte origin, seq) pairs, and a head column.
+        var rows: [String] = []
+        for row in try a.rows("SELECT rid, field FROM write_sets") {
+            let rid = try #require(Int64(row[0]))
+            let field = try #require(UInt8(row[1]).flatMap(Field.init(rawValue:)))
+            for w in try a.storedWrites(rid: rid, field: field) {
+                var preds = BinaryWriter()
+                preds.varint(UInt64(w.preds.count))
+                for p in w.preds {
+                    preds.id(p.origin)
+                    preds.varint(p.seq)
+                }
+                let predsSQL = w.preds.isEmpty ? "NULL" : "x'\(preds.bytes.hex)'"
+                rows.append("(\(rid), \(field.rawValue), \(w.originIdx), \(w.op.seq), \(w.hlc.raw), \(predsSQL), \(w.valid ? 1 : 0), \(w.head ? 1 : 0))")
+            }
+        }
+        #expect(rows.count == 5)
         try a.executeRaw(
             """
-            ALTER TABLE field_writes ADD COLUMN head INTEGER NOT NULL DEFAULT 1;
-            UPDATE field_writes SET head = 0 WHERE seq = (SELECT min(seq) FROM field_writes WHERE field = \(Field.title.rawValue)) AND field = \(Field.title.rawValue);
+            CREATE TABLE field_writes (
+                rid INTEGER NOT NULL, field INTEGER NOT NULL, origin_idx INTEGER NOT NULL, seq INTEGER NOT NULL,
+                hlc INTEGER NOT NULL, preds BLOB, valid INTEGER NOT NULL, head INTEGER NOT NULL DEFAULT 1,
+                PRIMARY KEY (rid, field, origin_idx, seq)) WITHOUT ROWID;
+            INSERT INTO field_writes VALUES \(rows.joined(separator: ", "));
+            DROP TABLE write_sets;
             UPDATE meta SET value = 1 WHERE key = 'schema_version';
             """)
         let old = try sandbox.reopen("a")
-        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 2)
-        #expect(try old.rows("SELECT name FROM pragma_table_info('field_writes') WHERE name = 'head'").isEmpty)
+        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 3)
+        #expect(try old.rows("SELECT name FROM sqlite_schema WHERE name = 'field_writes'").isEmpty)
+        #expect(try old.scalar("SELECT count(*) FROM write_sets") == 2)
         #expect(try old.digest() == digest)
-        #expect(try old.history(id.hex).map { "\($0.field ?? ""):\($0.outcome ?? "")" } == history)
+        #expect(try old.history(id.hex).map { "\($0.op):\($0.field ?? ""):\($0.outcome ?? ""):\($0.against.sorted())" } == history)
         try old.setField(id.hex, field: "title", value: "ketiga")
         #expect(try old.show(id.hex).fields["title"] == "ketiga")
         #expect(try old.verify().ok)
+        // The peer that never left schema 3 agrees once they merge.
+        try Exchange.meshUntilEqual([old, b])
+        #expect(try b.show(id.hex).fields["title"] == "ketiga")
 
         try old.executeRaw("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
         code(.storage, containing: "newer Sinkron") { _ = try self.sandbox.reopen("a") }

@@ -181,7 +181,8 @@ import Testing
         try Exchange.meshUntilEqual([u, s, k])
         for r in [u, s, k] {
             #expect(try r.show(letter.hex).fields["number"] == number, "on \(r.identity.name)")
-            #expect(try r.scalar("SELECT count(*) FROM field_writes WHERE field = \(Field.number.rawValue) AND valid = 0") == 2)
+            let rid = try #require(try r.scalar("SELECT rid FROM records WHERE id = '\(letter.hex)'"))
+            #expect(try r.storedWrites(rid: rid, field: .number).filter { !$0.valid }.count == 2)
             let outcomes = try r.history(letter.hex).filter { $0.field == "number" }.map { $0.outcome ?? "" }
             #expect(outcomes.sorted() == ["refused", "refused", "won"])
             #expect(try r.conflicts().isEmpty, "a refused write is no conflict")

@@ -1,4 +1,4 @@
-/// One write of a field, as stored in `field_writes`.
+/// One write of a field, as stored in the field's row of `write_sets`.
 struct FieldWrite {
     var op: OpID
     var originIdx: Int64
@@ -30,26 +30,53 @@ extension Array where Element == FieldWrite {
     }
 }
 
-enum PredCodec {
-    static func encode(_ preds: [OpID]) -> SQLValue {
-        guard !preds.isEmpty else { return .null }
-        var w = BinaryWriter(capacity: preds.count * 20)
-        w.varint(UInt64(preds.count))
-        for p in preds {
-            w.id(p.origin)
-            w.varint(p.seq)
+/// The writes of one field as `write_sets.writes` holds them: a count, then per write its
+/// origin's local number, seq, clock, valid flag (0 or 1) and the writes it replaced. A replaced
+/// write's origin is written as its local number + 1, or as 0 and its 16-byte id when this
+/// replica has no number for it (a write may name an operation of an origin not met yet).
+enum WriteSetCodec {
+    static func encode(_ writes: [FieldWrite], localNumber: (OriginID) -> Int64?) -> [UInt8] {
+        var w = BinaryWriter(capacity: writes.count * 24)
+        w.varint(UInt64(writes.count))
+        for write in writes {
+            w.varint(UInt64(write.originIdx))
+            w.varint(write.op.seq)
+            w.varint(write.hlc.raw)
+            w.u8(write.valid ? 1 : 0)
+            w.varint(UInt64(write.preds.count))
+            for pred in write.preds {
+                if let idx = localNumber(pred.origin) {
+                    w.varint(UInt64(idx) + 1)
+                } else {
+                    w.u8(0)
+                    w.id(pred.origin)
+                }
+                w.varint(pred.seq)
+            }
         }
-        return .blob(w.bytes)
+        return w.bytes
     }
 
-    static func decode(_ bytes: [UInt8]) -> [OpID] {
-        guard !bytes.isEmpty else { return [] }
+    /// The writes, heads not yet marked. `origin` maps a local number back to its origin.
+    static func decode(_ bytes: [UInt8], origin: (Int64) -> OriginID?) throws -> [FieldWrite] {
+        let unknown = ID128(high: 0, low: 0)
         var r = BinaryReader(bytes)
-        guard let count = try? r.varint() else { return [] }
-        var out: [OpID] = []
+        let count = try r.varint()
+        var out: [FieldWrite] = []
+        out.reserveCapacity(Int(min(count, 1024)))
         for _ in 0..<count {
-            guard let origin = try? r.id(), let seq = try? r.varint() else { break }
-            out.append(OpID(origin: origin, seq: seq))
+            let idx = Int64(truncatingIfNeeded: try r.varint())
+            let seq = try r.varint()
+            let hlc = HLC(raw: try r.varint())
+            let valid = try r.u8() != 0
+            let predCount = try r.varint()
+            var preds: [OpID] = []
+            for _ in 0..<predCount {
+                let tag = try r.varint()
+                let predOrigin = tag == 0 ? try r.id() : origin(Int64(truncatingIfNeeded: tag - 1)) ?? unknown
+                preds.append(OpID(origin: predOrigin, seq: try r.varint()))
+            }
+            out.append(FieldWrite(op: OpID(origin: origin(idx) ?? unknown, seq: seq), originIdx: idx, hlc: hlc, preds: preds, head: true, valid: valid))
         }
         return out
     }
@@ -65,20 +92,25 @@ extension Array where Element == FieldWrite {
 }
 
 extension Replica {
-    static let selectWritesSQL = "SELECT origin_idx, seq, hlc, preds, valid FROM field_writes WHERE rid = ? AND field = ?"
+    static let selectWritesSQL = "SELECT writes FROM write_sets WHERE rid = ? AND field = ?"
 
-    /// Every write of one field stored in `field_writes`, with heads marked.
+    /// Every write of one field stored in `write_sets`, with heads marked.
     func storedWrites(rid: Int64, field: Field, using statement: Statement? = nil) throws -> [FieldWrite] {
         let select = try statement ?? db.cached(Self.selectWritesSQL)
         select.reset()
-        var writes = try select.bind(.int(rid), .int(Int64(field.rawValue))).map { row in
-            let idx = row.int(0)
-            return FieldWrite(
-                op: OpID(origin: originsByIdx[idx] ?? ID128(high: 0, low: 0), seq: UInt64(row.int(1))), originIdx: idx,
-                hlc: HLC(raw: UInt64(row.int(2))), preds: PredCodec.decode(row.blob(3)), head: true, valid: row.int(4) != 0)
-        }
+        guard let bytes = try select.bind(.int(rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) else { return [] }
+        var writes = try decodeWriteSet(bytes)
         writes.markHeads()
         return writes
+    }
+
+    /// The writes of a `write_sets.writes` blob (heads not marked).
+    func decodeWriteSet(_ bytes: [UInt8]) throws -> [FieldWrite] {
+        do {
+            return try WriteSetCodec.decode(bytes) { originsByIdx[$0] }
+        } catch {
+            throw ReplicaError(.storage, "a stored field write set is damaged (\(error))", hint: "run `sinkron verify`; restore a backup if it fails")
+        }
     }
 }
 
@@ -90,14 +122,43 @@ extension Applier {
         return try loadStoredWrites(rid: rid, field: field)
     }
 
-    /// No gathered write row belongs to a field outside the cache (`clearWriteCache` flushes
-    /// them), so SQLite already holds every write of this one: no flush, which would otherwise
-    /// write the rows gathered so far one statement each after the cache was first cleared.
+    /// A field outside the cache has no unwritten changes (`clearWriteCache` writes them first),
+    /// so its row in SQLite is whole.
     private mutating func loadStoredWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
         if freshRecords.contains(rid) { return [] }
         let loaded = try replica.storedWrites(rid: rid, field: field, using: selectWrites)
+        if !loaded.isEmpty { storedWriteSets.insert(Self.fieldKey(rid, field)) }
         cachedWrites += loaded.count
         return loaded
+    }
+
+    /// Writes the write set of every field changed since the last call: one row per field, not
+    /// one per write, so a field edited many times in a batch is written once. New fields go in
+    /// by the multi-row INSERT, fields already stored by an UPSERT of their row.
+    mutating func flushWriteSets() throws {
+        guard !dirtyWriteSets.isEmpty else { return }
+        let upsert = try db.cached(
+            "INSERT INTO write_sets(rid, field, hlc, writes) VALUES (?,?,?,?) ON CONFLICT(rid, field) DO UPDATE SET hlc = excluded.hlc, writes = excluded.writes")
+        let origins = replica.origins
+        for key in dirtyWriteSets.sorted() {
+            guard let list = writes[key] else { continue }
+            let rid = key >> 8
+            let field = key & 0xFF
+            let blob = WriteSetCodec.encode(list) { origins[$0]?.idx }
+            let hlc = Int64(list.map(\.hlc.raw).max() ?? 0)
+            if storedWriteSets.contains(key) {
+                try upsert.bind(.int(rid), .int(field), .int(hlc), .blob(blob)).run()
+            } else {
+                writeRows.put(.int(rid))
+                writeRows.put(.int(field))
+                writeRows.put(.int(hlc))
+                writeRows.put(.blob(blob))
+                try writeRows.endRow()
+                storedWriteSets.insert(key)
+            }
+        }
+        try writeRows.flush()
+        dirtyWriteSets.removeAll(keepingCapacity: true)
     }
 
     /// Records one write of a field and updates the winner, heads and conflicts.
@@ -105,7 +166,8 @@ extension Applier {
     /// A write replaces the writes it names; the heads are the valid writes no other write
     /// replaced; the value is the greatest head by (clock, origin, seq). Two writes that replaced
     /// the same value are concurrent: a conflict, recorded with its winner and loser. Heads are
-    /// derived from the writes' `preds`, never stored, so a write costs one row insert.
+    /// derived from the writes' `preds`, never stored; the field's row of `write_sets` is
+    /// written once per batch (`flushWriteSets`), however many of its writes the batch holds.
     mutating func applyFieldWrite(
         _ ref: RecordRef, field: Field, op: OpID, originIdx: Int64, role: Role, hlc: HLC, value: String, preds: [OpID]
     ) throws {
@@ -122,14 +184,7 @@ extension Applier {
             for i in writes.indices where writes[i].head && preds.contains(writes[i].op) { writes[i].head = false }
         }
         let mine = FieldWrite(op: op, originIdx: originIdx, hlc: hlc, preds: preds, head: !superseded, valid: valid)
-        writeRows.put(.int(ref.rid))
-        writeRows.put(.int(Int64(field.rawValue)))
-        writeRows.put(.int(originIdx))
-        writeRows.put(.int(Int64(op.seq)))
-        writeRows.put(.int(Int64(hlc.raw)))
-        writeRows.put(PredCodec.encode(preds))
-        writeRows.put(.int(valid ? 1 : 0))
-        try writeRows.endRow()
+        dirtyWriteSets.insert(key)
         if valid {
             for other in writes where other.valid && other.isSibling(of: mine) {
                 try recordConflict(ref, field: field, mine, value: value, other)
@@ -156,6 +211,7 @@ extension Applier {
     private mutating func setColumn(_ ref: RecordRef, kind: RecordKind, column: Int, value: String?) {
         var slot: UInt64 = 0
         if let value {
+            if pendingBytes.capacity == 0 { pendingBytes.reserveCapacity(Self.pendingBytesLimit + 65_536) }
             let offset = pendingBytes.count
             pendingBytes.append(contentsOf: value.utf8)
             slot = UInt64(offset) << 32 | UInt64(pendingBytes.count - offset + 1)

@@ -1,7 +1,7 @@
 extension Applier {
     /// Tables folded from the log; rebuilt whole when a revocation undoes operations.
     static let foldedTables = [
-        "records", "field_writes", "archives", "bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts",
+        "records", "write_sets", "archives", "bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts",
         "nodes", "members", "revocations",
     ]
 

@@ -32,6 +32,7 @@ struct MergeMemory {
     var records: [RecordID: RecordRef]
     var freshRecords: Set<Int64>
     var writes: [Int64: [FieldWrite]]
+    var storedWriteSets: Set<Int64>
     var cachedWrites: Int
     var dataVersion: Int64 = 0
 }
@@ -72,9 +73,13 @@ struct Applier {
     /// from SQLite at most once per batch; `cachedWrites` counts them to bound memory.
     var writes: [Int64: [FieldWrite]] = [:]
     var cachedWrites = 0
-    /// The rows written for every operation, gathered into multi-row INSERTs (flushed before
-    /// the applier reads `ops` or scans `field_writes` by record, when the write cache is
-    /// cleared, at the end of each run, and at `finish`).
+    /// Fields (by `fieldKey`) whose cached writes changed since their row was last written.
+    var dirtyWriteSets: Set<Int64> = []
+    /// Cached fields that have a row in `write_sets` (the others are inserted, not upserted).
+    var storedWriteSets: Set<Int64> = []
+    /// Rows gathered into multi-row INSERTs: the log's, one per operation (flushed before the
+    /// applier reads `ops` and at the end of each run), and new fields' write sets (see
+    /// `flushWriteSets`).
     let opRows: RowBuffer
     let writeRows: RowBuffer
     let selectWrites: Statement
@@ -96,16 +101,21 @@ struct Applier {
             records = memory.records
             freshRecords = memory.freshRecords
             writes = memory.writes
+            storedWriteSets = memory.storedWriteSets
             cachedWrites = memory.cachedWrites
         }
         opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "kind", "rid", "body", "sig", "session", "received_at", "flags"])
-        writeRows = try RowBuffer(db, table: "field_writes", columns: ["rid", "field", "origin_idx", "seq", "hlc", "preds", "valid"])
+        writeRows = try RowBuffer(db, table: "write_sets", columns: ["rid", "field", "hlc", "writes"])
         selectWrites = try db.cached(Replica.selectWritesSQL)
         selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
         insertRecord = try db.cached("INSERT INTO records(id) VALUES (?)")
     }
 
     static func fieldKey(_ rid: Int64, _ field: Field) -> Int64 { rid << 8 | Int64(field.rawValue) }
+
+    /// Gathered column text written before more is gathered. The buffer is reserved at this
+    /// size once it is first used, so that growing it never doubles it past the bound.
+    static let pendingBytesLimit = 8 << 20
 
     /// True when a revocation refuses this operation of its origin.
     private func isRevoked(_ origin: OriginID, seq: UInt64, node: NodeID?) -> Bool {
@@ -149,23 +159,23 @@ struct Applier {
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
         try materialise(op, info: info, ref: ref)
         // Bound memory in long batches: write gathered rows, forget cached records and writes.
-        if pendingRows.count >= 131_072 || pendingBytes.count >= 8 << 20 { try flushRows() }
+        if pendingRows.count >= 131_072 || pendingBytes.count >= Self.pendingBytesLimit { try flushRows() }
         if records.count >= 131_072 {
             try clearRecordCache()
-        } else if cachedWrites >= 65_536 {
+        } else if cachedWrites >= 131_072 {
             try clearWriteCache()
         }
     }
 
-    /// Writes the gathered log and field-write rows (before reading those tables).
-    func flushRowBuffers() throws {
+    /// Writes the gathered log rows and changed write sets (before reading those tables).
+    mutating func flushRowBuffers() throws {
         try opRows.flush()
-        try writeRows.flush()
+        try flushWriteSets()
     }
 
-    /// Writes the run's rows and records in `replica.origins` how far its origin got.
+    /// Writes the run's log rows and records in `replica.origins` how far its origin got.
     mutating func flushHead() throws {
-        try flushRowBuffers()
+        try opRows.flush()
         guard let head else { return }
         self.head = nil
         replica.origins[head.info.origin]?.maxSeq = head.seq
@@ -189,7 +199,8 @@ struct Applier {
         refold.removeAll()
         // A rebuild (after a revocation) gathered rows again.
         try flushRowBuffers()
-        replica.finishedMerge = MergeMemory(records: records, freshRecords: freshRecords, writes: writes, cachedWrites: cachedWrites)
+        replica.finishedMerge = MergeMemory(
+            records: records, freshRecords: freshRecords, writes: writes, storedWriteSets: storedWriteSets, cachedWrites: cachedWrites)
     }
 
     private mutating func insertOrigin(_ origin: OriginID, genesis g: Genesis) throws {
@@ -234,12 +245,12 @@ struct Applier {
     }
 
     /// Forgets cached writes; records first seen in this batch are then read back like any other.
-    /// The gathered write rows go to SQLite first, so that every row still gathered belongs to a
-    /// field in the cache: a field read from SQLite never needs them flushed (see `loadWrites`).
+    /// Changed write sets are written first, so a field read from SQLite is always whole.
     mutating func clearWriteCache() throws {
-        try writeRows.flush()
+        try flushWriteSets()
         freshRecords.removeAll(keepingCapacity: true)
         writes.removeAll(keepingCapacity: true)
+        storedWriteSets.removeAll(keepingCapacity: true)
         cachedWrites = 0
     }
 
@@ -303,7 +314,7 @@ struct Applier {
             ).run()
             // Writes that arrived before the create (relayed out of order) may already replace its values.
             if !ref.new { try flushRowBuffers() }
-            let earlier = ref.new ? [] : try db.cached("SELECT DISTINCT field FROM field_writes WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
+            let earlier = ref.new ? [] : try db.cached("SELECT field FROM write_sets WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
             for f in fields where applyFields {
                 try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: f.value, preds: [])
             }
@@ -316,7 +327,7 @@ struct Applier {
             let latest = try db.cached(
                 """
                 SELECT max(m) FROM (
-                    SELECT max(hlc) AS m FROM field_writes WHERE rid = ?1
+                    SELECT max(hlc) AS m FROM write_sets WHERE rid = ?1
                     UNION ALL SELECT max(hlc) FROM steps WHERE record = ?2
                     UNION ALL SELECT max(hlc) FROM comments WHERE record = ?2
                     UNION ALL SELECT max(hlc) FROM archives WHERE rid = ?1)

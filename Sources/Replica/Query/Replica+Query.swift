@@ -142,12 +142,18 @@ extension Replica {
         try db.prepare(
             """
             SELECT create_origin, create_seq FROM records WHERE rid = ?1 AND create_origin IS NOT NULL
-            UNION SELECT origin_idx, seq FROM field_writes WHERE rid = ?1
             UNION SELECT origin_idx, seq FROM archives WHERE rid = ?1
             UNION SELECT o.idx, s.seq FROM steps s JOIN origins o ON lower(hex(o.origin)) = s.origin WHERE s.record = ?2
             UNION SELECT o.idx, c.seq FROM comments c JOIN origins o ON lower(hex(o.origin)) = c.origin WHERE c.record = ?2
             """
         ).bind(.int(rid), .text(id.hex)).forEach { keys.append(($0.int(0), $0.int(1))) }
+        // Field writes, from the record's write sets (a create that set fields is already listed).
+        var listed = Set(keys.map { "\($0.0):\($0.1)" })
+        try db.prepare("SELECT writes FROM write_sets WHERE rid = ?").bind(.int(rid)).forEach { row in
+            for w in try decodeWriteSet(row.blob(0)) where listed.insert("\(w.originIdx):\(w.op.seq)").inserted {
+                keys.append((w.originIdx, Int64(w.op.seq)))
+            }
+        }
         var entries: [HistoryEntry] = []
         let load = try db.cached("SELECT hlc, body, session, flags FROM ops WHERE origin_idx = ? AND seq = ?")
         for (idx, seq) in keys {

@@ -1,6 +1,6 @@
 /// The SQL schema of a replica. Documented for readers in the README ("Where the state lives").
 enum Schema {
-    static let version = 2
+    static let version = 3
 
     /// Page size of a new replica. 16 KiB pages (SQLite's default is 4 KiB) halve the depth of
     /// the larger B-trees and the pages a merge rewrites: about 8 % less time for a 1M-operation
@@ -30,6 +30,19 @@ enum Schema {
             CREATE INDEX \(kind.table)_status ON \(kind.table)(status, step_since);
             """
     }
+
+    /// Every write of every field, one row per field: its writes (origin, seq, clock, valid flag
+    /// and the writes each replaced; see `WriteSetCodec`) and the latest clock among them. Heads
+    /// (writes no valid write names as replaced) are derived from those.
+    static let writeSetsTable = """
+        CREATE TABLE write_sets (
+            rid INTEGER NOT NULL,
+            field INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            writes BLOB NOT NULL,
+            PRIMARY KEY (rid, field)
+        ) WITHOUT ROWID;
+        """
 
     static var statements: String {
         """
@@ -73,17 +86,7 @@ enum Schema {
             create_seq INTEGER
         );
 
-        -- Every field write. Its heads (writes no valid write names as replaced) are derived from preds.
-        CREATE TABLE field_writes (
-            rid INTEGER NOT NULL,
-            field INTEGER NOT NULL,
-            origin_idx INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            hlc INTEGER NOT NULL,
-            preds BLOB,
-            valid INTEGER NOT NULL,
-            PRIMARY KEY (rid, field, origin_idx, seq)
-        ) WITHOUT ROWID;
+        \(writeSetsTable)
 
         -- Archive operations, by record (for history).
         CREATE TABLE archives (
