@@ -437,6 +437,8 @@ struct Applier {
         }
         for kind in Set(ordered.map(\.kind)) { _ = try rowUpdate(kind) }
         let updates = rowUpdates, slots = pendingSlots, bytes = pendingBytes
+        // Nothing may keep pointing into the buffer once it is reused, even after an error.
+        defer { for statement in updates.values { statement.reset() } }
         try bytes.withUnsafeBytes { raw in
             for row in ordered {
                 guard let statement = updates[row.kind] else { continue }
@@ -458,8 +460,6 @@ struct Applier {
                 try statement.run()
             }
         }
-        // Nothing may keep pointing into the buffer about to be reused.
-        for statement in updates.values { statement.reset() }
         clearPendingRows()
     }
 
