@@ -192,6 +192,11 @@ public final class Replica {
                 if current < 2 { try db.execute("ALTER TABLE field_writes DROP COLUMN head") }
                 // Schema 3: one row per field holding its whole write set, instead of one per write.
                 if current < 3 { try migrateToWriteSets(db) }
+                // Schema 4: the log no longer repeats what its payload says (kind, record) nor an
+                // arrival time (its merge session has one).
+                if current < 4 {
+                    try db.execute("ALTER TABLE ops DROP COLUMN kind; ALTER TABLE ops DROP COLUMN rid; ALTER TABLE ops DROP COLUMN received_at")
+                }
                 try db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").bind(.int(Int64(Schema.version))).run()
             }
         } catch let error as SQLiteError {

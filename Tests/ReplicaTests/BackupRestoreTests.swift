@@ -174,7 +174,8 @@ import Testing
     }
 
     /// A replica written by the first schema (one `field_writes` row per write, its head stored
-    /// in a `head` column) opens under this one: it is folded into one write set per field,
+    /// in a `head` column, a log with `kind`, `rid` and `received_at` columns) opens under this
+    /// one: its writes are folded into one write set per field, the log's extra columns go,
     /// every value, outcome and conflict stays, and writes go on. One written by a newer schema
     /// is refused with a clear message, not misread.
     @Test func aReplicaOfTheEarlierSchemaIsUpdatedInPlace() throws {
@@ -216,10 +217,14 @@ import Testing
                 PRIMARY KEY (rid, field, origin_idx, seq)) WITHOUT ROWID;
             INSERT INTO field_writes VALUES \(rows.joined(separator: ", "));
             DROP TABLE write_sets;
+            ALTER TABLE ops ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE ops ADD COLUMN rid INTEGER;
+            ALTER TABLE ops ADD COLUMN received_at INTEGER NOT NULL DEFAULT 0;
             UPDATE meta SET value = 1 WHERE key = 'schema_version';
             """)
         let old = try sandbox.reopen("a")
-        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 3)
+        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 4)
+        #expect(try old.rows("SELECT name FROM pragma_table_info('ops') WHERE name IN ('kind', 'rid', 'received_at')").isEmpty)
         #expect(try old.rows("SELECT name FROM sqlite_schema WHERE name = 'field_writes'").isEmpty)
         #expect(try old.scalar("SELECT count(*) FROM write_sets") == 2)
         #expect(try old.digest() == digest)

@@ -44,7 +44,6 @@ struct Applier {
     let replica: Replica
     let db: Database
     let session: Int64?
-    let receivedAt: Int64
     var conflictsFound = 0
     private(set) var applied: [OriginID: Int] = [:]
     private var touchedOrigins: Set<OriginID> = []
@@ -92,7 +91,6 @@ struct Applier {
         self.replica = replica
         self.db = replica.db
         self.session = session
-        self.receivedAt = Int64(replica.clock.now())
         self.revoked = try replica.revocations()
         // Any applier takes the memory, so none can be used after a write it did not see; it is
         // handed back by `finish` and kept only once the transaction committed.
@@ -104,7 +102,7 @@ struct Applier {
             storedWriteSets = memory.storedWriteSets
             cachedWrites = memory.cachedWrites
         }
-        opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "kind", "rid", "body", "sig", "session", "received_at", "flags"])
+        opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "body", "sig", "session", "flags"])
         writeRows = try RowBuffer(db, table: "write_sets", columns: ["rid", "field", "hlc", "writes"])
         selectWrites = try db.cached(Replica.selectWritesSQL)
         selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
@@ -144,16 +142,12 @@ struct Applier {
             return
         }
         let ref = try op.body.record.map { try recordRef($0) }
-        let rid = ref?.rid
         opRows.put(.int(info.idx))
         opRows.put(.int(Int64(op.seq)))
         opRows.put(.int(Int64(op.hlc.raw)))
-        opRows.put(.int(Int64(op.body.tag)))
-        opRows.put(rid.map { .int($0) } ?? .null)
         opRows.put(.blob(payload))
         opRows.put(signature.map { .blob($0) } ?? .null)
         opRows.put(session.map { .int($0) } ?? .null)
-        opRows.put(.int(receivedAt))
         opRows.put(.int(flags))
         try opRows.endRow()
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)

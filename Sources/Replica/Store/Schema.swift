@@ -1,6 +1,6 @@
 /// The SQL schema of a replica. Documented for readers in the README ("Where the state lives").
 enum Schema {
-    static let version = 3
+    static let version = 4
 
     /// Page size of a new replica. 16 KiB pages (SQLite's default is 4 KiB) halve the depth of
     /// the larger B-trees and the pages a merge rewrites: about 8 % less time for a 1M-operation
@@ -62,17 +62,15 @@ enum Schema {
             head_hash BLOB NOT NULL
         );
 
-        -- The operation log: every operation of every origin, payload as encoded on the wire.
+        -- The operation log: every operation of every origin, payload as encoded on the wire, the
+        -- merge session that brought it (NULL: written here) and local flags.
         CREATE TABLE ops (
             origin_idx INTEGER NOT NULL,
             seq INTEGER NOT NULL,
             hlc INTEGER NOT NULL,
-            kind INTEGER NOT NULL,
-            rid INTEGER,
             body BLOB NOT NULL,
             sig BLOB,
             session INTEGER,
-            received_at INTEGER NOT NULL,
             flags INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (origin_idx, seq)
         ) WITHOUT ROWID;
