@@ -56,6 +56,22 @@ import Testing
         #expect(try b.importBundle(from: sandbox.path("none.sinkron")).report == ApplyReport())
     }
 
+    /// An import leaves its writes in the database file, not only in the WAL: the next desk
+    /// command does not pay for checkpointing what the import wrote.
+    @Test func anImportIsCheckpointedByItsOwnCommand() throws {
+        let a = try sandbox.replica("a", role: .mejaSatu)
+        try a.fill(records: 200, sets: 800, batch: 1000, seed: 7) { _ in }
+        _ = try a.exportBundle(to: sandbox.path("fill.sinkron"))
+        let b = try sandbox.replica("b", role: .stafTI)
+        let file = (sandbox.home("b") as NSString).appendingPathComponent("replica.db")
+        func size() throws -> Int { try (FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
+        let before = try size()
+        #expect(try b.importBundle(from: sandbox.path("fill.sinkron")).report.appliedTotal == 1001)
+        // About 1,000 operations fill far fewer than the 1,000 WAL pages at which SQLite would
+        // checkpoint by itself.
+        #expect(try size() > before + 100_000, "the import's pages are in replica.db")
+    }
+
     @Test func damagedBundlesAreRefusedWhole() throws {
         let a = try busy("a")
         let b = try sandbox.replica("b", role: .stafTI)
