@@ -20,6 +20,16 @@ import Testing
         #expect(ReplicaTesting.materialisedTables == Schema.materialisedTables)
     }
 
+    /// The merge finds a field's kind-table column with a switch (it asks once per write); the
+    /// switch must say what the kind's list of fields says, for every kind and every field.
+    @Test func columnPositionsFollowTheKindsFields() {
+        for kind in RecordKind.allCases {
+            for field in Field.allCases {
+                #expect(kind.column(of: field) == kind.fields.firstIndex(of: field), "\(kind) \(field)")
+            }
+        }
+    }
+
     @Test func concurrentWritesGoToTheLaterClock() throws {
         let (ca, cb) = (ManualClock(), ManualClock())
         let a = try sandbox.replica("a", role: .mejaSatu, clock: ca)

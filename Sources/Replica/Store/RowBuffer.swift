@@ -34,8 +34,6 @@ final class RowBuffer {
 
     deinit { blobs.deallocate() }
 
-    var isEmpty: Bool { values.isEmpty }
-
     /// Adds the next value of the row being gathered (in the column order given at init).
     func put(_ value: SQLValue) { values.append(value) }
 
