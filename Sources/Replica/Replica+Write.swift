@@ -68,17 +68,20 @@ extension Replica {
         try db.cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('hlc', ?)").bind(.int(Int64(clock.last.raw))).run()
     }
 
-    /// Turns SQLite errors into errors a user can act on.
-    func storage<T>(_ body: () throws -> T) throws -> T {
+    /// Turns SQLite errors into errors a user can act on. When `body` fails, `undo` first puts back
+    /// what it changed in memory (the caller's transaction rolled back what it wrote).
+    func storage<T>(_ body: () throws -> T, onError undo: () -> Void = {}) throws -> T {
         do {
             return try body()
         } catch let error as SQLiteError {
+            undo()
             try? loadOrigins()
             if error.isBusy {
                 throw ReplicaError(.busy, "the replica stayed locked by another process for 10 seconds", hint: "try again; if it persists, check for a stuck sinkron process")
             }
             throw ReplicaError(.storage, "the replica could not be written: \(error.message)", hint: "nothing was changed; check disk space, then run `sinkron verify`")
         } catch {
+            undo()
             try? loadOrigins()
             throw error
         }

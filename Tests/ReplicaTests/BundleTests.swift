@@ -226,6 +226,33 @@ import Testing
         #expect(try a.digest() == d.digest())
     }
 
+    /// A run is checked and applied 1,024 operations at a time, before the signature at its end is
+    /// checked. A forged signature there refuses the batch: the operations already applied inside
+    /// its transaction are rolled back, and the receiver's clock does not keep their readings.
+    @Test func aForgedSignatureAtTheEndOfALongRunTakesBackTheWholeBatch() throws {
+        let a = try sandbox.replica("a", role: .stafTI, clock: ManualClock(ManualClock.start + 120_000))
+        try a.fill(records: 30, sets: 2_600, batch: 5_000, seed: 7) { _ in }
+        let b = try sandbox.replica("b", role: .kasubbag)
+        let runs = try #require(a.runsByOrigin()[a.origin])
+        #expect(runs.count == 1)
+        let run = try #require(runs.first)
+        #expect(run.entries.count > 2 * Replica.verifiedChunk)
+        var forged = run
+        forged.entries[forged.entries.count - 1].signature?[5] ^= 0x40
+        let digest = try b.digest()
+        let clock = b.clock.last
+        #expect(clock < run.entries[0].hlc, "the sender's readings are ahead of the receiver's clock")
+        #expect { _ = try b.apply([forged]) } throws: { ($0 as? ReplicaError)?.code == .badSignature }
+        #expect(try b.digest() == digest)
+        #expect(try b.vector()[a.origin] == 0)
+        #expect(b.clock.last == clock)
+        // The genuine run applies whole, and its readings move the clock.
+        #expect(try b.apply([run]).appliedTotal == run.entries.count)
+        #expect(b.clock.last >= run.entries[run.entries.count - 1].hlc)
+        try Exchange.runs(from: b, to: a)
+        #expect(try a.digest() == b.digest())
+    }
+
     /// Import reads a file a chunk at a time: runs cut at any byte by a chunk boundary are read
     /// whole, and a run that is cut short in the file itself (checksum recomputed, so only its
     /// content is wrong) is refused at every chunk size, with nothing applied.

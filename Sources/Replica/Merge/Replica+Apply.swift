@@ -47,24 +47,31 @@ extension Replica {
     /// is still one transaction, refused whole if any run is forged or malformed.
     @discardableResult
     public func applyStream(session: Int64? = nil, _ produce: ((OperationRun) throws -> Void) throws -> Void) throws -> ApplyReport {
+        // Operations are applied before their run's signature is checked (see `verify`): a
+        // refused batch must not leave its clock readings behind either.
+        let clockBefore = clock
         let report = try storage {
             try db.transaction {
                 try beginWrite()
                 var report = ApplyReport()
                 var state = BatchState(nodeOf: origins.mapValues(\.node))
                 var applier = try Applier(replica: self, session: session)
+                var clockAhead = 0
                 try produce { run in
-                    for v in try verify(run, state: &state, report: &report) {
-                        var flags: Int64 = 0
-                        if !clock.observe(v.op.hlc) {
-                            flags |= OperationFlags.clockAhead
-                            report.clockAhead += 1
+                    try verify(run, state: &state, report: &report) { chunk in
+                        for v in chunk {
+                            var flags: Int64 = 0
+                            if !clock.observe(v.op.hlc) {
+                                flags |= OperationFlags.clockAhead
+                                clockAhead += 1
+                            }
+                            try applier.insert(v.op, payload: v.payload, signature: v.signature, hash: v.hash, flags: flags)
                         }
-                        try applier.insert(v.op, payload: v.payload, signature: v.signature, hash: v.hash, flags: flags)
                     }
                     // The next run's checks read this origin's head.
                     try applier.flushHead()
                 }
+                report.clockAhead += clockAhead
                 try applier.finish()
                 try saveClock()
                 for (origin, count) in applier.applied { report.applied[origin.hex] = count }
@@ -77,6 +84,8 @@ extension Replica {
                 }
                 return report
             }
+        } onError: {
+            clock = clockBefore
         }
         // Committed: the next batch of this session starts from what this one learned.
         try? keepMergeMemory()
@@ -98,11 +107,23 @@ extension Replica {
         var nodeOf: [OriginID: NodeID]
     }
 
+    /// Operations verified and handed on at a time: a run may hold up to `OperationRun.maxEntries`
+    /// operations, and a whole run of decoded operations and hashes would cost about 300 bytes each.
+    static let verifiedChunk = 1_024
+
     /// Checks one run against this replica's heads, which include the runs of this batch already
-    /// applied: continuity, forks, revocations, court, chain and signatures. Writes nothing but alerts.
-    private func verify(_ run: OperationRun, state: inout BatchState, report: inout ApplyReport) throws -> [VerifiedOp] {
+    /// applied: continuity, forks, revocations, court, chain and signatures. Writes nothing but
+    /// alerts; hands the operations to `deliver` in chunks of `verifiedChunk`, in seq order.
+    ///
+    /// A run is authenticated by the signature on its last operation, so `deliver` sees
+    /// operations before that signature is checked. The caller applies them inside the batch's
+    /// transaction, which the error thrown for a bad signature (or any later failure) rolls back
+    /// whole: nothing of a refused batch stays.
+    private func verify(
+        _ run: OperationRun, state: inout BatchState, report: inout ApplyReport, deliver: ([VerifiedOp]) throws -> Void
+    ) throws {
         let origin = run.origin
-        if state.forked.contains(origin) { return [] }
+        if state.forked.contains(origin) { return }
         var entries = run.entries[...]
         if run.firstSeq == 1, let first = entries.first,
             case .genesis(let g)? = try? Operation.decode(origin: origin, seq: 1, hlc: first.hlc, payload: first.payload).body
@@ -121,7 +142,7 @@ extension Replica {
                 try raiseAlert(kind: "revoked", origin: origin, seq: run.firstSeq + UInt64(kept.count), detail: detail)
             }
             entries = kept
-            if entries.isEmpty { return [] }
+            if entries.isEmpty { return }
         }
         var seq = run.firstSeq
         var key = origins[origin]?.publicKey
@@ -129,7 +150,7 @@ extension Replica {
         if let known = origins[origin] {
             if seq > known.maxSeq + 1 {
                 report.gaps.append("origin \(origin.short): this replica holds up to \(known.maxSeq), the run starts at \(seq)")
-                return []
+                return
             }
             // Operations already held must be byte-identical: anything else is a fork.
             let held = try db.cached("SELECT hlc, body FROM ops WHERE origin_idx = ? AND seq = ?")
@@ -140,19 +161,23 @@ extension Replica {
                     let detail = "origin \(origin.hex) (\(nodeName(origin))) has two different operations at seq \(seq); kept ours, refused the other"
                     report.forks.append(detail)
                     try raiseAlert(kind: "fork", origin: origin, seq: seq, detail: detail)
-                    return []
+                    return
                 }
                 report.duplicates += 1
                 entries = entries.dropFirst()
                 seq += 1
             }
-            if entries.isEmpty { return [] }
+            if entries.isEmpty { return }
         } else if seq != 1 {
             report.gaps.append("origin \(origin.short) is unknown here and the run starts at seq \(seq); import its earlier operations first")
-            return []
+            return
+        }
+        guard entries.last?.signature != nil else {
+            throw ReplicaError(.badSignature, "run of origin \(origin.short) ends without a signature", hint: "nothing was imported")
         }
         var verified: [VerifiedOp] = []
-        verified.reserveCapacity(entries.count)
+        verified.reserveCapacity(min(entries.count, Self.verifiedChunk))
+        var lastHLC: HLC?
         for entry in entries {
             let op: Operation
             do {
@@ -170,7 +195,7 @@ extension Replica {
                 throw ReplicaError(.brokenChain, "origin \(origin.short) does not start with its genesis operation", hint: "nothing was imported")
             }
             guard let key else { throw ReplicaError(.brokenChain, "origin \(origin.short) has no key") }
-            if let last = verified.last?.op.hlc, op.hlc <= last {
+            if let lastHLC, op.hlc <= lastHLC {
                 throw ReplicaError(.brokenChain, "operation \(origin.short):\(seq) has a clock that does not rise", hint: "nothing was imported")
             }
             hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload)
@@ -180,12 +205,14 @@ extension Replica {
                     "the signature of operation \(origin.short):\(seq) (\(nodeName(origin))) does not verify: the data was altered, forged, or forks this origin's log",
                     hint: "nothing was imported; ask the sender for a fresh bundle")
             }
+            lastHLC = op.hlc
             verified.append(VerifiedOp(op: op, payload: entry.payload, signature: entry.signature, hash: hash))
             seq += 1
+            if verified.count == Self.verifiedChunk {
+                try deliver(verified)
+                verified.removeAll(keepingCapacity: true)
+            }
         }
-        guard verified.last?.signature != nil else {
-            throw ReplicaError(.badSignature, "run of origin \(origin.short) ends without a signature", hint: "nothing was imported")
-        }
-        return verified
+        if !verified.isEmpty { try deliver(verified) }
     }
 }
