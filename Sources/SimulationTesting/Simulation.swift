@@ -353,7 +353,11 @@ public final class Simulation {
         nextConnection += 1
         let clock = SimClock(world: self)
         var config = self.config
-        if !healing { config.maxBatchOperations = 1 + rng.below(config.maxBatchOperations) }
+        if !healing {
+            config.maxBatchOperations = 1 + rng.below(config.maxBatchOperations)
+            // Short runs: an origin's operations then go as several runs within one batch.
+            config.maxRunOperations = 1 + rng.below(12)
+        }
         let challenge = { (0..<32).map { _ in UInt8(truncatingIfNeeded: self.rng.next()) } }
         c.drivers = [
             SessionDriver(replica: ra, direction: .outbound, address: "sim:\(nodes[b].name)", config: config, clock: clock, logger: logger, challenge: challenge()),

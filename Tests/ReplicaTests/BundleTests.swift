@@ -226,6 +226,23 @@ import Testing
         #expect(try a.digest() == d.digest())
     }
 
+    /// An origin with more than a run's worth of operations goes as several runs in one batch,
+    /// each ending signed and continuing the one before; the receiver applies them as one batch.
+    @Test func longOriginsGoAsSeveralRunsInOneBatch() throws {
+        let a = try busy("a")
+        let d = try sandbox.replica("d", role: .ketua)
+        let batch = try a.nextBatch(after: d.vector(), maxOperations: 1_000, runOperations: 4)
+        let own = batch.filter { $0.origin == a.origin }
+        #expect(own.count >= 4)
+        #expect(own.allSatisfy { $0.entries.count <= 4 && $0.entries.last?.signature != nil })
+        for (x, y) in zip(own, own.dropFirst()) { #expect(y.firstSeq == x.lastSeq + 1) }
+        #expect(own.first?.firstSeq == 1)
+        #expect(try own.last?.lastSeq == a.vector()[a.origin])
+        #expect(try d.apply(batch).appliedTotal == batch.reduce(0) { $0 + $1.entries.count })
+        try Exchange.runs(from: d, to: a)
+        #expect(try a.digest() == d.digest())
+    }
+
     /// A run is checked and applied 1,024 operations at a time, before the signature at its end is
     /// checked. A forged signature there refuses the batch: the operations already applied inside
     /// its transaction are rolled back, and the receiver's clock does not keep their readings.

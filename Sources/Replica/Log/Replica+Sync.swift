@@ -35,9 +35,15 @@ extension Replica {
         return try membership(node: node, publicKey: publicKey)
     }
 
+    /// Operations per run in a batch (an origin with more goes as several runs, each cut at a
+    /// signed operation). Receivers verify a run as a unit; older versions hold a whole run
+    /// decoded, about 300 bytes an operation, and refuse runs beyond `OperationRun.maxEntries`.
+    public static let batchRunEntries = 16_384
+
     /// The next bounded batch of runs that a peer holding `cursor` lacks: per origin in seq order,
-    /// each run ending at a signed operation, about `maxOperations` operations in all.
-    public func nextBatch(after cursor: VersionVector, maxOperations: Int) throws -> [OperationRun] {
+    /// each run ending at a signed operation and holding about `runOperations` operations (more
+    /// only when its origin signs less often), about `maxOperations` operations in all.
+    public func nextBatch(after cursor: VersionVector, maxOperations: Int, runOperations: Int = Replica.batchRunEntries) throws -> [OperationRun] {
         var batch: [OperationRun] = []
         var total = 0
         try db.read {
@@ -51,6 +57,11 @@ extension Replica {
                     let signature = row.isNull(3) ? nil : row.blob(3)
                     pending.append(OperationRun.Entry(hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2), signature: signature))
                     guard signature != nil else { return true }
+                    if !run.entries.isEmpty, run.entries.count + pending.count > runOperations {
+                        total += run.entries.count
+                        batch.append(run)
+                        run = OperationRun(origin: origin, firstSeq: run.lastSeq + 1, entries: [])
+                    }
                     run.entries.append(contentsOf: pending)
                     pending.removeAll(keepingCapacity: true)
                     return total + run.entries.count < maxOperations

@@ -13,6 +13,8 @@ public struct SessionConfig: Sendable {
     public var maxBatchOperations = 60_000
     /// A batch is cut down until its frame is at most this big (a single signed run may exceed it).
     public var maxBatchBytes = 4 << 20
+    /// Operations per run within a batch (see `Replica.batchRunEntries`).
+    public var maxRunOperations = Replica.batchRunEntries
     public var maxFrameSize = Frame.maxFrameSize
     /// Announced in our hello: the port our daemon listens on (0 for `sinkron sync`).
     public var listenPort: UInt16 = 0

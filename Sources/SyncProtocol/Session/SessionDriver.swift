@@ -188,7 +188,7 @@ public final class SessionDriver {
     private func loadBounded(after cursor: VersionVector) throws -> [OperationRun] {
         var limit = session.config.maxBatchOperations
         while true {
-            let runs = try replica.nextBatch(after: cursor, maxOperations: limit)
+            let runs = try replica.nextBatch(after: cursor, maxOperations: limit, runOperations: session.config.maxRunOperations)
             let count = runs.reduce(0) { $0 + $1.entries.count }
             var context = runEncoding
             let frame = Frame.batch(id: session.nextBatchID, runs: runs).encoded(runs: &context)
