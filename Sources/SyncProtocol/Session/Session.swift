@@ -8,9 +8,11 @@ public struct SessionConfig: Sendable {
     /// mid-frame hits it too: only whole frames count as activity.
     public var idleTimeout: UInt64 = 30_000
     /// Most operations in one batch. The receiver applies a batch in one transaction, so larger
-    /// batches mean fewer commits (each commit rewrites every page the batch touched); 60,000
-    /// operations are about 2.6 MB on the wire and hold the write lock for about a second.
-    public var maxBatchOperations = 60_000
+    /// batches mean fewer commits (each commit rewrites every record row and write set the batch
+    /// touched). A receiver holds up to `Session.window` batches decoded, about 150 bytes an
+    /// operation; 100,000 operations of the benchmark are 3.8 MB on the wire and hold the write
+    /// lock for about half a second. `maxBatchBytes` usually cuts a batch first.
+    public var maxBatchOperations = 131_072
     /// A batch is cut down until its frame is at most this big (a single signed run may exceed it).
     public var maxBatchBytes = 4 << 20
     /// Operations per run within a batch (see `Replica.batchRunEntries`).
