@@ -42,13 +42,14 @@ extension Replica {
                     seq += 1
                     let op = Operation(origin: origin, seq: seq, hlc: clock.tick(), author: author, body: body)
                     let payload = payloads[i]
-                    hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: op.hlc, payload: payload)
+                    let digest = Chain.nextDigest(previous: hash, origin: origin, seq: seq, hlc: op.hlc, payload: payload)
+                    hash = Array(digest)
                     unsigned = (unsigned.count + 1, unsigned.bytes + payload.count)
                     // Sign at the end, and often enough that a signed stretch always fits a sync batch.
                     let sign = i == bodies.count - 1 || unsigned.count >= signEvery || unsigned.bytes >= Self.signEveryBytes
                     if sign { unsigned = (0, 0) }
                     let signature = sign ? try Chain.sign(origin: origin, seq: seq, hash: hash, key: privateKey) : nil
-                    try applier.insert(op, payload: payload, signature: signature, hash: hash, flags: 0)
+                    try applier.insert(op, payload: payload, signature: signature, hash: digest, flags: 0)
                     written.append(op)
                 }
                 try applier.finish()

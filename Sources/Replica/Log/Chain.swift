@@ -17,8 +17,14 @@ public enum Chain {
 
     /// The chain hash after appending an operation with this payload.
     public static func next(previous: [UInt8], origin: OriginID, seq: UInt64, hlc: HLC, payload: [UInt8]) -> [UInt8] {
+        Array(nextDigest(previous: previous, origin: origin, seq: seq, hlc: hlc, payload: payload))
+    }
+
+    /// `next` as a digest value, which allocates nothing: the merge hashes every operation it
+    /// receives but keeps only the hash of each run's last.
+    static func nextDigest(previous: some ContiguousBytes, origin: OriginID, seq: UInt64, hlc: HLC, payload: [UInt8]) -> SHA256Digest {
         var hasher = SHA256()
-        hasher.update(data: previous)
+        previous.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         // The header (version, origin, seq, clock) is laid out on the stack: this runs once per
         // operation received, and the merge should allocate nothing it does not keep.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + 16 + 10 + 10) { buffer in
@@ -43,7 +49,7 @@ public enum Chain {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n]))
         }
         hasher.update(data: payload)
-        return hasher.finalize().withUnsafeBytes { Array($0) }
+        return hasher.finalize()
     }
 
     static func signedMessage(origin: OriginID, seq: UInt64, hash: [UInt8]) -> [UInt8] {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A record as the applier sees it: its local number and, once created, its kind.
@@ -49,7 +50,7 @@ struct Applier {
     private var touchedOrigins: Set<OriginID> = []
     /// The origin whose run is being applied: its info, and the seq, hash and count reached, kept
     /// here and written to `replica.origins` once per run (`flushHead`) instead of once per op.
-    private var head: (info: OriginInfo, seq: UInt64, hash: [UInt8], count: Int)?
+    private var head: (info: OriginInfo, seq: UInt64, hash: SHA256Digest, count: Int)?
     private var refold: Set<Int64> = []
     /// Records met in this batch, by id.
     private var records: [RecordID: RecordRef] = [:]
@@ -124,7 +125,7 @@ struct Applier {
     // MARK: Log
 
     /// Appends one verified operation and folds it. `hash` is its chain hash.
-    mutating func insert(_ op: Operation, payload: [UInt8], signature: [UInt8]?, hash: [UInt8], flags: Int64) throws {
+    mutating func insert(_ op: Operation, payload: [UInt8], signature: [UInt8]?, hash: SHA256Digest, flags: Int64) throws {
         if case .genesis(let g) = op.body {
             if isRevoked(op.origin, seq: op.seq, node: g.node) {
                 refusedRevoked += 1
@@ -173,7 +174,7 @@ struct Applier {
         guard let head else { return }
         self.head = nil
         replica.origins[head.info.origin]?.maxSeq = head.seq
-        replica.origins[head.info.origin]?.headHash = head.hash
+        replica.origins[head.info.origin]?.headHash = Array(head.hash)
         touchedOrigins.insert(head.info.origin)
         applied[head.info.origin, default: 0] += head.count
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What applying a batch of remote operations did.
@@ -58,15 +59,13 @@ extension Replica {
                 var applier = try Applier(replica: self, session: session)
                 var clockAhead = 0
                 try produce { run in
-                    try verify(run, state: &state, report: &report) { chunk in
-                        for v in chunk {
-                            var flags: Int64 = 0
-                            if !clock.observe(v.op.hlc) {
-                                flags |= OperationFlags.clockAhead
-                                clockAhead += 1
-                            }
-                            try applier.insert(v.op, payload: v.payload, signature: v.signature, hash: v.hash, flags: flags)
+                    try verify(run, state: &state, report: &report) { op, entry, hash in
+                        var flags: Int64 = 0
+                        if !clock.observe(op.hlc) {
+                            flags |= OperationFlags.clockAhead
+                            clockAhead += 1
                         }
+                        try applier.insert(op, payload: entry.payload, signature: entry.signature, hash: hash, flags: flags)
                     }
                     // The next run's checks read this origin's head.
                     try applier.flushHead()
@@ -92,35 +91,25 @@ extension Replica {
         return report
     }
 
-    /// An operation whose chain and signature checked out, with its chain hash.
-    /// (A struct, not a tuple: arrays of tuples go through generic runtime metadata per element.)
-    struct VerifiedOp {
-        var op: Operation
-        var payload: [UInt8]
-        var signature: [UInt8]?
-        var hash: [UInt8]
-    }
-
     /// What verification carries from one run of a batch to the next.
     struct BatchState {
         var forked: Set<OriginID> = []
         var nodeOf: [OriginID: NodeID]
     }
 
-    /// Operations verified and handed on at a time: a run may hold up to `OperationRun.maxEntries`
-    /// operations, and a whole run of decoded operations and hashes would cost about 300 bytes each.
-    static let verifiedChunk = 1_024
-
     /// Checks one run against this replica's heads, which include the runs of this batch already
     /// applied: continuity, forks, revocations, court, chain and signatures. Writes nothing but
-    /// alerts; hands the operations to `deliver` in chunks of `verifiedChunk`, in seq order.
+    /// alerts; hands each new operation to `deliver` as soon as it is checked, in seq order, with
+    /// its chain hash (a run may hold up to `OperationRun.maxEntries` operations, and holding a
+    /// whole run decoded would cost about 300 bytes each).
     ///
     /// A run is authenticated by the signature on its last operation, so `deliver` sees
     /// operations before that signature is checked. The caller applies them inside the batch's
     /// transaction, which the error thrown for a bad signature (or any later failure) rolls back
     /// whole: nothing of a refused batch stays.
     private func verify(
-        _ run: OperationRun, state: inout BatchState, report: inout ApplyReport, deliver: ([VerifiedOp]) throws -> Void
+        _ run: OperationRun, state: inout BatchState, report: inout ApplyReport,
+        deliver: (Operation, OperationRun.Entry, SHA256Digest) throws -> Void
     ) throws {
         let origin = run.origin
         if state.forked.contains(origin) { return }
@@ -146,7 +135,8 @@ extension Replica {
         }
         var seq = run.firstSeq
         var key = origins[origin]?.publicKey
-        var hash = origins[origin]?.headHash ?? Chain.initialHash(origin: origin)
+        let head = origins[origin]?.headHash ?? Chain.initialHash(origin: origin)
+        var hash: SHA256Digest?
         if let known = origins[origin] {
             if seq > known.maxSeq + 1 {
                 report.gaps.append("origin \(origin.short): this replica holds up to \(known.maxSeq), the run starts at \(seq)")
@@ -175,8 +165,6 @@ extension Replica {
         guard entries.last?.signature != nil else {
             throw ReplicaError(.badSignature, "run of origin \(origin.short) ends without a signature", hint: "nothing was imported")
         }
-        var verified: [VerifiedOp] = []
-        verified.reserveCapacity(min(entries.count, Self.verifiedChunk))
         var lastHLC: HLC?
         for entry in entries {
             let op: Operation
@@ -198,21 +186,19 @@ extension Replica {
             if let lastHLC, op.hlc <= lastHLC {
                 throw ReplicaError(.brokenChain, "operation \(origin.short):\(seq) has a clock that does not rise", hint: "nothing was imported")
             }
-            hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload)
-            if let signature = entry.signature, !Chain.verify(origin: origin, seq: seq, hash: hash, signature: signature, publicKey: key) {
+            let next =
+                if let hash { Chain.nextDigest(previous: hash, origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload) }
+                else { Chain.nextDigest(previous: head, origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload) }
+            hash = next
+            if let signature = entry.signature, !Chain.verify(origin: origin, seq: seq, hash: Array(next), signature: signature, publicKey: key) {
                 throw ReplicaError(
                     .badSignature,
                     "the signature of operation \(origin.short):\(seq) (\(nodeName(origin))) does not verify: the data was altered, forged, or forks this origin's log",
                     hint: "nothing was imported; ask the sender for a fresh bundle")
             }
             lastHLC = op.hlc
-            verified.append(VerifiedOp(op: op, payload: entry.payload, signature: entry.signature, hash: hash))
+            try deliver(op, entry, next)
             seq += 1
-            if verified.count == Self.verifiedChunk {
-                try deliver(verified)
-                verified.removeAll(keepingCapacity: true)
-            }
         }
-        if !verified.isEmpty { try deliver(verified) }
     }
 }
