@@ -21,10 +21,14 @@ struct FieldWrite {
 
 extension Array where Element == FieldWrite {
     /// The winning write: the greatest valid head.
-    var winner: FieldWrite? {
-        var best: FieldWrite?
-        for w in self where w.head && w.valid {
-            if best == nil || w.beats(best!) { best = w }
+    var winner: FieldWrite? { winnerIndex.map { self[$0] } }
+
+    /// The winning write's position (read in place: copying each write retains its `preds`).
+    var winnerIndex: Int? {
+        var best: Int?
+        for i in indices where self[i].head && self[i].valid {
+            if let b = best, !self[i].beats(self[b]) { continue }
+            best = i
         }
         return best
     }
@@ -139,12 +143,12 @@ extension Applier {
         guard !dirtyWriteSets.isEmpty else { return }
         let upsert = try db.cached(
             "INSERT INTO write_sets(rid, field, hlc, writes) VALUES (?,?,?,?) ON CONFLICT(rid, field) DO UPDATE SET hlc = excluded.hlc, writes = excluded.writes")
-        let origins = replica.origins
+        let localNumbers = replica.origins.mapValues(\.idx)
         for key in dirtyWriteSets.sorted() {
             guard let list = writes[key] else { continue }
             let rid = key >> 8
             let field = key & 0xFF
-            let blob = WriteSetCodec.encode(list) { origins[$0]?.idx }
+            let blob = WriteSetCodec.encode(list) { localNumbers[$0] }
             let hlc = Int64(list.map(\.hlc.raw).max() ?? 0)
             if storedWriteSets.contains(key) {
                 try upsert.bind(.int(rid), .int(field), .int(hlc), .blob(blob)).run()
@@ -176,7 +180,7 @@ extension Applier {
         // Taken out of the cache while it changes, so appending does not copy it.
         let key = Self.fieldKey(ref.rid, field)
         var writes = try self.writes.removeValue(forKey: key) ?? loadStoredWrites(rid: ref.rid, field: field)
-        let before = writes.winner
+        let before = writes.winnerIndex.map { writes[$0].op }
         // Only a valid write replaces: a refused write (a letter number from the wrong role) must
         // not take the value it named out of the running.
         let superseded = writes.contains { $0.valid && $0.preds.contains(op) }
@@ -192,9 +196,9 @@ extension Applier {
         }
         writes.append(mine)
         cachedWrites += 1
+        let after = writes.winnerIndex.map { (op: writes[$0].op, originIdx: writes[$0].originIdx) }
         self.writes[key] = writes
-        let after = writes.winner
-        guard after?.op != before?.op, let kind = ref.kind, let column = kind.column(of: field) else { return }
+        guard after?.op != before, let kind = ref.kind, let column = kind.column(of: field) else { return }
         let newValue: String?
         if let after { newValue = after.op == op ? value : try loadValue(after.op, originIdx: after.originIdx, field: field) } else { newValue = nil }
         setColumn(ref, kind: kind, column: column, value: newValue)
