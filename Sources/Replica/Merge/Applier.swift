@@ -9,6 +9,9 @@ struct RecordRef {
     /// True only on the reference returned by the `recordRef` call that added the record to the
     /// `records` table: the operation being applied introduced it, so nothing else is stored for it.
     var new = false
+    /// On such a reference: the `records` row went in already holding the create that introduced
+    /// the record (its kind and operation), so it need not be updated.
+    var createStored = false
 
     var hex: String { id.hex }
 }
@@ -107,7 +110,7 @@ struct Applier {
         writeRows = try RowBuffer(db, table: "write_sets", columns: ["rid", "field", "hlc", "writes"])
         selectWrites = try db.cached(Replica.selectWritesSQL)
         selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
-        insertRecord = try db.cached("INSERT INTO records(id) VALUES (?)")
+        insertRecord = try db.cached("INSERT INTO records(id, kind, create_origin, create_seq) VALUES (?,?,?,?)")
     }
 
     static func fieldKey(_ rid: Int64, _ field: Field) -> Int64 { rid << 8 | Int64(field.rawValue) }
@@ -142,7 +145,12 @@ struct Applier {
             refusedRevoked += 1
             return
         }
-        let ref = try op.body.record.map { try recordRef($0) }
+        let ref: RecordRef?
+        if case .create(let record, let kind, _, _) = op.body {
+            ref = try recordRef(record, creating: (kind, info.idx, op.seq))
+        } else {
+            ref = try op.body.record.map { try recordRef($0) }
+        }
         opRows.put(.int(info.idx))
         opRows.put(.int(Int64(op.seq)))
         opRows.put(.int(Int64(op.hlc.raw)))
@@ -213,7 +221,7 @@ struct Applier {
 
     // MARK: Records
 
-    mutating func recordRef(_ id: RecordID) throws -> RecordRef {
+    mutating func recordRef(_ id: RecordID, creating create: (kind: RecordKind, originIdx: Int64, seq: UInt64)? = nil) throws -> RecordRef {
         if let ref = records[id] { return ref }
         let hex = id.hex
         selectRecord.reset()
@@ -224,11 +232,15 @@ struct Applier {
             return found
         }
         insertRecord.reset()
-        try insertRecord.bind(.text(hex)).run()
+        try insertRecord.bind(
+            .text(hex), create.map { .text($0.kind.rawValue) } ?? .null, create.map { .int($0.originIdx) } ?? .null,
+            create.map { .int(Int64($0.seq)) } ?? .null
+        ).run()
         var ref = RecordRef(rid: db.lastInsertRowID, id: id, kind: nil)
         freshRecords.insert(ref.rid)
         records[id] = ref
         ref.new = true
+        ref.createStored = create != nil
         return ref
     }
 
@@ -295,8 +307,10 @@ struct Applier {
             }
             ref.kind = kind
             records[ref.id] = RecordRef(rid: ref.rid, id: ref.id, kind: kind)
-            try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
-                .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
+            if !ref.createStored {
+                try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
+                    .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
+            }
             let start = SOP.named(sop)?.start
             // A record this very operation introduced has no archive, writes, steps or comments
             // yet (the usual case: the create comes first), so none of them is looked up.
