@@ -9,9 +9,6 @@ struct RecordRef {
     /// True only on the reference returned by the `recordRef` call that added the record to the
     /// `records` table: the operation being applied introduced it, so nothing else is stored for it.
     var new = false
-    /// On such a reference: the `records` row went in already holding the create that introduced
-    /// the record (its kind and operation), so it need not be updated.
-    var createStored = false
 
     var hex: String { id.hex }
 }
@@ -145,12 +142,6 @@ struct Applier {
             refusedRevoked += 1
             return
         }
-        let ref: RecordRef?
-        if case .create(let record, let kind, _, _) = op.body {
-            ref = try recordRef(record, creating: (kind, info.idx, op.seq))
-        } else {
-            ref = try op.body.record.map { try recordRef($0) }
-        }
         opRows.put(.int(info.idx))
         opRows.put(.int(Int64(op.seq)))
         opRows.put(.int(Int64(op.hlc.raw)))
@@ -160,7 +151,7 @@ struct Applier {
         opRows.put(.int(flags))
         try opRows.endRow()
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
-        try materialise(op, info: info, ref: ref)
+        try materialise(op, info: info)
         // Bound memory in long batches: write gathered rows, forget cached records and writes.
         if pendingRows.count >= 131_072 || pendingBytes.count >= Self.pendingBytesLimit { try flushRows() }
         if records.count >= 131_072 {
@@ -221,6 +212,8 @@ struct Applier {
 
     // MARK: Records
 
+    /// The record's local reference; an unknown record is added to `records` (with the kind and
+    /// operation of `create`, when that create is what introduces it).
     mutating func recordRef(_ id: RecordID, creating create: (kind: RecordKind, originIdx: Int64, seq: UInt64)? = nil) throws -> RecordRef {
         if let ref = records[id] { return ref }
         let hex = id.hex
@@ -240,7 +233,6 @@ struct Applier {
         freshRecords.insert(ref.rid)
         records[id] = ref
         ref.new = true
-        ref.createStored = create != nil
         return ref
     }
 
@@ -267,8 +259,8 @@ struct Applier {
         for rid in try db.prepare("SELECT rid FROM records WHERE kind IS NOT NULL ORDER BY rid").map({ $0.int(0) }) { try foldWorkflow(rid) }
     }
 
-    /// Folds one operation into the tables. `given` is its record, when the caller looked it up.
-    mutating func materialise(_ op: Operation, info: OriginInfo, ref given: RecordRef? = nil) throws {
+    /// Folds one operation into the tables.
+    mutating func materialise(_ op: Operation, info: OriginInfo) throws {
         let originIdx = info.idx
         let ms = Int64(op.hlc.milliseconds)
         let node = info.name
@@ -281,7 +273,8 @@ struct Applier {
                     .optional(g.predecessor?.hex), .text(g.publicKey.hex)
                 ).run()
         case .create(let record, let kind, let sop, let fields):
-            var ref = try given ?? recordRef(record)
+            // A record this create introduces goes into `records` with the create already set.
+            var ref = try recordRef(record, creating: (kind, originIdx, op.seq))
             var applyFields = true
             if let existingKind = ref.kind {
                 try flushRowBuffers()
@@ -307,7 +300,7 @@ struct Applier {
             }
             ref.kind = kind
             records[ref.id] = RecordRef(rid: ref.rid, id: ref.id, kind: kind)
-            if !ref.createStored {
+            if !ref.new {
                 try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
                     .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
             }
@@ -349,11 +342,11 @@ struct Applier {
                 refold.insert(ref.rid)
             }
         case .set(let record, let field, let value, let replaces):
-            let ref = try given ?? recordRef(record)
+            let ref = try recordRef(record)
             try applyFieldWrite(ref, field: field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: value, preds: replaces)
             try touch(ref, ms: ms)
         case .step(let record, let step, let branch, let note):
-            let ref = try given ?? recordRef(record)
+            let ref = try recordRef(record)
             try db.cached(
                 "INSERT INTO steps(record, origin, seq, hlc, step, branch, note, node, role, author, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')"
             ).bind(
@@ -363,7 +356,7 @@ struct Applier {
             refold.insert(ref.rid)
             try touch(ref, ms: ms)
         case .comment(let record, let text):
-            let ref = try given ?? recordRef(record)
+            let ref = try recordRef(record)
             try db.cached("INSERT INTO comments(record, origin, seq, hlc, node, author, text) VALUES (?,?,?,?,?,?,?)")
                 .bind(.text(ref.hex), .text(op.origin.hex), .int(Int64(op.seq)), .int(Int64(op.hlc.raw)), .text(node), .text(author), .text(text))
                 .run()
@@ -402,7 +395,7 @@ struct Applier {
                 revokedInBatch.insert(target)
             }
         case .archive(let record):
-            let ref = try given ?? recordRef(record)
+            let ref = try recordRef(record)
             try db.cached("INSERT INTO archives(rid, origin_idx, seq, hlc) VALUES (?,?,?,?)")
                 .bind(.int(ref.rid), .int(originIdx), .int(Int64(op.seq)), .int(Int64(op.hlc.raw))).run()
             if let kind = ref.kind {
