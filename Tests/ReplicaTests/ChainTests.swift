@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func aReplicasLogIsTheChainOfItsPayloads() throws {
-        let replica = try sandbox.replica("log", role: .mejaSatu)
+        let replica = try sandbox.founder("log", role: .mejaSatu)
         try replica.commit((0..<10).map { .comment(record: ID128(high: 7, low: $0), text: "c\($0)") }, signEvery: 4)
         var hash = Chain.initialHash(origin: replica.origin)
         var signed: [UInt64] = []

@@ -39,7 +39,7 @@ final class CourtSimulation {
         let skews: [Int64] = [0, -180_000, 120_000, 3_600_000, -86_400_000, 30_000, -5_000]
         func clock(_ i: Int) -> ManualClock { ManualClock(UInt64(Int64(ManualClock.start) + skews[i % skews.count])) }
         let adminClock = clock(0)
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag, clock: adminClock)
+        let admin = try sandbox.founder("kasubbag", role: .kasubbag, clock: adminClock)
         nodes.append(Node(name: "kasubbag", role: .kasubbag, clock: adminClock, replica: admin))
         let desks: [(String, Role)] = [
             ("meja-satu", .mejaSatu), ("staf-ti", .stafTI), ("ketua", .ketua), ("umum-keuangan", .umumKeuangan), ("umum-keuangan-2", .umumKeuangan),

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func aNewNodeStartsOneSignedOrigin() throws {
-        let r = try sandbox.replica("meja", role: .mejaSatu)
+        let r = try sandbox.founder("meja", role: .mejaSatu)
         #expect(r.identity.role == .mejaSatu && r.identity.court == Sandbox.court)
         #expect(try r.vector() == VersionVector([r.origin: 1]))
         #expect(try r.verify().ok)

@@ -11,7 +11,7 @@ import Testing
     init() throws { sandbox = try Sandbox() }
 
     @Test func aDeskJoinsByInvitationWithTheAdminsData() throws {
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let admin = try sandbox.founder("kasubbag", role: .kasubbag)
         #expect(admin.isAdmin)
         let task = try admin.addTask(sop: "BACKUP", title: "Backup harian")
         let desk = try sandbox.member("meja-satu-1", role: .mejaSatu, invitedBy: admin)
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func onlyEnrolledNodesWithTheirOwnKeyAreAuthorized() throws {
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let admin = try sandbox.founder("kasubbag", role: .kasubbag)
         let desk = try sandbox.member("meja", role: .mejaSatu, invitedBy: admin)
         let stranger = try sandbox.replica("stranger", role: .mejaSatu)
         let court = admin.identity.court
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func enrollmentsByANonAdminAreIgnoredEverywhere() throws {
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let admin = try sandbox.founder("kasubbag", role: .kasubbag)
         let desk = try sandbox.member("staf", role: .stafTI, invitedBy: admin)
         let other = try sandbox.member("ketua", role: .ketua, invitedBy: admin)
         let intruder = Member(node: ID128(high: 1, low: 2), publicKey: desk.identity.publicKey, name: "penyusup", role: .umumKeuangan)
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func aRevokedNodesLaterOperationsAreRefusedByEveryone() throws {
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let admin = try sandbox.founder("kasubbag", role: .kasubbag)
         let staf = try sandbox.member("staf", role: .stafTI, invitedBy: admin)
         let meja = try sandbox.member("meja", role: .mejaSatu, invitedBy: admin)
         let task = try staf.addTask(sop: "SERVER")
@@ -81,7 +81,7 @@ import Testing
     /// drops those beyond what the admin kept, as the replicas that learnt of it first refused
     /// them: all end with the same operations and tables.
     @Test func operationsHeldBeforeARevocationArriveAreUndone() throws {
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let admin = try sandbox.founder("kasubbag", role: .kasubbag)
         let staf = try sandbox.member("staf", role: .stafTI, invitedBy: admin)
         let meja = try sandbox.member("meja", role: .mejaSatu, invitedBy: admin)
         try Exchange.meshUntilEqual([admin, staf, meja])
@@ -97,7 +97,7 @@ import Testing
     /// A batch that carries both the revocation and the node's later operations refuses them,
     /// as a replica that got the two in separate batches does.
     @Test func aRevocationAndLaterOperationsInOneBatchAgree() throws {
-        let admin = try sandbox.replica("kasubbag", role: .kasubbag)
+        let admin = try sandbox.founder("kasubbag", role: .kasubbag)
         let staf = try sandbox.member("staf", role: .stafTI, invitedBy: admin)
         let meja = try sandbox.member("meja", role: .mejaSatu, invitedBy: admin)
         let ketua = try sandbox.member("ketua", role: .ketua, invitedBy: admin)

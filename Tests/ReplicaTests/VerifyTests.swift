@@ -11,16 +11,16 @@ import Testing
     init() throws { sandbox = try Sandbox() }
 
     @Test func aFreshAndABusyReplicaVerify() throws {
-        let a = try sandbox.replica("a", role: .mejaSatu)
+        let a = try sandbox.founder("a", role: .mejaSatu)
         let fresh = try a.verify()
         #expect(fresh.ok && fresh.origins == 1 && fresh.operations == 1 && fresh.signatures == 1)
-        let b = try sandbox.replica("b", role: .stafTI)
+        let b = try sandbox.member("b", role: .stafTI, invitedBy: a)
         try b.fill(records: 50, sets: 200, batch: 64, seed: 1) { _ in }
         try Exchange.runs(from: b, to: a)
         try a.commit((0..<30).map { .comment(record: ID128(high: 1, low: UInt64($0)), text: "c") }, signEvery: 7)
         let busy = try a.verify()
         #expect(busy.ok, "\(busy.problems)")
-        #expect(busy.origins == 2 && busy.operations == 1 + 30 + 251)
+        #expect(busy.origins == 2 && busy.operations == 1 + 1 + 30 + 251, "the founder's genesis and enrollment of b, b's log, the comments")
     }
 
     enum Damage: String, CaseIterable, Sendable {

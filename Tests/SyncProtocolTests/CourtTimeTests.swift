@@ -15,7 +15,7 @@ struct CourtTimeTests {
     /// A court of one admin whose clock reads `ManualClock.start`.
     func court(adminClock: ManualClock = ManualClock()) throws -> (Sandbox, Replica) {
         let sandbox = try Sandbox("court-time")
-        return (sandbox, try sandbox.replica("kasubbag", role: .kasubbag, clock: adminClock))
+        return (sandbox, try sandbox.founder("kasubbag", role: .kasubbag, clock: adminClock))
     }
 
     /// A member whose PC clock reads `ManualClock.start + offset` when it joins.

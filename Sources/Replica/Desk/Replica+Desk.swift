@@ -19,10 +19,10 @@ extension Replica {
         let record = RecordID.random()
         var bodies: [OperationBody] = [.create(record: record, kind: kind, sop: sop.code, fields: fields)]
         if completeStart {
-            guard let first = sop.step(sop.start), first.actors.contains(identity.role) else {
+            guard let first = sop.step(sop.start), first.actors.contains(enrolledRole) else {
                 let roles = sop.step(sop.start)?.actors.map(\.rawValue).joined(separator: " or ") ?? "?"
                 throw ReplicaError(
-                    .notPermitted, "\(sop.title) is started by \(roles) (\(sop.source), step \(sop.start)); this node is \(identity.role.rawValue)",
+                    .notPermitted, "\(sop.title) is started by \(roles) (\(sop.source), step \(sop.start)); this node is \(enrolledRole.rawValue)",
                     hint: "file it from a \(roles) desk")
             }
             bodies.append(.step(record: record, step: sop.start, branch: nil, note: ""))
@@ -119,10 +119,10 @@ extension Replica {
         if let expectedStep, expectedStep != current {
             throw ReplicaError(.invalidInput, "record \(s.id.prefix(8)) is at step \(current), not \(expectedStep)", hint: "`sinkron show \(s.id.prefix(8))` shows the current step")
         }
-        guard step.actors.contains(identity.role) else {
+        guard step.actors.contains(enrolledRole) else {
             let roles = step.actors.map(\.rawValue).joined(separator: " or ")
             throw ReplicaError(
-                .notPermitted, "step \(current) of \(sop.code) (\(step.activity)) is performed by \(roles); this node is \(identity.role.rawValue)",
+                .notPermitted, "step \(current) of \(sop.code) (\(step.activity)) is performed by \(roles); this node is \(enrolledRole.rawValue)",
                 hint: "the step is done at a \(roles) desk")
         }
         if let decision = step.decision {
@@ -162,8 +162,8 @@ extension Replica {
         switch field {
         case .caseNumber: value = try Validation.caseNumber(raw)
         case .number:
-            guard identity.role == .umumKeuangan else {
-                throw ReplicaError(.notPermitted, "letter numbers are given by umum-keuangan (SOP 11 of seed 004); this node is \(identity.role.rawValue)", hint: "ask Umum & Keuangan to number the letter")
+            guard enrolledRole == .umumKeuangan else {
+                throw ReplicaError(.notPermitted, "letter numbers are given by umum-keuangan (SOP 11 of seed 004); this node is \(enrolledRole.rawValue)", hint: "ask Umum & Keuangan to number the letter")
             }
             value = try Validation.letterNumber(raw)
         case .due, .letterDate: value = try Validation.due(raw)
@@ -203,8 +203,8 @@ extension Replica {
     @discardableResult
     public func numberLetter(_ prefix: String, number: String? = nil, classification: String? = nil, courtCode: String? = nil, issuer: String = "KPN", now: Date? = nil, author: String = "") throws -> String {
         let now = now ?? courtDate
-        guard identity.role == .umumKeuangan else {
-            throw ReplicaError(.notPermitted, "letter numbers are given by umum-keuangan (SOP 11 of seed 004); this node is \(identity.role.rawValue)", hint: "ask Umum & Keuangan to number the letter")
+        guard enrolledRole == .umumKeuangan else {
+            throw ReplicaError(.notPermitted, "letter numbers are given by umum-keuangan (SOP 11 of seed 004); this node is \(enrolledRole.rawValue)", hint: "ask Umum & Keuangan to number the letter")
         }
         let (record, kind) = try resolve(prefix)
         guard kind == .letter else { throw ReplicaError(.invalidInput, "\(record.short) is a \(kind.rawValue), not a letter") }

@@ -2,13 +2,14 @@ extension Applier {
     /// Tables folded from the log; rebuilt whole when a revocation undoes operations.
     static let foldedTables = [
         "records", "write_sets", "archives", "bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts",
-        "nodes", "members", "revocations",
+        "nodes", "members", "enrollments", "revocations",
     ]
 
     /// A revocation arrived: operations of the revoked node beyond what the admin kept are
     /// removed from the log (every replica refuses them, so every replica must hold the same
     /// prefix) and the tables are folded again from what remains. Rare, and O(log) when it happens.
-    mutating func undoRevoked() throws {
+    /// Returns whether the tables were folded again.
+    mutating func undoRevoked() throws -> Bool {
         var removed = 0
         for node in revokedInBatch.sorted() {
             guard let revocation = try replica.revocations()[node] else { continue }
@@ -26,9 +27,10 @@ extension Applier {
             }
         }
         revokedInBatch.removeAll()
-        guard removed > 0 else { return }
+        guard removed > 0 else { return false }
         try replica.raiseAlert(kind: "revoked", origin: nil, seq: nil, detail: "removed \(removed) operations a revoked node wrote after its revocation; tables folded again")
         try rebuild()
+        return true
     }
 
     private func chainHash(_ info: OriginInfo, upTo keep: UInt64) throws -> [UInt8] {
@@ -41,7 +43,7 @@ extension Applier {
     }
 
     /// Folds every table again from the operation log (the fold is order-independent).
-    private mutating func rebuild() throws {
+    mutating func rebuild() throws {
         rebuilding = true
         defer { rebuilding = false }
         clearPendingRows()

@@ -65,6 +65,14 @@ struct Applier {
     var revokedInBatch: Set<NodeID> = []
     /// True while the materialised tables are rebuilt from the log (no alerts, no new revocations).
     var rebuilding = false
+    /// Every enrollment of every node, by node, in clock order: a node's role at an operation
+    /// comes from them (`role(of:at:)`), never from what the node says of itself.
+    var enrollments: [NodeID: [Enrollment]]
+    /// The court root's key, read once: whose origins are the admin's.
+    let courtRootKey: [UInt8]?
+    /// Set when an enrollment arrives for a node whose operations are already folded (a node
+    /// enrolled again, with another role): the tables are folded again in `finish`.
+    var needsRebuild = false
     /// Operations refused in this batch because their node was revoked.
     private(set) var refusedRevoked = 0
     /// Records first seen in this batch: they have no field writes in SQLite but the ones cached.
@@ -93,6 +101,8 @@ struct Applier {
         self.db = replica.db
         self.session = session
         self.revoked = try replica.revocations()
+        self.enrollments = try replica.enrollments()
+        self.courtRootKey = replica.courtRoot.map(Replica.bytes(hex:))
         // Any applier takes the memory, so none can be used after a write it did not see; it is
         // handed back by `finish` and kept only once the transaction committed.
         replica.finishedMerge = nil
@@ -181,7 +191,12 @@ struct Applier {
     /// Writes origin heads and refolds the workflows touched by this batch.
     mutating func finish() throws {
         try flushHead()
-        if !revokedInBatch.isEmpty { try undoRevoked() }
+        let rebuilt = !revokedInBatch.isEmpty ? try undoRevoked() : false
+        if needsRebuild && !rebuilt {
+            try replica.raiseAlert(kind: "re-enrolled", origin: nil, seq: nil, detail: "a node was enrolled again; its operations were folded again under the roles the admin enrolled")
+            try rebuild()
+        }
+        needsRebuild = false
         try flushRows()
         let update = try db.cached("UPDATE origins SET max_seq = ?, head_hash = ? WHERE idx = ?")
         for origin in touchedOrigins {
@@ -206,7 +221,7 @@ struct Applier {
         let idx = db.lastInsertRowID
         replica.origins[origin] = OriginInfo(
             idx: idx, origin: origin, node: g.node, publicKey: g.publicKey, name: g.name, role: g.role, court: g.court, maxSeq: 0,
-            headHash: Chain.initialHash(origin: origin))
+            headHash: Chain.initialHash(origin: origin), predecessor: g.predecessor)
         replica.originsByIdx[idx] = origin
     }
 
@@ -284,7 +299,7 @@ struct Applier {
                     try replica.raiseAlert(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(ref.hex) was created twice; the earlier create counts")
                 }
                 for f in fields {
-                    try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: f.value, preds: [])
+                    try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: role(of: info, at: op.hlc), hlc: op.hlc, value: f.value, preds: [])
                 }
                 guard
                     let current = try db.cached("SELECT o.hlc, r.create_origin, r.create_seq FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?")
@@ -318,7 +333,7 @@ struct Applier {
             if !ref.new { try flushRowBuffers() }
             let earlier = ref.new ? [] : try db.cached("SELECT field FROM write_sets WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
             for f in fields where applyFields {
-                try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: f.value, preds: [])
+                try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: role(of: info, at: op.hlc), hlc: op.hlc, value: f.value, preds: [])
             }
             if ref.new { return }
             for code in earlier {
@@ -343,7 +358,7 @@ struct Applier {
             }
         case .set(let record, let field, let value, let replaces):
             let ref = try recordRef(record)
-            try applyFieldWrite(ref, field: field, op: op.id, originIdx: originIdx, role: info.role, hlc: op.hlc, value: value, preds: replaces)
+            try applyFieldWrite(ref, field: field, op: op.id, originIdx: originIdx, role: role(of: info, at: op.hlc), hlc: op.hlc, value: value, preds: replaces)
             try touch(ref, ms: ms)
         case .step(let record, let step, let branch, let note):
             let ref = try recordRef(record)
@@ -351,7 +366,7 @@ struct Applier {
                 "INSERT INTO steps(record, origin, seq, hlc, step, branch, note, node, role, author, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')"
             ).bind(
                 .text(ref.hex), .text(op.origin.hex), .int(Int64(op.seq)), .int(Int64(op.hlc.raw)), .int(Int64(step)),
-                .optional(branch?.rawValue), .text(note), .text(node), .text(info.role.rawValue), .text(author)
+                .optional(branch?.rawValue), .text(note), .text(node), .text(role(of: info, at: op.hlc).rawValue), .text(author)
             ).run()
             refold.insert(ref.rid)
             try touch(ref, ms: ms)
@@ -376,6 +391,16 @@ struct Applier {
                 """
             ).bind(.text(m.node.hex), .text(m.publicKey.hex), .text(m.name), .text(m.role.rawValue), .text("\(op.origin.hex):\(op.seq)"), .int(Int64(op.hlc.raw)))
                 .run()
+            try db.cached("INSERT OR IGNORE INTO enrollments(node, public_key, role, name, hlc, enrolled_by) VALUES (?,?,?,?,?,?)")
+                .bind(.text(m.node.hex), .text(m.publicKey.hex), .text(m.role.rawValue), .text(m.name), .int(Int64(op.hlc.raw)), .text("\(op.origin.hex):\(op.seq)"))
+                .run()
+            let enrollment = Enrollment(hlc: op.hlc, by: op.id, publicKey: m.publicKey, role: m.role, name: m.name)
+            if !enrollments[m.node, default: []].contains(enrollment) {
+                enrollments[m.node, default: []].append(enrollment)
+                enrollments[m.node]!.sort()
+                // Operations of this node already folded were judged under its earlier enrollments.
+                if !rebuilding && replica.origins.values.contains(where: { $0.node == m.node && !replica.isCourtAdmin($0) }) { needsRebuild = true }
+            }
         case .revoke(let target, let keep):
             guard replica.isCourtAdmin(info) else {
                 if rebuilding { return }

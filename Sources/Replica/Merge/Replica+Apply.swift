@@ -17,10 +17,28 @@ public struct ApplyReport: Sendable, Equatable, Codable {
     public var forks: [String] = []
     /// Operations refused because the court admin revoked their node.
     public var revoked: [String] = []
+    /// Operations held back because their origin is not a member of the court (see
+    /// `Replica+Admission`): per origin (hex), how many and why. Applied if an enrollment of
+    /// their node arrives later; never in the tables, the vector or what this replica relays.
+    public var held: [String: HeldCount] = [:]
+    /// Held operations that an enrollment in this batch admitted, now applied.
+    public var admitted = 0
+
+    public struct HeldCount: Sendable, Equatable, Codable {
+        public var name: String
+        public var operations: Int
+        public var reason: String
+    }
 
     public init() {}
 
     public var appliedTotal: Int { applied.values.reduce(0, +) }
+    public var heldTotal: Int { held.values.reduce(0) { $0 + $1.operations } }
+
+    /// One line per held origin, for a person.
+    public var heldLines: [String] {
+        held.sorted { $0.key < $1.key }.map { "held \($0.value.operations) operations of origin \($0.key.prefix(8)) (\($0.value.name)): \($0.value.reason)" }
+    }
 }
 
 /// Flag bits stored with each operation in the log (local facts, not replicated).
@@ -58,8 +76,8 @@ extension Replica {
                 var state = BatchState(nodeOf: origins.mapValues(\.node))
                 var applier = try Applier(replica: self, session: session)
                 var clockAhead = 0
-                try produce { run in
-                    try verify(run, state: &state, report: &report) { op, entry, hash in
+                func consume(_ run: OperationRun) throws {
+                    try verify(run, state: &state, report: &report, enrollments: applier.enrollments) { op, entry, hash in
                         var flags: Int64 = 0
                         if !clock.observe(op.hlc) {
                             flags |= OperationFlags.clockAhead
@@ -69,6 +87,14 @@ extension Replica {
                     }
                     // The next run's checks read this origin's head.
                     try applier.flushHead()
+                }
+                let enrollmentsBefore = applier.enrollmentCount
+                try produce(consume)
+                // Enrollments this batch brought may admit origins held until now.
+                for run in applier.enrollmentCount == enrollmentsBefore ? [] : try admittedHeldRuns(enrollments: applier.enrollments) {
+                    report.admitted += run.entries.count
+                    report.held[run.origin.hex] = nil
+                    try consume(run)
                 }
                 report.clockAhead += clockAhead
                 try applier.finish()
@@ -108,11 +134,12 @@ extension Replica {
     /// transaction, which the error thrown for a bad signature (or any later failure) rolls back
     /// whole: nothing of a refused batch stays.
     private func verify(
-        _ run: OperationRun, state: inout BatchState, report: inout ApplyReport,
+        _ run: OperationRun, state: inout BatchState, report: inout ApplyReport, enrollments: [NodeID: [Enrollment]],
         deliver: (Operation, OperationRun.Entry, SHA256Digest) throws -> Void
     ) throws {
         let origin = run.origin
         if state.forked.contains(origin) { return }
+        guard !run.entries.isEmpty else { return }
         var entries = run.entries[...]
         if run.firstSeq == 1, let first = entries.first,
             case .genesis(let g)? = try? Operation.decode(origin: origin, seq: 1, hlc: first.hlc, payload: first.payload).body
@@ -135,9 +162,27 @@ extension Replica {
         }
         var seq = run.firstSeq
         var key = origins[origin]?.publicKey
-        let head = origins[origin]?.headHash ?? Chain.initialHash(origin: origin)
+        var head = origins[origin]?.headHash ?? Chain.initialHash(origin: origin)
         var hash: SHA256Digest?
-        if let known = origins[origin] {
+        /// Why this run's operations are held instead of applied (its origin is not a member).
+        var holdReason: String?
+        var heldName = ""
+        if origins[origin] == nil, let held = try heldHead(origin) {
+            // More of an origin already held: it stays held, after the same checks.
+            guard seq <= held.maxSeq + 1 else {
+                report.gaps.append("origin \(origin.short) (held, not a member): this replica holds up to \(held.maxSeq), the run starts at \(seq)")
+                return
+            }
+            let skip = Int(min(UInt64(entries.count), held.maxSeq + 1 - seq))
+            entries = entries.dropFirst(skip)
+            seq += UInt64(skip)
+            report.duplicates += skip
+            if entries.isEmpty { return }
+            key = held.publicKey
+            head = held.headHash
+            heldName = held.name
+            holdReason = try db.cached("SELECT reason FROM held_origins WHERE origin = ?").bind(.blob(origin.bytes)).first { $0.text(0) } ?? "not a member"
+        } else if let known = origins[origin] {
             if seq > known.maxSeq + 1 {
                 report.gaps.append("origin \(origin.short): this replica holds up to \(known.maxSeq), the run starts at \(seq)")
                 return
@@ -166,6 +211,7 @@ extension Replica {
             throw ReplicaError(.badSignature, "run of origin \(origin.short) ends without a signature", hint: "nothing was imported")
         }
         var lastHLC: HLC?
+        let loopStart = seq
         for entry in entries {
             let op: Operation
             do {
@@ -179,6 +225,16 @@ extension Replica {
                     throw ReplicaError(.wrongCourt, "origin \(origin.short) (\(g.name)) belongs to court \"\(g.court)\", this replica to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
                 }
                 key = g.publicKey
+                if let refusal = admissionRefusal(of: g, origin: origin, enrollments: enrollments) {
+                    holdReason = refusal
+                    heldName = g.name
+                    try db.cached("INSERT INTO held_origins(origin, node, public_key, name, max_seq, head_hash, reason, first_seen) VALUES (?,?,?,?,0,?,?,?)")
+                        .bind(.blob(origin.bytes), .blob(g.node.bytes), .blob(g.publicKey), .text(g.name), .blob(head), .text(refusal), .int(Int64(clock.now())))
+                        .run()
+                    try raiseAlert(kind: "not-a-member", origin: origin, seq: 1, detail: "operations of origin \(origin.short) (\(g.name)) are held, not applied: \(refusal)")
+                } else {
+                    try noteSecondUse(of: g, origin: origin)
+                }
             } else if seq == 1 {
                 throw ReplicaError(.brokenChain, "origin \(origin.short) does not start with its genesis operation", hint: "nothing was imported")
             }
@@ -197,8 +253,55 @@ extension Replica {
                     hint: "nothing was imported; ask the sender for a fresh bundle")
             }
             lastHLC = op.hlc
-            try deliver(op, entry, next)
+            if holdReason == nil {
+                try deliver(op, entry, next)
+            } else {
+                try db.cached("INSERT INTO held_ops(origin, seq, hlc, body, sig) VALUES (?,?,?,?,?)")
+                    .bind(.blob(origin.bytes), .int(Int64(seq)), .int(Int64(entry.hlc.raw)), .blob(entry.payload), entry.signature.map { .blob($0) } ?? .null).run()
+            }
             seq += 1
         }
+        if let holdReason, let hash {
+            guard try heldCount() <= Self.maxHeldOperations else {
+                throw ReplicaError(
+                    .notPermitted, "more than \(Self.maxHeldOperations) operations of origins that are not members of \(identity.court) would be held",
+                    hint: "nothing was imported; the court admin can see who sends them in `alerts`")
+            }
+            try db.cached("UPDATE held_origins SET max_seq = ?, head_hash = ? WHERE origin = ?").bind(.int(Int64(seq - 1)), .blob(Array(hash)), .blob(origin.bytes)).run()
+            let count = report.held[origin.hex]?.operations ?? 0
+            report.held[origin.hex] = .init(name: heldName, operations: count + Int(seq - loopStart), reason: holdReason)
+        }
+    }
+
+    /// Held origins that the enrollments now admit, as runs of all their held operations (taken
+    /// out of the held tables; the caller applies them in the same transaction).
+    private func admittedHeldRuns(enrollments: [NodeID: [Enrollment]]) throws -> [OperationRun] {
+        var runs: [OperationRun] = []
+        let candidates = try db.prepare("SELECT origin FROM held_origins ORDER BY origin").map { OriginID(bytes: $0.blob(0)) }.compactMap { $0 }
+        for origin in candidates {
+            let entries = try db.prepare("SELECT hlc, body, sig FROM held_ops WHERE origin = ? ORDER BY seq").bind(.blob(origin.bytes)).map { row in
+                OperationRun.Entry(hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1), signature: row.isNull(2) ? nil : row.blob(2))
+            }
+            guard let first = entries.first,
+                case .genesis(let g)? = try? Operation.decode(origin: origin, seq: 1, hlc: first.hlc, payload: first.payload).body,
+                admissionRefusal(of: g, origin: origin, enrollments: enrollments) == nil
+            else { continue }
+            try db.cached("DELETE FROM held_ops WHERE origin = ?").bind(.blob(origin.bytes)).run()
+            try db.cached("DELETE FROM held_origins WHERE origin = ?").bind(.blob(origin.bytes)).run()
+            // Held runs end at a signed operation (each run held did), so the last entry is signed.
+            runs.append(OperationRun(origin: origin, firstSeq: 1, entries: entries))
+        }
+        return runs
+    }
+
+    /// One invitation used on two PCs: two origins of one node that both start afresh (no
+    /// predecessor). Both count (they are the same enrolled node and key); the admin is told.
+    private func noteSecondUse(of g: Genesis, origin: OriginID) throws {
+        guard g.predecessor == nil, !isCourtAdmin(publicKey: g.publicKey),
+            let other = origins.values.first(where: { $0.node == g.node && $0.origin != origin && !$0.hasPredecessor })
+        else { return }
+        try raiseAlert(
+            kind: "invitation-reused", origin: origin, seq: 1,
+            detail: "the invitation of \(g.name) (node \(g.node.short)) was used on two PCs: origin \(other.origin.short) (\(other.name)) and origin \(origin.short) (\(g.name)); revoke the node and invite each desk anew")
     }
 }

@@ -1,6 +1,6 @@
 /// The SQL schema of a replica. Documented for readers in the README ("Where the state lives").
 enum Schema {
-    static let version = 4
+    static let version = 5
 
     /// Page size of a new replica. 16 KiB pages (SQLite's default is 4 KiB) halve the depth of
     /// the larger B-trees and the pages a merge rewrites: about 8 % less time for a 1M-operation
@@ -9,7 +9,7 @@ enum Schema {
 
     /// Tables whose content is a deterministic function of the set of operations held: equal on
     /// every replica that holds the same operations, and covered by `digest`.
-    static let materialisedTables = ["bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes", "members", "revocations"]
+    static let materialisedTables = ["bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes", "members", "enrollments", "revocations"]
 
     static func kindTable(_ kind: RecordKind) -> String {
         let columns = kind.fields.map { "\($0.name) TEXT" }.joined(separator: ",\n    ")
@@ -41,6 +41,42 @@ enum Schema {
             hlc INTEGER NOT NULL,
             writes BLOB NOT NULL,
             PRIMARY KEY (rid, field)
+        ) WITHOUT ROWID;
+        """
+
+    static let enrollmentsTable = """
+        CREATE TABLE enrollments (
+            node TEXT NOT NULL,
+            enrolled_by TEXT NOT NULL,
+            public_key TEXT NOT NULL,
+            role TEXT NOT NULL,
+            name TEXT NOT NULL,
+            hlc INTEGER NOT NULL,
+            PRIMARY KEY (node, enrolled_by)
+        ) WITHOUT ROWID;
+        """
+
+    /// Operations held back because their origin is not (yet) a member of the court: verified
+    /// (chain and signature under the origin's own key) but not applied, not relayed and not in
+    /// the digest. They are applied when an enrollment of their node arrives. Local bookkeeping.
+    static let heldTables = """
+        CREATE TABLE held_origins (
+            origin BLOB PRIMARY KEY,
+            node BLOB NOT NULL,
+            public_key BLOB NOT NULL,
+            name TEXT NOT NULL,
+            max_seq INTEGER NOT NULL,
+            head_hash BLOB NOT NULL,
+            reason TEXT NOT NULL,
+            first_seen INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE held_ops (
+            origin BLOB NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            sig BLOB,
+            PRIMARY KEY (origin, seq)
         ) WITHOUT ROWID;
         """
 
@@ -158,6 +194,11 @@ enum Schema {
             enrolled_hlc INTEGER NOT NULL
         ) WITHOUT ROWID;
 
+        -- Every enrollment the admin made (a node re-enrolled with a new role or key has several):
+        -- an origin counts only if one of them enrolled its node with its genesis key, and a
+        -- node's role at an operation is that of its latest enrollment up to the operation's clock.
+        \(enrollmentsTable)
+
         -- Revoked nodes (the earliest revocation counts) and, per origin of theirs, the last
         -- operation still accepted.
         CREATE TABLE revocations (
@@ -166,6 +207,8 @@ enum Schema {
             revoked_hlc INTEGER NOT NULL,
             keep TEXT NOT NULL
         ) WITHOUT ROWID;
+
+        \(heldTables)
 
         -- Merge sessions: bundle imports here, network sessions in the sync issue.
         CREATE TABLE sessions (
