@@ -133,8 +133,8 @@ def suite(n, runs, desk_only=False):
     for b in bs:
         inv = os.path.join(base, b + ".invite")
         role = "meja-satu" if b == "desk" else "staf-ti"  # bug reports are filed at meja satu
-        sk("invite", "--name", b, "--role", role, "--out", inv, home=home("A"))
-        sk("init", "--invite", inv, home=home(b))
+        _, out, _, _ = sk("invite", "--name", b, "--role", role, "--out", inv, "--json", home=home("A"))
+        sk("init", "--invite", inv, "--code", json.loads(out)["code"], home=home(b))
     records = max(n // 10, 1)
     log("N=%d: dev fill (%d creates + %d sets, values 20-40 bytes)" % (n, records, n - records))
     wall, _, _, _ = sk("dev", "fill", "--records", str(records), "--sets", str(n - records), "--batch", "1000",

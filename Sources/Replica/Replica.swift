@@ -21,6 +21,10 @@ struct OriginInfo {
     var court: String
     var maxSeq: UInt64
     var headHash: [UInt8]
+    /// The origin this one continues (a restore or copy), from its genesis.
+    var predecessor: OriginID? = nil
+
+    var hasPredecessor: Bool { predecessor != nil }
 }
 
 /// A node's local replica: the signed operation log and the SQL tables folded from it.
@@ -47,6 +51,8 @@ public final class Replica {
     var finishedMerge: MergeMemory?
     /// Set when the database file is not the one this origin was started in (a copy or restore).
     var fileMoved = false
+    /// Permissions made private when the replica was opened (a home others could read).
+    public private(set) var tightened: [String] = []
 
     public static func databasePath(home: String) -> String {
         (home as NSString).appendingPathComponent(databaseName)
@@ -64,43 +70,60 @@ public final class Replica {
             courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, issued: nil, physicalClock: physicalClock)
     }
 
-    /// Creates a node from an invitation file written by the court admin (`sinkron invite`): its
-    /// identity, the court root, and the admin's replica so far.
+    /// Creates a node from an invitation file written by the court admin (`sinkron invite`) and
+    /// the one-time code that came with it: its identity, the court root, and the admin's replica
+    /// so far. The invitation is authenticated whole and its key opened before anything is written.
     @discardableResult
-    public static func initialize(home: String, invitation path: String, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
-        let invite = try Invitation.read(path)
-        guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: invite.privateKey) else {
-            throw ReplicaError(.invalidInput, "the invitation's key is damaged", hint: "ask the admin for a new one")
+    public static func initialize(home: String, invitation path: String, code: String, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
+        let (invite, key) = try Invitation.open(path, code: code)
+        let runs: [OperationRun]
+        do {
+            let (info, decoded) = try Bundle.decode(invite.bundle)
+            guard info.court == invite.court, info.courtRoot == invite.courtRoot else { throw Invitation.damaged }
+            runs = decoded
+        } catch let error as ReplicaError where error.code == .badBundle {
+            throw ReplicaError(.invalidInput, "the court data inside the invitation is damaged: \(error.message)", hint: "nothing was written; ask the court admin for a new invitation")
         }
         return try create(home: home, court: invite.court, name: invite.name, role: invite.role, node: invite.node, key: key,
-            courtRoot: invite.courtRoot, courtCode: invite.courtCode.isEmpty ? nil : invite.courtCode, bundle: invite.bundle, issued: invite.issued,
+            courtRoot: invite.courtRoot, courtCode: invite.courtCode.isEmpty ? nil : invite.courtCode, bundle: runs, issued: (invite.issuedAt, invite.issuedBy),
             physicalClock: physicalClock)
     }
 
+    /// Makes the replica under a temporary name and renames it into place only once it is whole
+    /// (schema, identity, the invitation's data, the first origin): a failed init leaves nothing,
+    /// and running it again with good input works.
     private static func create(
         home: String, court: String, name: String, role: Role, node: NodeID, key: Curve25519.Signing.PrivateKey, courtRoot: String,
-        courtCode: String?, bundle: [UInt8]?, issued: (at: UInt64, by: String)?, physicalClock: any PhysicalClock
+        courtCode: String?, bundle: [OperationRun]?, issued: (at: UInt64, by: String)?, physicalClock: any PhysicalClock
     ) throws -> Replica {
         let court = court.trimmingCharacters(in: .whitespaces)
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !court.isEmpty, court.utf8.count <= 200 else {
-            throw ReplicaError(.invalidInput, "court name is empty or too long", hint: "e.g. --court \"PN Bengkalis\"")
+            throw ReplicaError(.invalidInput, "court name is empty or too long", hint: "e.g. \"PN Bengkalis\"")
         }
         guard !name.isEmpty, name.utf8.count <= 200 else {
-            throw ReplicaError(.invalidInput, "node name is empty or too long", hint: "e.g. --name \"meja-satu-1\"")
+            throw ReplicaError(.invalidInput, "node name is empty or too long", hint: "e.g. \"meja-satu-1\"")
         }
         let path = databasePath(home: home)
         if FileManager.default.fileExists(atPath: path) {
-            throw ReplicaError(.alreadyInitialized, "a replica already exists in \(home)", hint: "use it as it is, or choose another --home")
+            throw ReplicaError(.alreadyInitialized, "a replica already exists in \(home)", hint: "use it as it is, or choose another home folder")
         }
+        let madeHome = !FileManager.default.fileExists(atPath: home)
         do {
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw ReplicaError(.storage, "cannot create \(home): \(error.localizedDescription)", hint: "check the path and its permissions")
         }
         let temporary = path + ".init-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
+        func removeTemporary() {
+            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+        }
+        removeTemporary()
         do {
+            _ = try secureHome(home)
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { throw ReplicaError(.storage, "cannot create the replica in \(home): \(String(cString: strerror(errno)))") }
+            close(fd)
             let db = try Database(path: temporary)
             try db.execute("PRAGMA journal_mode=DELETE; PRAGMA page_size=\(Schema.pageSize)")
             try db.transaction {
@@ -116,20 +139,47 @@ public final class Replica {
                 }
             }
             db.close()
-            // The finished file appears under its real name at once: no half-made replica is ever seen.
-            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+            let replica = try Replica(path: temporary, home: home, physicalClock: physicalClock)
+            if let issued { try replica.adoptInvitationClock(issuedAt: issued.at, admin: issued.by) }
+            if let bundle {
+                let report = try replica.apply(bundle)
+                let enrolled = try replica.enrollments()[node]?.contains { $0.publicKey == replica.identity.publicKey } ?? false
+                guard enrolled, report.heldTotal == 0 else {
+                    throw ReplicaError(.invalidInput, "the invitation's court data does not enroll this desk", hint: "nothing was written; ask the court admin for a new invitation")
+                }
+            }
+            try replica.startOrigin(predecessor: nil)
+            // Back to a single file, then into place under its real name.
+            try replica.db.execute("PRAGMA journal_mode=DELETE")
+            replica.db.close()
+            guard rename(temporary, path) == 0 else { throw ReplicaError(.storage, "cannot move the new replica into \(home): \(String(cString: strerror(errno)))") }
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ReplicaError(.storage, "cannot create the replica in \(home): \(error)")
+            removeTemporary()
+            if madeHome { try? FileManager.default.removeItem(atPath: home) }
+            if let error = error as? ReplicaError { throw error }
+            throw ReplicaError(.storage, "cannot create the replica in \(home): \(error)", hint: "nothing was left behind; check the folder and free space")
         }
-        let replica = try Replica(home: home, physicalClock: physicalClock)
-        if let issued { try replica.adoptInvitationClock(issuedAt: issued.at, admin: issued.by) }
-        if let bundle {
-            let (_, runs) = try Bundle.decode(bundle)
-            try replica.apply(runs)
+        return try Replica(home: home, physicalClock: physicalClock)
+    }
+
+    /// Makes a replica's home private: mode 0700, its database, WAL and shared-memory file 0600.
+    /// Returns what it had to tighten, so the caller can say so.
+    @discardableResult
+    public static func secureHome(_ home: String) throws -> [String] {
+        var tightened: [String] = []
+        var st = stat()
+        if stat(home, &st) == 0, st.st_mode & 0o077 != 0 {
+            guard chmod(home, 0o700) == 0 else {
+                throw ReplicaError(.storage, "\(home) can be read by others and cannot be made private: \(String(cString: strerror(errno)))", hint: "fix its owner or permissions")
+            }
+            tightened.append("\(home): \(String(st.st_mode & 0o777, radix: 8)) → 700")
         }
-        try replica.startOrigin(predecessor: nil)
-        return replica
+        let db = databasePath(home: home)
+        for file in [db, db + "-wal", db + "-shm"] where stat(file, &st) == 0 && st.st_mode & 0o077 != 0 {
+            chmod(file, 0o600)
+            tightened.append("\(file): \(String(st.st_mode & 0o777, radix: 8)) → 600")
+        }
+        return tightened
     }
 
     /// Opens the replica in `home`.
@@ -143,6 +193,10 @@ public final class Replica {
 
     init(path: String, home: String, physicalClock: any PhysicalClock) throws {
         self.home = home
+        // The database holds this node's private key: it and its WAL stay 0600 whatever the umask.
+        let previousMask = umask(0o077)
+        defer { umask(previousMask) }
+        tightened = (try? Self.secureHome(home)) ?? []
         do {
             db = try Database(path: path, create: false)
             // WAL with synchronous=FULL: a commit is durable once the WAL is synced, one fdatasync.
@@ -196,6 +250,12 @@ public final class Replica {
                 // arrival time (its merge session has one).
                 if current < 4 {
                     try db.execute("ALTER TABLE ops DROP COLUMN kind; ALTER TABLE ops DROP COLUMN rid; ALTER TABLE ops DROP COLUMN received_at")
+                }
+                // Schema 5: every enrollment kept (roles and admission come from them), and the
+                // operations of origins that are not members held apart.
+                if current < 5 {
+                    try db.execute((Schema.enrollmentsTable + Schema.heldTables).replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS "))
+                    try db.execute("INSERT OR IGNORE INTO enrollments(node, public_key, role, name, hlc, enrolled_by) SELECT node, public_key, role, name, enrolled_hlc, enrolled_by FROM members")
                 }
                 try db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").bind(.int(Int64(Schema.version))).run()
             }
@@ -261,11 +321,12 @@ public final class Replica {
     func loadOrigins() throws {
         origins.removeAll()
         originsByIdx.removeAll()
-        try db.prepare("SELECT idx, origin, node, public_key, name, role, court, max_seq, head_hash FROM origins").forEach { row in
+        try db.prepare("SELECT idx, origin, node, public_key, name, role, court, max_seq, head_hash, predecessor FROM origins").forEach { row in
             guard let origin = ID128(bytes: row.blob(1)), let node = ID128(bytes: row.blob(2)) else { return }
             let info = OriginInfo(
                 idx: row.int(0), origin: origin, node: node, publicKey: row.blob(3), name: row.text(4),
-                role: Role(rawValue: row.text(5)) ?? .userSipp, court: row.text(6), maxSeq: UInt64(row.int(7)), headHash: row.blob(8))
+                role: Role(rawValue: row.text(5)) ?? .userSipp, court: row.text(6), maxSeq: UInt64(row.int(7)), headHash: row.blob(8),
+                predecessor: row.isNull(9) ? nil : ID128(bytes: row.blob(9)))
             origins[origin] = info
             originsByIdx[info.idx] = origin
         }

@@ -34,10 +34,28 @@ public final class Sandbox {
     /// A replica home inside the sandbox (not created).
     public func home(_ name: String) -> String { path("home-\(name)") }
 
-    /// Initialises a node in `home(name)`. `fast` turns off fsync: for tests that write thousands
-    /// of operations and never test durability.
+    /// Initialises a node in `home(name)`, a member of the sandbox's court: a court admin that
+    /// the sandbox keeps out of sight (`home("court-admin")`) enrolls it and it joins by
+    /// invitation, so replicas made here may exchange operations. With another `court` the node
+    /// founds a court of its own (an outsider's, whatever its name). `fast` turns off fsync: for
+    /// tests that write thousands of operations and never test durability.
     @discardableResult
     public func replica(
+        _ name: String, role: Role, court: String = Sandbox.court, clock: any PhysicalClock = ManualClock(), fast: Bool = true
+    ) throws -> Replica {
+        guard court == Sandbox.court else { return try founder(name, role: role, court: court, clock: clock, fast: fast) }
+        let adminHome = home("court-admin")
+        if !FileManager.default.fileExists(atPath: Replica.databasePath(home: adminHome)) {
+            try Replica.initialize(home: adminHome, court: court, name: "court-admin", role: .kasubbag, physicalClock: ManualClock()).disableSync()
+        }
+        let admin = try Replica(home: adminHome, physicalClock: ManualClock())
+        try admin.disableSync()
+        return try member(name, role: role, invitedBy: admin, clock: clock, fast: fast)
+    }
+
+    /// Initialises a node that founds a court of its own in `home(name)`: it is that court's admin.
+    @discardableResult
+    public func founder(
         _ name: String, role: Role, court: String = Sandbox.court, clock: any PhysicalClock = ManualClock(), fast: Bool = true
     ) throws -> Replica {
         let replica = try Replica.initialize(home: home(name), court: court, name: name, role: role, physicalClock: clock)
@@ -90,9 +108,9 @@ extension Sandbox {
     @discardableResult
     public func member(_ name: String, role: Role, invitedBy admin: Replica, clock: any PhysicalClock = ManualClock(), fast: Bool = true) throws -> Replica {
         let invitation = path("\(name).invitation")
-        _ = try admin.invite(name: name, role: role, to: invitation)
+        let receipt = try admin.invite(name: name, role: role, to: invitation, strength: .testing)
         defer { try? FileManager.default.removeItem(atPath: invitation) }
-        let replica = try Replica.initialize(home: home(name), invitation: invitation, physicalClock: clock)
+        let replica = try Replica.initialize(home: home(name), invitation: invitation, code: receipt.code, physicalClock: clock)
         if fast { try replica.disableSync() }
         return replica
     }

@@ -85,9 +85,9 @@ struct DaemonTests {
         var out: [CLI] = []
         for (name, role) in desks {
             let invite = dir.sub("\(name).invite")
-            try admin.ok("invite", "--name", name, "--role", role, "--out", invite)
+            let receipt = try #require(try admin.json("invite", "--name", name, "--role", role, "--out", invite) as? [String: Any])
             let desk = CLI(home: dir.sub(name))
-            try desk.ok("init", "--invite", invite)
+            try desk.ok("init", "--invite", invite, "--code", try #require(receipt["code"] as? String))
             out.append(desk)
         }
         return (admin, out)

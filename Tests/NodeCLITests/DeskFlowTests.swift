@@ -22,10 +22,8 @@ struct DeskFlowTests {
     @Test func bugReportTravelsToStafTIAndBackWithTheSameHistory() throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let meja = CLI(home: dir.sub("meja"))
-        let ti = CLI(home: dir.sub("ti"))
-        try meja.ok("init", "--court", "PN Bengkalis", "--name", "meja-1", "--role", "meja-satu")
-        try ti.ok("init", "--court", "PN Bengkalis", "--name", "ti-1", "--role", "staf-ti")
+        let (_, desks) = try DaemonTests.court(dir, desks: [("meja-1", "meja-satu"), ("ti-1", "staf-ti")])
+        let (meja, ti) = (desks[0], desks[1])
 
         let filed = try #require(
             try meja.json("bug", "file", "--title", "Simpan error", "--description", "Error 500", "--case", "123/Pdt.G/2026/PN Bls", "--as", "Rina")
@@ -101,11 +99,9 @@ struct DeskFlowTests {
     @Test func bundlesAreHarmlessTwiceAndRefusedWhenDamagedOrForeign() throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let a = CLI(home: dir.sub("a"))
-        let b = CLI(home: dir.sub("b"))
+        let (_, desks) = try DaemonTests.court(dir, desks: [("a", "meja-satu"), ("b", "staf-ti")])
+        let (a, b) = (desks[0], desks[1])
         let other = CLI(home: dir.sub("other"))
-        try a.ok("init", "--court", "PN Bls", "--name", "a", "--role", "meja-satu")
-        try b.ok("init", "--court", "PN Bls", "--name", "b", "--role", "staf-ti")
         try other.ok("init", "--court", "PN Dumai", "--name", "o", "--role", "staf-ti")
         try a.ok("bug", "file", "--title", "t", "--description", "d")
         let bundle = dir.sub("a.bundle")
@@ -114,7 +110,8 @@ struct DeskFlowTests {
         try b.ok("import", bundle)
         let digest = try b.ok("digest").stdout
         let again = try #require(try b.json("import", bundle) as? [String: Any])
-        #expect((again["report"] as? [String: Any])?["duplicates"] as? Int == 3)
+        // a's genesis and its bug report (2 operations) and the admin's 3 (genesis, two enrollments).
+        #expect((again["report"] as? [String: Any])?["duplicates"] as? Int == 5)
         #expect(try b.ok("digest").stdout == digest)
 
         var bytes = try Data(contentsOf: URL(fileURLWithPath: bundle))
@@ -128,16 +125,14 @@ struct DeskFlowTests {
 
         let foreign = try other.run(["import", bundle])
         #expect(foreign.status == 1)
-        #expect(foreign.stderr.contains("PN Bls"))
+        #expect(foreign.stderr.contains("PN Bengkalis") && foreign.stderr.contains("PN Dumai"))
     }
 
     @Test func restoredReplicaWritesUnderANewOriginAndNeverForks() throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let ti = CLI(home: dir.sub("ti"))
-        let kasubbag = CLI(home: dir.sub("kasubbag"))
-        try ti.ok("init", "--court", "PN Bls", "--name", "ti", "--role", "staf-ti")
-        try kasubbag.ok("init", "--court", "PN Bls", "--name", "ks", "--role", "kasubbag")
+        let (kasubbag, desks) = try DaemonTests.court(dir, desks: [("ti", "staf-ti")])
+        let ti = desks[0]
         try ti.ok("task", "add", "--sop", "BACKUP", "--assignee", "Andi", "--due", "2026-12-01")
         let backup = dir.sub("ti.backup")
         try ti.ok("backup", backup)

@@ -33,8 +33,8 @@ struct Court {
 
     func desk(_ name: String, admin: Replica, role: Role = .mejaSatu) throws -> Replica {
         let invitation = folder.home("\(name).invite")
-        _ = try admin.invite(name: name, role: role, to: invitation)
-        return try Replica.initialize(home: folder.home(name), invitation: invitation)
+        let receipt = try admin.invite(name: name, role: role, to: invitation, strength: .testing)
+        return try Replica.initialize(home: folder.home(name), invitation: invitation, code: receipt.code)
     }
 
     /// A node that made its own court of the same name: not enrolled here.

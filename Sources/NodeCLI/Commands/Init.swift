@@ -86,6 +86,9 @@ struct Init: ParsableCommand {
     @Option(help: "The invitation file from the court admin.")
     var invite: String?
 
+    @Option(help: "The one-time code the court admin gave with the invitation (asked for when left out on a terminal).")
+    var code: String?
+
     @Option(help: "The court this node belongs to, e.g. \"PN Bengkalis\" (without --invite).")
     var court: String?
 
@@ -112,12 +115,16 @@ struct Init: ParsableCommand {
         try perform(global) {
             let replica: Replica
             if let invite {
-                replica = try Replica.initialize(home: global.resolvedHome, invitation: invite)
+                guard let code = code ?? Self.askCode() else {
+                    throw ReplicaError(.invalidInput, "an invitation needs the one-time code the court admin gave with it", hint: "pass --code CODE")
+                }
+                replica = try Replica.initialize(home: global.resolvedHome, invitation: invite, code: code)
             } else {
                 replica = try Replica.initialize(home: global.resolvedHome, court: court!, name: name!, role: role!)
             }
             if let courtCode { try replica.setCourtCode(courtCode) }
             let view = try IdentityView(replica)
+            for line in replica.tightened { Output.note("made private: \(line)") }
             if global.json { Output.json(view) } else {
                 Output.line("created node \(view.name) (\(view.role)) of \(view.court) in \(view.home)")
                 view.print()
@@ -128,6 +135,15 @@ struct Init: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension Init {
+    /// Reads the code from the terminal, when there is one.
+    static func askCode() -> String? {
+        guard isatty(0) == 1 else { return nil }
+        FileHandle.standardError.write(Data("one-time code from the court admin: ".utf8))
+        return readLine(strippingNewline: true)
     }
 }
 

@@ -6,22 +6,29 @@ struct Invite: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Enroll a desk and write its invitation file (court admin only).",
         discussion: """
-            The file holds the desk's identity and private key, the court's membership and this \
-            replica's data. Carry it to the desk on a flash disk, run `sinkron init --invite FILE` \
-            there, then delete the file.
+            The file holds the desk's identity, its private key sealed under a one-time code, the \
+            court's membership and this replica's data, all signed by this admin. Carry the file on a \
+            flash disk and give the code separately (read it out, or on paper); on the desk run \
+            `sinkron init --invite FILE --code CODE`, then delete the file.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "The desk's node name, e.g. meja-satu-1.") var name: String
     @Option(help: "The desk's role: \(Role.allNames).") var role: Role
     @Option(help: "Where to write the invitation (default: NAME.invite).") var out: String?
+    @Flag(help: "Replace the file if it exists.") var force = false
 
     func run() throws {
         try perform(global) {
             let path = out ?? "\(name).invite"
-            let member = try global.open().invite(name: name, role: role, to: path)
-            if global.json { Output.json(member) } else {
+            let receipt = try global.open().invite(name: name, role: role, to: path, force: force)
+            let member = receipt.member
+            if global.json { Output.json(receipt) } else {
                 Output.line("enrolled \(member.name) (\(member.role)) as node \(member.node)")
-                Output.line("invitation written to \(path): on the desk run `sinkron init --invite \(path)`, then delete the file")
+                Output.line("invitation written to \(path)")
+                Output.line("one-time code: \(receipt.code)")
+                Output.line("give the code to the desk apart from the file (not on the flash disk); on the desk run")
+                Output.line("  sinkron init --invite \(path) --code \(receipt.code)")
+                Output.line("then delete the file")
             }
         }
     }

@@ -4,6 +4,8 @@ import Foundation
 /// What a bundle file says about itself.
 public struct BundleInfo: Sendable, Codable, Equatable {
     public var court: String
+    /// The exporting court's root key (hex); empty in bundles of format 2.
+    public var courtRoot: String = ""
     public var exporter: String
     public var operations: Int
     public var runs: Int
@@ -19,22 +21,23 @@ public struct ImportReport: Sendable, Codable, Equatable {
 
 /// Bundles: the same signed runs as the wire, in a file, for flash-disk sync and backup.
 ///
-/// Layout: magic `SINKRONB`, format version, court, exporter name, run count, runs, and a
+/// Layout: magic `SINKRONB`, format version, court, court root (format 3), exporter name, run count, runs, and a
 /// SHA-256 of everything before it (a truncated or damaged file is refused before any check).
 /// Version 2 writes the runs as one stream of the compact run encoding (`OperationRun+Codec`);
 /// version 1 bundles (each payload as is) are still read.
 public enum Bundle {
     static let magic = Array("SINKRONB".utf8)
-    static let version: UInt8 = 2
-    static let readableVersions: ClosedRange<UInt8> = 1...2
+    static let version: UInt8 = 3
+    static let readableVersions: ClosedRange<UInt8> = 1...3
     /// Largest bundle accepted (1 GiB).
     public static let maxBytes = 1 << 30
 
-    public static func encode(court: String, exporter: String, runs: [OperationRun]) -> [UInt8] {
+    public static func encode(court: String, root: String = "", exporter: String, runs: [OperationRun]) -> [UInt8] {
         var w = BinaryWriter(capacity: 1 << 16)
         w.raw(magic)
         w.u8(version)
         w.string(court)
+        w.string(root)
         w.string(exporter)
         w.varint(UInt64(runs.count))
         var context = OperationRun.EncodingContext()
@@ -75,14 +78,15 @@ public enum Bundle {
     }
 
     /// Court, exporter and run count, and where the runs start; `bytes` holds at least the header.
-    static func header(_ bytes: [UInt8], bodyEnd: Int) throws -> (court: String, exporter: String, count: UInt64, end: Int) {
+    static func header(_ bytes: [UInt8], bodyEnd: Int) throws -> (court: String, root: String, exporter: String, count: UInt64, end: Int) {
         var r = BinaryReader(bytes, offset: magic.count + 1, end: min(bytes.count, bodyEnd))
         do {
             let court = try r.string(limit: 256)
+            let root = bytes[magic.count] >= 3 ? try r.string(limit: 128) : ""
             let exporter = try r.string(limit: 256)
             let count = try r.varint()
             guard count <= UInt64(bodyEnd - r.offset) else { throw CodecError.malformed("run count \(count) exceeds the bundle") }
-            return (court, exporter, count, r.offset)
+            return (court, root, exporter, count, r.offset)
         } catch let error as CodecError {
             throw ReplicaError(.badBundle, "the bundle is malformed: \(error)", hint: "nothing was imported; export it again")
         }
@@ -90,7 +94,7 @@ public enum Bundle {
 
     private static func forEachRun(_ source: inout RunSource, size: Int, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
         let format = source.buffer[magic.count]
-        let (court, exporter, count, start) = try header(source.buffer, bodyEnd: source.bodyEnd)
+        let (court, root, exporter, count, start) = try header(source.buffer, bodyEnd: source.bodyEnd)
         source.cursor = start
         var operations = 0
         var context = OperationRun.DecodingContext()
@@ -106,7 +110,7 @@ public enum Bundle {
         guard source.atEnd else {
             throw ReplicaError(.badBundle, "the bundle is malformed: \(source.remaining) trailing bytes", hint: "nothing was imported; export it again")
         }
-        return BundleInfo(court: court, exporter: exporter, operations: operations, runs: Int(count), bytes: size)
+        return BundleInfo(court: court, courtRoot: root, exporter: exporter, operations: operations, runs: Int(count), bytes: size)
     }
 
     /// Magic, version and checksum of a bundle held in memory.
@@ -260,12 +264,13 @@ extension Replica {
 
     /// Writes a bundle of what `since` lacks (everything when nil) to `path`, atomically.
     @discardableResult
-    public func exportBundle(to path: String, since: VersionVector? = nil) throws -> BundleInfo {
+    public func exportBundle(to path: String, since: VersionVector? = nil, force: Bool = false) throws -> BundleInfo {
+        let target = try OutputTarget(path, force: force, replicaHome: home)
         var runs: [OperationRun] = []
         try missingRuns(since: since ?? VersionVector()) { runs.append($0) }
-        let bytes = Bundle.encode(court: identity.court, exporter: identity.name, runs: runs)
-        try writeAtomically(bytes, to: path)
-        return BundleInfo(court: identity.court, exporter: identity.name, operations: runs.reduce(0) { $0 + $1.entries.count }, runs: runs.count, bytes: bytes.count)
+        let bytes = Bundle.encode(court: identity.court, root: courtRoot ?? "", exporter: identity.name, runs: runs)
+        try target.write(bytes)
+        return BundleInfo(court: identity.court, courtRoot: courtRoot ?? "", exporter: identity.name, operations: runs.reduce(0) { $0 + $1.entries.count }, runs: runs.count, bytes: bytes.count)
     }
 
     /// Reads, verifies and applies a bundle. Importing the same bundle twice, or bundles in any
@@ -276,10 +281,8 @@ extension Replica {
         try file.checkChecksum()
         // The first chunk serves the court check and then the decoding (handed over, not kept).
         var first: [UInt8]? = try Bundle.firstChunk(of: file)
-        let court = try Bundle.header(first ?? [], bodyEnd: file.size - 32).court
-        guard court == identity.court else {
-            throw ReplicaError(.wrongCourt, "the bundle comes from court \"\(court)\"; this replica belongs to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
-        }
+        let header = try Bundle.header(first ?? [], bodyEnd: file.size - 32)
+        try checkSameCourt(name: header.court, root: header.root, what: "the bundle")
         let session = try beginSession(kind: "import", peer: nil, address: path)
         do {
             var info: BundleInfo?
@@ -298,6 +301,20 @@ extension Replica {
             try? endSession(session, received: 0, conflicts: 0, bytesIn: file.size, outcome: "refused: \(error)", detail: nil as ApplyReport?)
             throw error
         }
+    }
+
+    /// Refuses what comes from another court: another name, or another root (an outsider's
+    /// court of the same name). Both courts are named by name and root fingerprint. An empty
+    /// root (a format-2 bundle) says nothing; every operation in it is still checked for membership.
+    public func checkSameCourt(name: String, root: String, what: String) throws {
+        let ours = courtRoot ?? ""
+        if name == identity.court && (root.isEmpty || root == ours) { return }
+        let theirs = root.isEmpty ? "" : " (root \(Self.fingerprint(root)))"
+        throw ReplicaError(
+            .wrongCourt,
+            "\(what) comes from court \"\(name)\"\(theirs); this replica belongs to \"\(identity.court)\" (root \(Self.fingerprint(ours)))",
+            hint: name == identity.court
+                ? "nothing was imported: a court of the same name with another root is another court, whoever made it" : "nothing was imported; bundles move only within one court")
     }
 
     // MARK: Sessions
@@ -344,25 +361,4 @@ func readFile(_ path: String, limit: Int) throws -> [UInt8] {
     let file = try InputFile(path, limit: limit)
     defer { file.close() }
     return try file.read(at: 0, count: file.size)
-}
-
-/// Writes a file via a temporary name, fsync and rename, so a reader never sees half of it.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the path and free space") }
-    var offset = 0
-    let ok = bytes.withUnsafeBytes { raw -> Bool in
-        while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-            if n <= 0 { return false }
-            offset += n
-        }
-        return fsync(fd) == 0
-    }
-    close(fd)
-    guard ok, rename(temporary, path) == 0 else {
-        unlink(temporary)
-        throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check free space")
-    }
 }

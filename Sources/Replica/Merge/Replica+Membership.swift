@@ -30,9 +30,11 @@ extension Replica {
     /// True when this node is the court's admin.
     public var isAdmin: Bool { courtRoot == identity.publicKey.hex }
 
-    func isCourtAdmin(_ info: OriginInfo) -> Bool {
+    func isCourtAdmin(_ info: OriginInfo) -> Bool { isCourtAdmin(publicKey: info.publicKey) }
+
+    func isCourtAdmin(publicKey: [UInt8]) -> Bool {
         guard let root = courtRoot else { return false }
-        return info.publicKey.hex == root
+        return publicKey.hex == root
     }
 
     func revocations() throws -> [NodeID: Revocation] {
@@ -63,7 +65,9 @@ extension Replica {
                 (key: $0.text(0), name: $0.text(1), role: Role(rawValue: $0.text(2)))
             })
         else {
-            return PeerAuthorization(allowed: false, reason: "node \(node.short) is not enrolled in \(identity.court)")
+            return PeerAuthorization(
+                allowed: false,
+                reason: "node \(node.short) is not enrolled in \(identity.court) (court root \(Self.fingerprint(courtRoot ?? ""))): a court of the same name with another root is another court")
         }
         guard member.key == publicKey.hex else {
             return PeerAuthorization(allowed: false, reason: "node \(node.short) presents a key other than the one it was enrolled with")
@@ -89,39 +93,33 @@ extension Replica {
         return out
     }
 
-    /// Enrolls a new node and writes its invitation file: its identity and private key, the court
-    /// root, and a bundle of this replica, so the desk's `sinkron init --invite FILE` starts with
-    /// the membership and all data. The file holds a private key: carry it on a flash disk, then delete it.
-    public func invite(name: String, role: Role, to path: String) throws -> MemberEntry {
+    /// Enrolls a new node and writes its invitation file (see `Invitation`): the desk's
+    /// identity, its private key sealed under a one-time code, the court root, and a bundle of
+    /// this replica, all signed by the admin. Returns the member and the code, which the admin
+    /// hands over apart from the file (read out, or on paper), never on the same flash disk.
+    public func invite(name: String, role: Role, to path: String, force: Bool = false, strength: Invitation.Strength = .standard) throws -> InvitationReceipt {
         guard isAdmin else {
-            throw ReplicaError(.notPermitted, "only the court admin enrolls nodes; this node is not the admin of \(identity.court)", hint: "run `sinkron invite` on the admin's PC")
+            throw ReplicaError(.notPermitted, "only the court admin enrolls nodes; this node is not the admin of \(identity.court)", hint: "enroll the desk on the admin's PC")
         }
         let name = try Validation.text(name, "name")!
         if try members().contains(where: { $0.name == name && !$0.revoked }) {
-            throw ReplicaError(.invalidInput, "a member is already named \(name)", hint: "choose another --name")
+            throw ReplicaError(.invalidInput, "a member is already named \(name)", hint: "choose another name")
         }
+        let target = try OutputTarget(path, force: force, replicaHome: home)
         let key = Curve25519.Signing.PrivateKey()
         let member = Member(node: NodeID.random(), publicKey: Array(key.publicKey.rawRepresentation), name: name, role: role)
         try commit([.enroll(member)])
         var runs: [OperationRun] = []
         try missingRuns(since: VersionVector()) { runs.append($0) }
-        var w = BinaryWriter(capacity: 4096)
-        w.raw(Invitation.magic)
-        w.u8(Invitation.version)
-        w.string(identity.court)
-        w.string(courtRoot ?? "")
-        w.string(courtCode ?? "")
-        w.id(member.node)
-        w.data(Array(key.rawRepresentation))
-        w.string(name)
-        w.string(role.rawValue)
-        w.data(Bundle.encode(court: identity.court, exporter: identity.name, runs: runs))
-        // Version 2: the admin's court time, the new desk's first court time if its own is off.
-        w.varint(courtTime)
-        w.string(identity.name)
-        try writeAtomically(w.bytes, to: path)
-        chmod(path, 0o600)
-        return MemberEntry(node: member.node.hex, name: name, role: role.rawValue, publicKey: member.publicKey.hex, admin: false, revoked: false, enrolledBy: nil)
+        let code = Invitation.newCode()
+        let contents = Invitation.Contents(
+            court: identity.court, courtRoot: courtRoot ?? "", courtCode: courtCode ?? "", node: member.node, publicKey: member.publicKey,
+            name: name, role: role, issuedAt: courtTime, issuedBy: identity.name,
+            bundle: Bundle.encode(court: identity.court, root: courtRoot ?? "", exporter: identity.name, runs: runs))
+        let bytes = try Invitation.encode(contents, privateKey: Array(key.rawRepresentation), code: code, strength: strength, signer: privateKey)
+        try target.write(bytes)
+        let entry = MemberEntry(node: member.node.hex, name: name, role: role.rawValue, publicKey: member.publicKey.hex, admin: false, revoked: false, enrolledBy: nil)
+        return InvitationReceipt(member: entry, code: code, path: path)
     }
 
     /// Revokes a node (by name or node-id prefix). Everyone refuses its operations written after
@@ -145,48 +143,3 @@ extension Replica {
     }
 }
 
-/// The invitation file an admin writes for a new desk.
-enum Invitation {
-    static let magic = Array("SINKRONI".utf8)
-    static let version: UInt8 = 2
-
-    struct Contents {
-        var court: String
-        var courtRoot: String
-        var courtCode: String
-        var node: NodeID
-        var privateKey: [UInt8]
-        var name: String
-        var role: Role
-        var bundle: [UInt8]
-        /// The admin's court time when it wrote the invitation, and its name (version 2).
-        var issued: (at: UInt64, by: String)?
-    }
-
-    static func read(_ path: String) throws -> Contents {
-        let bytes = try readFile(path, limit: Bundle.maxBytes)
-        guard bytes.count > magic.count, Array(bytes.prefix(magic.count)) == magic else {
-            throw ReplicaError(.invalidInput, "\(path) is not a Sinkron invitation", hint: "the court admin writes one with `sinkron invite`")
-        }
-        do {
-            var r = BinaryReader(bytes, offset: magic.count)
-            let fileVersion = try r.u8()
-            guard fileVersion == 1 || fileVersion == version else { throw ReplicaError(.invalidInput, "unsupported invitation version", hint: "update sinkron") }
-            let court = try r.string(limit: 256)
-            let root = try r.string(limit: 128)
-            let code = try r.string(limit: 64)
-            let node = try r.id()
-            let key = try r.data(limit: 64)
-            let name = try r.string(limit: 256)
-            guard let role = Role(rawValue: try r.string(limit: 64)) else { throw CodecError.malformed("unknown role") }
-            let bundle = try r.data(limit: Bundle.maxBytes)
-            var issued: (at: UInt64, by: String)?
-            if fileVersion >= 2 { issued = (try r.varint(), try r.string(limit: 256)) }
-            guard r.isAtEnd else { throw CodecError.malformed("trailing bytes") }
-            return Contents(
-                court: court, courtRoot: root, courtCode: code, node: node, privateKey: key, name: name, role: role, bundle: bundle, issued: issued)
-        } catch let error as CodecError {
-            throw ReplicaError(.invalidInput, "the invitation is damaged: \(error)", hint: "ask the admin for a new one")
-        }
-    }
-}
