@@ -16,7 +16,11 @@ struct GlobalOptions: ParsableArguments {
         return (NSHomeDirectory() as NSString).appendingPathComponent(".sinkron")
     }
 
-    func open() throws -> Replica { try Replica(home: resolvedHome) }
+    func open() throws -> Replica {
+        let replica = try Replica(home: resolvedHome)
+        for line in replica.tightened { Output.note("made private (others could read the replica and its key): \(line)") }
+        return replica
+    }
 }
 
 /// Options of commands that write: who, in person, did it.

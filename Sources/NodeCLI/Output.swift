@@ -19,6 +19,11 @@ enum Output {
         print(text)
     }
 
+    /// A diagnostic for the person at the terminal, on stderr (stdout stays data).
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data("note: \(text)\n".utf8))
+    }
+
     static func error(code: String, message: String, hint: String?, json: Bool) {
         if json {
             struct Body: Encodable {

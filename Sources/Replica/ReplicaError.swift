@@ -8,6 +8,7 @@ public struct ReplicaError: Error, CustomStringConvertible, Sendable {
 
         public static let notInitialized = Code(rawValue: "not-initialized")
         public static let alreadyInitialized = Code(rawValue: "already-initialized")
+        public static let alreadyExists = Code(rawValue: "already-exists")
         public static let invalidInput = Code(rawValue: "invalid-input")
         public static let notFound = Code(rawValue: "not-found")
         public static let ambiguous = Code(rawValue: "ambiguous")

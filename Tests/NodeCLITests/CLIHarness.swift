@@ -46,10 +46,11 @@ struct CLI {
         return try r.json()
     }
 
-    static func exec(_ arguments: [String], env: [String: String] = [:]) throws -> Result {
-        let args = arguments
+    /// Runs the binary with `arguments`; with `shell`, `arguments[0]` is the program to run instead.
+    static func exec(_ arguments: [String], env: [String: String] = [:], shell: Bool = false) throws -> Result {
+        let args = shell ? Array(arguments.dropFirst()) : arguments
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: shell ? arguments[0] : binary)
         process.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "SINKRON_HOME")

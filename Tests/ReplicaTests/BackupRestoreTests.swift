@@ -33,7 +33,7 @@ import Testing
         let a = try sandbox.replica("a", role: .stafTI)
         let task = try a.addTask(sop: "BACKUP", title: "Backup mingguan")
         try a.backup(to: sandbox.path("a.backup"))
-        code(.invalidInput) { try a.backup(to: self.sandbox.path("a.backup")) }
+        code(.alreadyExists) { try a.backup(to: self.sandbox.path("a.backup")) }
         let atBackup = try a.vector()[a.origin]
         try a.comment(task.hex, text: "setelah backup")  // the old origin goes on at atBackup + 1
         let restored = try Replica.restore(from: sandbox.path("a.backup"), home: sandbox.home("pc-baru"), physicalClock: ManualClock())
@@ -179,7 +179,7 @@ import Testing
     /// every value, outcome and conflict stays, and writes go on. One written by a newer schema
     /// is refused with a clear message, not misread.
     @Test func aReplicaOfTheEarlierSchemaIsUpdatedInPlace() throws {
-        let a = try sandbox.replica("a", role: .stafTI)
+        let a = try sandbox.founder("a", role: .stafTI)
         let b = try sandbox.member("b", role: .mejaSatu, invitedBy: a)
         let id = try b.fileBug(title: "awal", description: "d")
         try Exchange.meshUntilEqual([a, b])
@@ -223,7 +223,7 @@ import Testing
             UPDATE meta SET value = 1 WHERE key = 'schema_version';
             """)
         let old = try sandbox.reopen("a")
-        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 4)
+        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 5)
         #expect(try old.rows("SELECT name FROM pragma_table_info('ops') WHERE name IN ('kind', 'rid', 'received_at')").isEmpty)
         #expect(try old.rows("SELECT name FROM sqlite_schema WHERE name = 'field_writes'").isEmpty)
         #expect(try old.scalar("SELECT count(*) FROM write_sets") == 2)

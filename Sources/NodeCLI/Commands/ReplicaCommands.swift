@@ -28,14 +28,19 @@ struct Digest: ParsableCommand {
 }
 
 struct Verify: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check every hash chain and signature of the operation log.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check every hash chain and signature of the operation log, and the tables against it.",
+        discussion: "The tables are checked by folding them again from the log in a transaction that is rolled back (a few seconds for a million operations).")
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Check the log only, not the tables.") var quick = false
 
     func run() throws {
         try perform(global) {
-            let report = try global.open().verify()
+            let replica = try global.open()
+            var report = try replica.verify()
+            if !quick && report.ok { report.problems += try replica.verifyTables() }
             if global.json { Output.json(report) } else if report.ok {
-                Output.line("ok: \(report.operations) operations of \(report.origins) origins, \(report.signatures) signatures checked")
+                Output.line("ok: \(report.operations) operations of \(report.origins) origins, \(report.signatures) signatures checked" + (quick ? "" : "; tables match the log"))
             } else {
                 for p in report.problems { Output.line("PROBLEM: \(p)") }
             }
@@ -51,6 +56,7 @@ struct Export: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The bundle file to write.") var file: String
     @Option(help: "The peer's vector: a file holding `sinkron vector` output, or ORIGIN:SEQ,... text.") var since: String?
+    @Flag(help: "Replace FILE if it exists (never a folder, link, FIFO or device).") var force = false
 
     func run() throws {
         try perform(global) {
@@ -60,7 +66,7 @@ struct Export: ParsableCommand {
                 let text = FileManager.default.fileExists(atPath: since) ? (try? String(contentsOfFile: since, encoding: .utf8)) ?? "" : since
                 vector = try VersionVector(parsing: text)
             }
-            let info = try replica.exportBundle(to: file, since: vector)
+            let info = try replica.exportBundle(to: file, since: vector, force: force)
             if global.json { Output.json(info) } else { Output.line("wrote \(file): \(info.operations) operations in \(info.runs) runs, \(info.bytes) bytes") }
         }
     }
@@ -79,6 +85,10 @@ struct Import: ParsableCommand {
             if global.json { Output.json(result) } else {
                 Output.line("imported \(r.appliedTotal) new operations from \(result.bundle.exporter) (\(r.duplicates) already here, \(r.conflicts) conflicts) — merge session #\(result.session)")
                 for g in r.gaps { Output.line("  skipped: \(g)") }
+                for line in r.heldLines { Output.line("  \(line)") }
+                if r.heldTotal > 0 { Output.line("  held operations are applied if the court admin's enrollment of their node arrives; `sinkron alerts` lists them") }
+                if r.admitted > 0 { Output.line("  applied \(r.admitted) operations held until their node's enrollment arrived") }
+                for line in r.revoked { Output.line("  \(line)") }
                 if r.clockAhead > 0 { Output.line("  warning: \(r.clockAhead) operations carry a clock far ahead of this PC (kept, flagged)") }
             }
             if !r.forks.isEmpty {
@@ -89,14 +99,20 @@ struct Import: ParsableCommand {
 }
 
 struct Backup: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write a consistent copy of the replica while it is in use.")
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent copy of the replica while it is in use.",
+        discussion: "The backup holds this node's private key: keep it as safe as the PC (it is written with mode 0600).")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The backup file to write (must not exist).") var file: String
+    @Argument(help: "The backup file to write (outside the replica's home).") var file: String
+    @Flag(help: "Replace FILE if it exists (never a folder, link, FIFO or device).") var force = false
 
     func run() throws {
         try perform(global) {
-            try global.open().backup(to: file)
-            if global.json { Output.json(["backup": file]) } else { Output.line("backed up to \(file)") }
+            try global.open().backup(to: file, force: force)
+            if global.json { Output.json(["backup": file]) } else {
+                Output.line("backed up to \(file)")
+                Output.line("note: the backup holds this node's private key; whoever has it can write as this node. Keep it locked away (mode 0600).")
+            }
         }
     }
 }
@@ -107,10 +123,11 @@ struct Restore: ParsableCommand {
         discussion: "The current replica is kept beside it as replica.db.before-restore-<time>. Stop `sinkron serve` first.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The backup file.") var file: String
+    @Flag(help: "Restore even a backup of another node or another court.") var force = false
 
     func run() throws {
         try perform(global) {
-            let replica = try Replica.restore(from: file, home: global.resolvedHome)
+            let replica = try Replica.restore(from: file, home: global.resolvedHome, force: force)
             let view = try IdentityView(replica)
             if global.json { Output.json(view) } else {
                 Output.line("restored \(file) into \(view.home); writing under new origin \(view.origin)")

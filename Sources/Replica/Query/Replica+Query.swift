@@ -249,7 +249,24 @@ extension Replica {
     public func digest() throws -> String {
         try db.read {
             var hasher = SHA256()
-            for table in Schema.materialisedTables {
+            for table in Schema.materialisedTables { try hash(table: table, into: &hasher) }
+            hasher.update(data: Array("vector \(try vector().compact)".utf8))
+            return Array(hasher.finalize()).hex
+        }
+    }
+
+    /// A SHA-256 of each materialised table, inside the caller's transaction.
+    func tableHashes() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for table in Schema.materialisedTables {
+            var hasher = SHA256()
+            try hash(table: table, into: &hasher)
+            out[table] = Array(hasher.finalize()).hex
+        }
+        return out
+    }
+
+    private func hash(table: String, into hasher: inout SHA256) throws {
                 hasher.update(data: Array("table \(table)\n".utf8))
                 let columns = try db.prepare("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid").bind(.text(table)).map { ($0.text(0), $0.int(1)) }
                 let order = columns.filter { $0.1 > 0 }.sorted { $0.1 < $1.1 }.map(\.0).joined(separator: ", ")
@@ -271,10 +288,6 @@ extension Replica {
                     }
                     hasher.update(data: w.bytes)
                 }
-            }
-            hasher.update(data: Array("vector \(try vector().compact)".utf8))
-            return Array(hasher.finalize()).hex
-        }
     }
 
     /// Operation count and other figures for `sinkron whoami` and `status`.

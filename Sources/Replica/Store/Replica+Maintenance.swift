@@ -81,24 +81,50 @@ extension Replica {
         }
     }
 
+    /// Checks the materialised tables against the log: folds every table again from the
+    /// operations inside a transaction that is then rolled back, and names each table whose
+    /// content differs from what the log says (a value edited with the sqlite3 shell, a row
+    /// deleted by hand). Takes the write lock for as long as the fold runs.
+    public func verifyTables() throws -> [String] {
+        try storage {
+            try db.execute("BEGIN IMMEDIATE")
+            defer {
+                try? db.execute("ROLLBACK")
+                mergeMemory = nil
+                finishedMerge = nil
+            }
+            let stored = try tableHashes()
+            var applier = try Applier(replica: self, session: nil)
+            try applier.rebuild()
+            try applier.finish()
+            let folded = try tableHashes()
+            return Schema.materialisedTables.filter { stored[$0] != folded[$0] }.map {
+                "table \($0) differs from what the operation log says (edited outside sinkron?); `sinkron restore` a backup, or copy the replica again from a peer"
+            }
+        }
+    }
+
     // MARK: Backup and restore
 
     /// A consistent copy of the replica while it is in use (SQLite online backup API).
-    public func backup(to path: String) throws {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw ReplicaError(.invalidInput, "\(path) already exists", hint: "choose a new file name; a backup never overwrites")
-        }
-        let temporary = path + ".tmp-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
+    /// The file holds this node's private key: keep it as safe as the PC itself (mode 0600).
+    public func backup(to path: String, force: Bool = false) throws {
+        let target = try OutputTarget(path, force: force, replicaHome: home)
+        let temporary = target.temporaryPath()
         do {
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the path and free space") }
+            close(fd)
             let destination = try Database(path: temporary)
             try db.backup(to: destination)
             try destination.execute("PRAGMA journal_mode=DELETE")
             destination.close()
-            guard rename(temporary, path) == 0 else { throw ReplicaError(.storage, "cannot rename the backup into place") }
-        } catch let error as SQLiteError {
+            try target.commit(temporary: temporary)
+        } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw ReplicaError(.storage, "the backup failed: \(error.message)", hint: "check free space on the target disk")
+            try? FileManager.default.removeItem(atPath: temporary + "-journal")
+            if let error = error as? SQLiteError { throw ReplicaError(.storage, "the backup failed: \(error.message)", hint: "check free space on the target disk") }
+            throw error
         }
     }
 
@@ -106,16 +132,23 @@ extension Replica {
     /// it as `replica.db.before-restore-<time>`. The restored replica writes under a new origin, so
     /// it never reuses seq numbers its old origin used after the backup was taken.
     @discardableResult
-    public static func restore(from backup: String, home: String, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
+    public static func restore(from backup: String, home: String, force: Bool = false, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
         guard FileManager.default.fileExists(atPath: backup) else {
             throw ReplicaError(.notFound, "no backup at \(backup)", hint: "check the path")
         }
+        var backupIdentity: (node: [UInt8], name: String, role: String, court: String, root: String)?
         // Open the backup read-only first: refuse anything that is not a replica before touching home.
         do {
             let probe = try Database(path: backup, readOnly: true, create: false)
             let meta = try readMeta(probe)
             guard meta["node"] != nil, meta["private_key"] != nil else {
                 throw ReplicaError(.invalidInput, "\(backup) is not a Sinkron replica backup", hint: "backups are written by `sinkron backup`")
+            }
+            if case .blob(let node)? = meta["node"], case .text(let name)? = meta["name"], case .text(let role)? = meta["role"],
+                case .text(let court)? = meta["court"]
+            {
+                let root: String = if case .text(let r)? = meta["court_root"] { r } else { "" }
+                backupIdentity = (node, name, role, court, root)
             }
             if try probe.prepare("PRAGMA quick_check").map({ $0.text(0) }) != ["ok"] {
                 throw ReplicaError(.invalidInput, "\(backup) is damaged (SQLite integrity check failed)", hint: "use an older backup")
@@ -127,11 +160,24 @@ extension Replica {
             // readMeta's own error speaks of --home; here the file given to restore is at fault.
             throw ReplicaError(.invalidInput, "\(backup) is not a Sinkron replica backup (\(error.message))", hint: "backups are written by `sinkron backup`")
         }
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let path = databasePath(home: home)
+        // A backup of another node or court replaces this PC's identity: only on purpose.
+        if !force, let backupIdentity, FileManager.default.fileExists(atPath: path), let current = try? Replica(home: home) {
+            let what = "the backup is of \(backupIdentity.name) (\(backupIdentity.role)) of \(backupIdentity.court), court root \(fingerprint(backupIdentity.root))"
+            let here = "this replica is \(current.identity.name) (\(current.identity.role.rawValue)) of \(current.identity.court), court root \(fingerprint(current.courtRoot ?? ""))"
+            if backupIdentity.root != (current.courtRoot ?? "") {
+                throw ReplicaError(.wrongCourt, "\(what): another court; \(here)", hint: "nothing was changed; pass --force to replace this replica with it anyway")
+            }
+            if backupIdentity.node != current.identity.node.bytes {
+                throw ReplicaError(.invalidInput, "\(what): another node; \(here)", hint: "nothing was changed; pass --force to replace this replica with it anyway")
+            }
+        }
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try secureHome(home)
         let temporary = path + ".restore-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
         try FileManager.default.copyItem(atPath: backup, toPath: temporary)
+        chmod(temporary, 0o600)
         if FileManager.default.fileExists(atPath: path) {
             // Fold the old WAL into its file, then keep it aside: a restore loses nothing.
             if let old = try? Database(path: path, create: false) {
@@ -140,6 +186,7 @@ extension Replica {
             }
             let stamp = Int(Date().timeIntervalSince1970)
             try FileManager.default.moveItem(atPath: path, toPath: path + ".before-restore-\(stamp)")
+            chmod(path + ".before-restore-\(stamp)", 0o600)
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         guard rename(temporary, path) == 0 else { throw ReplicaError(.storage, "cannot move the restored replica into \(home)") }
