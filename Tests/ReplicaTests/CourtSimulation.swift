@@ -313,7 +313,9 @@ final class CourtSimulation {
         default:
             // As a sync session streams: bounded batches from the peer's vector until nothing is left.
             let limit = 1 + rng.below(60)
-            while true {
+            for round in 0... {
+                // Bounded: every batch must move the peer's vector on.
+                guard round < 100_000 else { throw ReplicaError(.storage, "seed \(seed): batches from the peer's vector do not end") }
                 let batch = try a.nextBatch(after: try b.vector(), maxOperations: limit)
                 if batch.isEmpty { break }
                 #expect(batch.allSatisfy { $0.entries.last?.signature != nil }, "seed \(seed)")

@@ -47,7 +47,11 @@ extension Replica {
         var batch: [OperationRun] = []
         var total = 0
         try db.read {
-            let heads = try db.cached("SELECT idx, origin, max_seq FROM origins ORDER BY origin").map { ($0.int(0), ID128(bytes: $0.blob(1)), UInt64($0.int(2))) }
+            // The admin's origins first: their enrollments admit the members' operations that
+            // follow, so a receiver never has to hold those for want of an enrollment still to come.
+            let root = Self.bytes(hex: courtRoot ?? "")
+            let heads = try db.cached("SELECT idx, origin, max_seq FROM origins ORDER BY public_key = ? DESC, origin").bind(.blob(root))
+                .map { ($0.int(0), ID128(bytes: $0.blob(1)), UInt64($0.int(2))) }
             let select = try db.cached("SELECT seq, hlc, body, sig FROM ops WHERE origin_idx = ? AND seq > ? ORDER BY seq")
             for (idx, originID, maxSeq) in heads {
                 guard total < maxOperations, let origin = originID, maxSeq > cursor[origin] else { continue }
