@@ -18,6 +18,9 @@ public final class Simulation {
         public var actions = 60
         /// Print every event (for replaying a failing seed).
         public var trace = false
+        /// An outsider with a same-name court and a member that lies about its role inject
+        /// operations through bundles and relays (see `Simulation+Adversaries`).
+        public var adversaries = true
         public init() {}
     }
 
@@ -186,6 +189,7 @@ public final class Simulation {
     var writtenAt: [String: UInt64] = [:]
     var result: Result
     let config: SessionConfig
+    var adversaries: Adversaries?
     private var lastTick: UInt64 = 0
     private let logger: Logger = {
         var logger = Logger(label: "sinkron.simulation")
@@ -232,6 +236,9 @@ public final class Simulation {
             if role == .umumKeuangan { try replica.setCourtCode("W4-U2") }
             nodes.append(Node(index: i, name: name, role: role, clock: clock, replica: replica))
             trace("node \(name) joins with its PC clock \(skews[i]) ms off simulated time, court time \(Int64(replica.courtTime) - Int64(ManualClock.start)) ms off")
+        }
+        if options.adversaries, let admin = nodes.first?.replica {
+            adversaries = try Adversaries(homes: sandbox, admin: admin, clock: ManualClock(ManualClock.start))
         }
         // The enrollment day: everyone meets everyone once (so every node knows every member).
         try Exchange.introduce(nodes.compactMap(\.replica))
@@ -473,6 +480,8 @@ public final class Simulation {
                 if jump >= 0 { node.clock.advance(by: UInt64(jump)) } else { node.clock.rewind(by: UInt64(-jump)) }
                 count("clock jump")
                 trace("clock of \(node.name) jumps \(jump) ms")
+            case 63..<65:
+                adversaryMove()
             case 62..<63:
                 // A clean reopen, as the next CLI command does.
                 if let node = live.isEmpty ? nil : rng.pick(live), connections.allSatisfy({ !$0.nodes.contains(node.index) }) {
@@ -485,6 +494,7 @@ public final class Simulation {
         }
         heal()
         check()
+        checkAdversaries()
         return result
     }
 
@@ -644,9 +654,9 @@ final class SimulationHomes {
 
     func member(_ name: String, role: Role, invitedBy admin: Replica, clock: any PhysicalClock) throws -> Replica {
         let invitation = (root as NSString).appendingPathComponent("\(name).invitation")
-        _ = try admin.invite(name: name, role: role, to: invitation)
+        let receipt = try admin.invite(name: name, role: role, to: invitation, strength: .testing)
         defer { try? FileManager.default.removeItem(atPath: invitation) }
-        let replica = try Replica.initialize(home: home(name), invitation: invitation, physicalClock: clock)
+        let replica = try Replica.initialize(home: home(name), invitation: invitation, code: receipt.code, physicalClock: clock)
         try replica.disableSync()
         return replica
     }
