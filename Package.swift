@@ -30,8 +30,13 @@ let package = Package(
             dependencies: [
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
+                "ReplicaResources",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .target(
+            name: "ReplicaResources",
+            resources: [.copy("sop-templates.json")]
         ),
         .target(
             name: "SyncProtocol",

@@ -33,7 +33,7 @@ import Testing
         return out
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func everyPathFoldsToTheEnd(code: String) throws {
         let sop = try #require(SOP.named(code))
         let paths = Self.paths(sop)
@@ -84,7 +84,7 @@ import Testing
         }
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func everyPathCanBeWalkedByRealNodes(code: String) throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
@@ -110,8 +110,14 @@ import Testing
                     bundles += 1
                     try Exchange.bundle(from: holder, to: actor, via: sandbox.path("flashdisk-\(bundles).sinkron"))
                 }
-                if step.actors == [.umumKeuangan], sop.kind == .letter, try actor.show(record.hex).fields["direction"] == "keluar" {
-                    try actor.numberLetter(record.hex, now: ManualClock.date(clock.now()))
+                if step.requires == "number", sop.kind == .letter, try actor.show(record.hex).fields["direction"] == "keluar" {
+                    // Umum & Keuangan gives the number the staff's sending step needs.
+                    let umum = nodes[.umumKeuangan]!
+                    bundles += 1
+                    try Exchange.bundle(from: actor, to: umum, via: sandbox.path("flashdisk-\(bundles).sinkron"))
+                    try umum.numberLetter(record.hex, now: ManualClock.date(clock.now()))
+                    bundles += 1
+                    try Exchange.bundle(from: umum, to: actor, via: sandbox.path("flashdisk-\(bundles).sinkron"))
                 }
                 let outcome = try actor.completeStep(record.hex, branch: move.branch, expectedStep: move.step)
                 #expect(outcome.next == WorkflowFold.next(after: step, branch: move.branch), "\(code) path \(path) at \(move)")

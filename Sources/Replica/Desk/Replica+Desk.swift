@@ -35,6 +35,9 @@ extension Replica {
         guard let sop = SOP.named(code) else {
             throw ReplicaError(.notFound, "no SOP has the code \(code)", hint: "`sinkron sop list` shows the codes")
         }
+        guard !sop.tableMissing else {
+            throw ReplicaError(.invalidInput, "\(sop.code) (\(sop.title)) is listed in its book without a table, so it has no steps to follow", hint: "`sinkron sop show \(sop.code)` says why")
+        }
         return sop
     }
 
@@ -107,6 +110,23 @@ extension Replica {
         return try newRecord(.task, sop: sop, fields: fields, completeStart: false, author: author)
     }
 
+    /// Completes the step the record's flow is at with an answer as the SOP words it ("berhasil",
+    /// "tidak valid") or as ya/tidak.
+    @discardableResult
+    public func completeStep(_ prefix: String, answer: String?, note: String? = nil, expectedStep: Int? = nil, author: String = "") throws -> StepOutcome {
+        guard let answer else { return try completeStep(prefix, branch: nil, note: note, expectedStep: expectedStep, author: author) }
+        let s = try show(prefix).summary
+        guard let current = s.step, let decision = SOP.named(s.sop)?.step(current)?.decision else {
+            return try completeStep(prefix, branch: Branch(rawValue: answer.lowercased()) ?? .ya, note: note, expectedStep: expectedStep, author: author)
+        }
+        guard let branch = decision.branch(for: answer) else {
+            throw ReplicaError(
+                .invalidInput, "\"\(answer)\" is not an answer to step \(current): \(decision.question)",
+                hint: "answer with " + decision.answers.map { "--branch \"\($0.label)\"" }.joined(separator: " or "))
+        }
+        return try completeStep(prefix, branch: branch, note: note, expectedStep: expectedStep, author: author)
+    }
+
     /// Completes the step the record's flow is at, if this node's role may perform it.
     @discardableResult
     public func completeStep(_ prefix: String, branch: Branch? = nil, note: String? = nil, expectedStep: Int? = nil, author: String = "") throws -> StepOutcome {
@@ -129,22 +149,24 @@ extension Replica {
             guard branch != nil else {
                 throw ReplicaError(
                     .invalidInput, "step \(current) asks: \(decision.question) (\(decision.gloss))",
-                    hint: "answer with --branch ya or --branch tidak")
+                    hint: "answer with " + decision.answers.map { "--branch \"\($0.label)\"" }.joined(separator: " or "))
             }
         } else if branch != nil {
             throw ReplicaError(.invalidInput, "step \(current) of \(sop.code) has no decision", hint: "leave out --branch")
         }
-        if step.actors == [.umumKeuangan], detail.fields["number"].flatMap({ $0 }) == nil, s.kind == RecordKind.letter.rawValue,
-            detail.fields["direction"].flatMap({ $0 }) == "keluar"
+        if let required = step.requires, detail.fields[required].flatMap({ $0 }) == nil,
+            s.kind != RecordKind.letter.rawValue || detail.fields["direction"].flatMap({ $0 }) == "keluar"
         {
-            throw ReplicaError(.invalidInput, "the letter has no number yet", hint: "give it one first: `sinkron letter number \(s.id.prefix(8))`")
+            throw ReplicaError(
+                .invalidInput, "step \(current) of \(sop.code) needs the record's \(required), which is not set yet",
+                hint: required == "number" ? "an umum-keuangan desk gives it: `sinkron letter number \(s.id.prefix(8))`" : "set it first")
         }
         let note = try Validation.text(note, "note", required: false, limit: 4000) ?? ""
         guard let record = ID128(hex: s.id) else { throw ReplicaError(.notFound, "bad record id") }
         try commit(author: author, [.step(record: record, step: current, branch: branch, note: note)])
         let next = WorkflowFold.next(after: step, branch: branch)
         return StepOutcome(
-            record: s.id, completed: current, activity: step.activity, branch: branch?.rawValue, next: next,
+            record: s.id, completed: current, activity: step.activity, branch: branch.flatMap { step.decision?.answer($0)?.label }, next: next,
             nextActivity: next.flatMap { sop.step($0)?.activity }, nextRoles: next.flatMap { sop.step($0)?.actors.map(\.rawValue) } ?? [])
     }
 

@@ -43,8 +43,11 @@ extension Replica {
         let status = row.text(2)
         if status == "open" {
             if let step, let since {
-                let late = now.timeIntervalSince(since) / 60 - Double(step.minutes)
-                if late > 0 { overdueMinutes = Int(late) }
+                if let limit = step.time.limit {
+                    let minutes = limit.minutes ?? limit.value * 480
+                    let late = now.timeIntervalSince(since) / 60 - Double(minutes)
+                    if late > 0 { overdueMinutes = Int(late) }
+                }
             }
             if kind == .task, let due = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
                 let late = Int(now.timeIntervalSince(due) / 60)
@@ -61,7 +64,7 @@ extension Replica {
         let summary = RecordSummary(
             id: row.text(0), kind: kind.rawValue, sop: row.text(1), title: title, status: status, step: stepNumber,
             stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? (step?.actors.map(\.rawValue) ?? []) : [],
-            stepSince: since, stepMinutes: step?.minutes, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
+            stepSince: since, stepMinutes: step?.time.limit?.minutes, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
             createdAt: date(ms: row.int(5)), createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
         return (summary, fields)
     }
