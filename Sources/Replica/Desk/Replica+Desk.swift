@@ -140,10 +140,23 @@ extension Replica {
             throw ReplicaError(.invalidInput, "record \(s.id.prefix(8)) is at step \(current), not \(expectedStep)", hint: "`sinkron show \(s.id.prefix(8))` shows the current step")
         }
         guard step.actors.contains(identity.role) else {
-            let roles = step.actors.map(\.rawValue).joined(separator: " or ")
+            let roles = step.actors.map(\.rawValue).joined(separator: step.mode == .any ? " or " : " and ")
             throw ReplicaError(
                 .notPermitted, "step \(current) of \(sop.code) (\(step.activity)) is performed by \(roles); this node is \(identity.role.rawValue)",
                 hint: "the step is done at a \(roles) desk")
+        }
+        let waiting = s.nextRoles.compactMap(Role.init(rawValue:))
+        guard waiting.contains(identity.role) else {
+            let who = waiting.map(\.rawValue).joined(separator: " or ")
+            let done = step.actors.firstIndex(of: identity.role).map { mine in
+                waiting.first.flatMap { step.actors.firstIndex(of: $0) }.map { mine < $0 } ?? true
+            } ?? false
+            throw ReplicaError(
+                .notPermitted,
+                step.mode == .inTurn && !done
+                    ? "step \(current) of \(sop.code) needs \(step.actors.map(\.rawValue).joined(separator: ", then ")) in turn; it is \(who)'s turn"
+                    : "\(identity.role.rawValue) has already done its part of step \(current) of \(sop.code); it waits for \(who)",
+                hint: "the step is completed at a \(who) desk")
         }
         if let decision = step.decision {
             guard branch != nil else {
@@ -161,13 +174,20 @@ extension Replica {
                 .invalidInput, "step \(current) of \(sop.code) needs the record's \(required), which is not set yet",
                 hint: required == "number" ? "an umum-keuangan desk gives it: `sinkron letter number \(s.id.prefix(8))`" : "set it first")
         }
-        let note = try Validation.text(note, "note", required: false, limit: 4000) ?? ""
+        var note = try Validation.text(note, "note", required: false, limit: 4000) ?? ""
+        if note.isEmpty, let external = step.external {
+            // The step records an outside party's act: the note names it and its document.
+            note = external.document.isEmpty ? external.party : "\(external.party): \(external.document)"
+        }
         guard let record = ID128(hex: s.id) else { throw ReplicaError(.notFound, "bad record id") }
         try commit(author: author, [.step(record: record, step: current, branch: branch, note: note)])
-        let next = WorkflowFold.next(after: step, branch: branch)
+        // Where the flow is now, as the fold has it: a step needing several roles stays current
+        // until the last of them has done its part.
+        let after = try show(prefix).summary
+        let next = after.status == "open" ? after.step : nil
         return StepOutcome(
             record: s.id, completed: current, activity: step.activity, branch: branch.flatMap { step.decision?.answer($0)?.label }, next: next,
-            nextActivity: next.flatMap { sop.step($0)?.activity }, nextRoles: next.flatMap { sop.step($0)?.actors.map(\.rawValue) } ?? [])
+            nextActivity: next.flatMap { sop.step($0)?.activity }, nextRoles: after.nextRoles)
     }
 
     /// Writes a field; the write names the values it replaces, so concurrent edits are detected.

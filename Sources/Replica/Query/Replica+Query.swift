@@ -63,10 +63,18 @@ extension Replica {
         }()
         let summary = RecordSummary(
             id: row.text(0), kind: kind.rawValue, sop: row.text(1), title: title, status: status, step: stepNumber,
-            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? (step?.actors.map(\.rawValue) ?? []) : [],
+            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? waiting(row.text(0), sop: sop, step: step).map(\.rawValue) : [],
             stepSince: since, stepMinutes: step?.time.limit?.minutes, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
             createdAt: date(ms: row.int(5)), createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
         return (summary, fields)
+    }
+
+    /// The roles that act next on a record at `step`: any of its roles, or for a step needing
+    /// several, those that have not yet done their part (refolded from the record's events).
+    func waiting(_ hex: String, sop: SOP?, step: SOPStep?) -> [Role] {
+        guard let sop, let step else { return [] }
+        guard step.mode != .any, let events = try? db.stepEvents(record: hex).events else { return step.actors }
+        return WorkflowFold.fold(sop: sop, created: HLC(raw: 0), events: events).waiting(in: sop)
     }
 
     /// Records, newest first. `openOnly` keeps records whose flow is running; `overdueOnly` those
