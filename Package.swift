@@ -36,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "ReplicaResources",
-            resources: [.copy("sop-templates.json")]
+            resources: [.copy("sop-templates.json"), .copy("holidays.json")]
         ),
         .target(
             name: "SyncProtocol",

@@ -102,7 +102,25 @@ extension SOPStep {
 
 struct SOPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sop", abstract: "The SOP flows shipped with Sinkron.", subcommands: [ListSOP.self, ShowSOP.self], defaultSubcommand: ListSOP.self)
+        commandName: "sop", abstract: "The SOP flows shipped with Sinkron, and the working time their standards run in.",
+        subcommands: [ListSOP.self, ShowSOP.self, CalendarSOP.self], defaultSubcommand: ListSOP.self)
+
+    /// The working calendar of the replica here, or the WIB default when there is none.
+    static func calendar(_ global: GlobalOptions) -> WorkingCalendar {
+        (try? global.open().workingCalendar) ?? WorkingCalendar(zone: .wib)
+    }
+
+    /// A start time typed as in the court's zone: `2026-03-20T15:00` or `2026-03-20 15:00`.
+    static func parse(_ text: String, in zone: CourtZone) throws -> Date {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = zone.timeZone
+        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm"] {
+            f.dateFormat = format
+            if let d = f.date(from: text) { return d }
+        }
+        throw ReplicaError(.invalidInput, "\"\(text)\" is not a start time", hint: "write 2026-03-20T15:00 (court time, \(zone.rawValue))")
+    }
 
     struct ListSOP: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the SOP flows.")
@@ -120,9 +138,14 @@ struct SOPCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one SOP flow step by step.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The SOP code, e.g. BUG, HAPUS, BACKUP.") var code: String
+        @Option(help: "Compute each due time as if the step (or, for a whole-procedure time, the record) started then, in court time: 2026-03-20T15:00 (default: now).")
+        var from: String?
 
         func run() throws {
             try perform(global) {
+                let calendar = SOPCommand.calendar(global)
+                let start = try from.map { try SOPCommand.parse($0, in: calendar.zone) } ?? Date()
+                func due(_ t: TimeStandard) -> String { calendar.due(from: start, t).map { "due \(calendar.format($0))" } ?? "no deadline" }
                 guard let sop = SOP.named(code) else {
                     throw ReplicaError(.notFound, "no SOP has the code \(code)", hint: "`sinkron sop list` shows the codes: \(SOP.catalog.map(\.code).joined(separator: ", "))")
                 }
@@ -132,7 +155,8 @@ struct SOPCommand: ParsableCommand {
                 for r in sop.references {
                     Output.line("  source: \(r.seed)" + (r.sop.map { ", SOP \($0)" } ?? "") + (r.number.map { " (\($0))" } ?? "") + (r.differences.map { " — \($0)" } ?? ""))
                 }
-                if let t = sop.time { Output.line("  time for the whole procedure: \(t.text) (\(t.meaning))") }
+                if let t = sop.time { Output.line("  time for the whole procedure: \(t.text) (\(t.meaning); \(due(t)))") }
+                Output.line("  due times if started \(calendar.format(start)), in working time")
                 if !sop.columns.isEmpty { Output.line("  pelaksana: \(sop.columns.joined(separator: " | "))") }
                 for n in sop.notes { Output.line("  note: \(n)") }
                 Output.line()
@@ -140,7 +164,7 @@ struct SOPCommand: ParsableCommand {
                     Output.line(String(format: "%3d. ", s.number) + s.activity)
                     Output.line("     \(s.gloss)")
                     Output.line("     by \(s.actorText)" + (s.external.map { " — records the act of \($0.party)" } ?? ""))
-                    if sop.time == nil { Output.line("     time: \(s.time.text.isEmpty ? "(none)" : s.time.text) (\(s.time.meaning))") }
+                    if sop.time == nil { Output.line("     time: \(s.time.text.isEmpty ? "(none)" : s.time.text) (\(s.time.meaning); \(due(s.time)))") }
                     if !s.requirements.isEmpty { Output.line("     needs: \(s.requirements)") }
                     if !s.output.isEmpty { Output.line("     output: \(s.output)") }
                     if let r = s.reading { Output.line("     reading: \(r)") }
@@ -152,6 +176,54 @@ struct SOPCommand: ParsableCommand {
                     }
                 }
             }
+        }
+    }
+}
+
+extension SOPCommand {
+    struct CalendarSOP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "calendar", abstract: "Show the working time SOP standards are measured in, or set the court's time zone.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Set this node's court time zone: WIB, WITA or WIT.") var zone: String?
+        @Option(help: "List the closed days of this year (default: the current year).") var year: Int?
+
+        func run() throws {
+            try perform(global) {
+                if let zone {
+                    guard let z = CourtZone(name: zone) else {
+                        throw ReplicaError(.invalidInput, "\"\(zone)\" is not an Indonesian time zone", hint: "use WIB (UTC+7), WITA (UTC+8) or WIT (UTC+9)")
+                    }
+                    try global.open().setCourtZone(z)
+                }
+                let calendar = SOPCommand.calendar(global)
+                let year = year ?? Calendar(identifier: .gregorian).component(.year, from: Date())
+                let days = calendar.holidays.values.filter { $0.date.hasPrefix("\(year)-") }.sorted { $0.date < $1.date }
+                if global.json {
+                    struct Day: Encodable { var date: String; var kind: String; var name: String }
+                    struct View: Encodable { var zone: String; var utcOffset: Int; var hours: [String: [String]]; var year: Int; var source: String?; var closed: [Day] }
+                    let names = [2: "monday", 3: "tuesday", 4: "wednesday", 5: "thursday", 6: "friday", 7: "saturday", 1: "sunday"]
+                    let hours = Dictionary(uniqueKeysWithValues: calendar.hours.map { (names[$0.key] ?? "\($0.key)", $0.value.map(Self.span)) })
+                    Output.json(View(zone: calendar.zone.rawValue, utcOffset: calendar.zone.hoursFromUTC, hours: hours, year: year,
+                        source: WorkingCalendar.holidaySources["\(year)"], closed: days.map { Day(date: $0.date, kind: $0.kind.rawValue, name: $0.name) }))
+                    return
+                }
+                Output.line("zone      \(calendar.zone.rawValue) (UTC+\(calendar.zone.hoursFromUTC))")
+                for (name, day) in [("Mon-Thu", 2), ("Fri", 6)] {
+                    Output.line("hours     \(name.padding(toLength: 8, withPad: " ", startingAt: 0))\((calendar.hours[day] ?? []).map(Self.span).joined(separator: ", "))")
+                }
+                Output.line("closed    Saturday, Sunday, national holidays and cuti bersama")
+                guard !days.isEmpty else {
+                    Output.line("no holidays of \(year) are known; only weekends are closed")
+                    return
+                }
+                Output.line("source    \(WorkingCalendar.holidaySources["\(year)"] ?? "-")")
+                Output.table(["DATE", "KIND", "NAME"], days.map { [$0.date, $0.kind.rawValue, $0.name] })
+            }
+        }
+
+        static func span(_ s: WorkingCalendar.Span) -> String {
+            String(format: "%02d:%02d-%02d:%02d", s.start / 60, s.start % 60, s.end / 60, s.end % 60)
         }
     }
 }

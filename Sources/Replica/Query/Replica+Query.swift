@@ -32,27 +32,28 @@ extension Replica {
             + kind.fields.map(\.name).joined(separator: ", ")
     }
 
-    func summary(_ row: Row, kind: RecordKind, now: Date) -> (RecordSummary, [String: String?]) {
+    func summary(_ row: Row, kind: RecordKind, now: Date, calendar: WorkingCalendar? = nil) -> (RecordSummary, [String: String?]) {
         var fields: [String: String?] = [:]
         for (i, f) in kind.fields.enumerated() { fields[f.name] = row.optionalText(Int32(9 + i)) }
         let sop = SOP.named(row.text(1))
         let stepNumber = row.optionalInt(3).map { Int($0) }
         let step = stepNumber.flatMap { sop?.step($0) }
         let since = row.optionalInt(4).map { date(ms: $0) }
+        let createdAt = date(ms: row.int(5))
         var overdueMinutes: Int?
         let status = row.text(2)
-        if status == "open" {
-            if let step, let since {
-                if let limit = step.time.limit {
-                    let minutes = limit.minutes ?? limit.value * 480
-                    let late = now.timeIntervalSince(since) / 60 - Double(minutes)
-                    if late > 0 { overdueMinutes = Int(late) }
-                }
-            }
-            if kind == .task, let due = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
-                let late = Int(now.timeIntervalSince(due) / 60)
-                if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
-            }
+        // A time given for the whole procedure runs from the record's creation; otherwise the
+        // current step's runs from when it became current.
+        let standard: (time: TimeStandard, for: String, from: Date?)? =
+            sop?.time.map { ($0, "record", createdAt) } ?? step.map { ($0.time, "step", since) }
+        var due: Date?
+        if status == "open", let standard, let from = standard.from {
+            due = (calendar ?? workingCalendar).due(from: from, standard.time)
+            if let due, now > due { overdueMinutes = max(1, Int(now.timeIntervalSince(due) / 60)) }
+        }
+        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
+            let late = Int(now.timeIntervalSince(taskDue) / 60)
+            if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
         }
         let title: String = {
             switch kind {
@@ -64,8 +65,9 @@ extension Replica {
         let summary = RecordSummary(
             id: row.text(0), kind: kind.rawValue, sop: row.text(1), title: title, status: status, step: stepNumber,
             stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? waiting(row.text(0), sop: sop, step: step).map(\.rawValue) : [],
-            stepSince: since, stepMinutes: step?.time.limit?.minutes, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
-            createdAt: date(ms: row.int(5)), createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
+            stepSince: since, stepMinutes: step?.time.limit?.minutes, timeStandard: status == "open" ? standard?.time.text : nil,
+            timeFor: status == "open" ? standard?.for : nil, due: due, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
+            createdAt: createdAt, createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
         return (summary, fields)
     }
 
@@ -82,10 +84,11 @@ extension Replica {
     public func list(kind: RecordKind? = nil, openOnly: Bool = false, overdueOnly: Bool = false, now: Date? = nil) throws -> [RecordSummary] {
         let now = now ?? courtDate
         var out: [RecordSummary] = []
+        let calendar = workingCalendar
         for k in kind.map({ [$0] }) ?? RecordKind.allCases {
             let filter = openOnly || overdueOnly ? "WHERE status = 'open'" : ""
             try db.prepare("SELECT \(Self.summaryColumns(k)) FROM \(k.table) \(filter)").forEach { row in
-                let (s, _) = summary(row, kind: k, now: now)
+                let (s, _) = summary(row, kind: k, now: now, calendar: calendar)
                 if !overdueOnly || s.overdue { out.append(s) }
             }
         }
