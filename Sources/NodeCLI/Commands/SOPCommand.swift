@@ -102,7 +102,7 @@ extension SOPStep {
 
 struct SOPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sop", abstract: "The SOP flows shipped with Sinkron, and the working time their standards run in.",
+        commandName: "sop", abstract: "The SOP flows shipped with Sinkron (sop list, sop show CODE, sop calendar).",
         subcommands: [ListSOP.self, ShowSOP.self, CalendarSOP.self], defaultSubcommand: ListSOP.self)
 
     /// The working calendar of the replica here, or the WIB default when there is none.
