@@ -160,6 +160,8 @@ public final class Replica {
             try Self.migrate(db, from: version, path: path)
             meta = try Self.readMeta(db)
         }
+        // The SOP book's table, which replicas made before it lack (no other change comes with it).
+        try? db.execute(FlowBook.table)
         guard let nodeBytes = meta["node"].flatMap({ if case .blob(let b) = $0 { b } else { nil } }),
             let node = NodeID(bytes: nodeBytes),
             case .text(let name)? = meta["name"], case .text(let roleName)? = meta["role"], let role = Role(rawValue: roleName),

@@ -108,7 +108,7 @@ struct Workload {
         case 14..<40:
             // Usually a step this role may complete; sometimes one it may not.
             let mine = rng.chance(75)
-            guard let (id, _, detail) = known(by: r, &rng, { !mine || $0.summary.nextRoles.contains(role.rawValue) }), let current = detail.summary.step, let sop = SOP.named(detail.summary.sop),
+            guard let (id, _, detail) = known(by: r, &rng, { !mine || $0.summary.nextRoles.contains(role.rawValue) }), let current = detail.summary.step, let sop = r.flow(detail.summary.sop),
                 let step = sop.step(current)
             else { return "idle" }
             var branch: Branch? = step.decision == nil ? nil : (rng.chance(50) ? .ya : .tidak)

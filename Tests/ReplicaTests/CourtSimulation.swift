@@ -166,7 +166,7 @@ final class CourtSimulation {
             }
         }
         guard let node = candidates.first, let detail = try? node.replica.show(id.hex), let current = detail.summary.step,
-            let sop = SOP.named(detail.summary.sop), let step = sop.step(current)
+            let sop = node.replica.flow(detail.summary.sop), let step = sop.step(current)
         else { return }
         var branch: Branch? = step.decision == nil ? nil : (rng.chance(50) ? .ya : .tidak)
         if rng.chance(4) { branch = branch == nil ? .ya : nil }  // a user who answers wrongly

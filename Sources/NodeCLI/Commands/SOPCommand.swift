@@ -103,7 +103,8 @@ extension SOPStep {
 struct SOPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sop", abstract: "The SOP flows shipped with Sinkron (sop list, sop show CODE, sop calendar).",
-        subcommands: [ListSOP.self, ShowSOP.self, CalendarSOP.self], defaultSubcommand: ListSOP.self)
+        subcommands: [ListSOP.self, ShowSOP.self, CalendarSOP.self, BookSOP.self, AdoptSOP.self, ExportSOP.self, ReviseSOP.self, RetireSOP.self, HistorySOP.self],
+        defaultSubcommand: ListSOP.self)
 
     /// The working calendar of the replica here, or the WIB default when there is none.
     static func calendar(_ global: GlobalOptions) -> WorkingCalendar {
@@ -128,9 +129,11 @@ struct SOPCommand: ParsableCommand {
 
         func run() throws {
             if global.json { Output.json(SOP.catalog.map(SOPView.init)); return }
+            // The court's book beside the templates: which version of each flow new records pin.
+            let book = Dictionary(((try? global.open().book()) ?? []).map { ($0.code, $0.action == "retired" ? "retired" : "v\($0.version)") }, uniquingKeysWith: { a, _ in a })
             Output.table(
-                ["CODE", "KIND", "STEPS", "SOURCE", "TITLE"],
-                SOP.catalog.map { [$0.code, $0.kind.rawValue, $0.tableMissing ? "-" : "\($0.steps.count)", $0.source, "\($0.title) — \($0.gloss)"] })
+                ["CODE", "KIND", "STEPS", "BOOK", "SOURCE", "TITLE"],
+                SOP.catalog.map { [$0.code, $0.kind.rawValue, $0.tableMissing ? "-" : "\($0.steps.count)", book[$0.code] ?? "", $0.source, "\($0.title) — \($0.gloss)"] })
         }
     }
 
@@ -146,9 +149,7 @@ struct SOPCommand: ParsableCommand {
                 let calendar = SOPCommand.calendar(global)
                 let start = try from.map { try SOPCommand.parse($0, in: calendar.zone) } ?? Date()
                 func due(_ t: TimeStandard) -> String { calendar.due(from: start, t).map { "due \(calendar.format($0))" } ?? "no deadline" }
-                guard let sop = SOP.named(code) else {
-                    throw ReplicaError(.notFound, "no SOP has the code \(code)", hint: "`sinkron sop list` shows the codes: \(SOP.catalog.map(\.code).joined(separator: ", "))")
-                }
+                let sop = try SOPCommand.current(code, global)
                 if global.json { Output.json(SOPView(sop)); return }
                 Output.line("\(sop.code): \(sop.title)")
                 Output.line("  \(sop.gloss) — \(sop.source); a new \(sop.kind.rawValue) starts at step \(sop.start)")
@@ -224,6 +225,139 @@ extension SOPCommand {
 
         static func span(_ s: WorkingCalendar.Span) -> String {
             String(format: "%02d:%02d-%02d:%02d", s.start / 60, s.start % 60, s.end / 60, s.end % 60)
+        }
+    }
+}
+
+extension SOPCommand {
+    /// The flow `code` names here: the court's current version, else the shipped template.
+    static func current(_ code: String, _ global: GlobalOptions) throws -> SOP {
+        if let replica = try? global.open(), let last = try replica.flowHistory(code).last, last.action != "retired",
+            let sop = replica.flow("\(last.code)@\(last.version)")
+        {
+            return sop
+        }
+        guard let sop = SOP.named(code) else {
+            throw ReplicaError(.notFound, "no SOP has the code \(code)", hint: "`sinkron sop list` shows the codes")
+        }
+        return sop
+    }
+
+    static func print(_ entries: [FlowBookEntry], _ global: GlobalOptions) {
+        if global.json { Output.json(entries); return }
+        Output.table(
+            ["CODE", "VERSION", "ACTION", "AT", "BY", "STEPS", "SOP NUMBER"],
+            entries.map { [$0.code, "\($0.version)", $0.action, Output.time($0.at), $0.by, $0.action == "retired" ? "-" : "\($0.steps)", $0.number ?? ""] })
+    }
+
+    struct BookSOP: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "book", abstract: "The court's SOP book: the current version of every flow it adopted.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            try perform(global) {
+                let entries = try global.open().book()
+                if entries.isEmpty && !global.json {
+                    Output.line("the court has adopted no flows; records follow the shipped templates (`sinkron sop adopt --all`)")
+                    return
+                }
+                SOPCommand.print(entries, global)
+            }
+        }
+    }
+
+    struct AdoptSOP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "adopt", abstract: "Adopt shipped templates into the court's SOP book as version 1 (court admin only).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var who: AuthorOptions
+        @Argument(help: "The codes to adopt (see `sinkron sop list`).") var codes: [String] = []
+        @Flag(help: "Adopt every shipped template that has a table.") var all = false
+
+        func validate() throws {
+            if codes.isEmpty && !all { throw ValidationError("name the codes to adopt, or pass --all") }
+        }
+
+        func run() throws {
+            try perform(global) {
+                let codes = all ? SOP.catalog.filter { !$0.tableMissing }.map(\.code) : self.codes
+                let adopted = try global.open().adoptFlows(codes, author: who.author)
+                if adopted.isEmpty && !global.json { Output.line("nothing to adopt: those flows are in the book already"); return }
+                SOPCommand.print(adopted, global)
+            }
+        }
+    }
+
+    struct ExportSOP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Print a flow as JSON (the court's current version, else the template), to edit and revise.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The SOP code.") var code: String
+
+        func run() throws {
+            try perform(global) { Output.line(try SOPCommand.current(code, global).definition()) }
+        }
+    }
+
+    struct ReviseSOP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revise", abstract: "Publish a new version of a flow from an edited JSON file (court admin only); open records keep theirs.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var who: AuthorOptions
+        @Argument(help: "The SOP code.") var code: String
+        @Option(help: "The flow as JSON, e.g. edited from `sinkron sop export CODE`.") var file: String
+        @Option(help: "The SOP number of the new book, e.g. 1/KPN.W4-U2/SOP.PTIP/OT1.2/I/2025.") var number: String?
+
+        func run() throws {
+            try perform(global) {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ReplicaError(.notFound, "cannot read \(file)", hint: "write the flow there with `sinkron sop export \(code) > \(file)`")
+                }
+                var text = String(decoding: data, as: UTF8.self)
+                if let number {
+                    let checked = try Validation.letterNumber(number)
+                    text = try SOPCommand.withNumber(text, checked)
+                }
+                SOPCommand.print([try global.open().reviseFlow(code, definition: text, author: who.author)], global)
+            }
+        }
+    }
+
+    /// The definition with its main source's SOP number replaced.
+    static func withNumber(_ text: String, _ number: String) throws -> String {
+        guard var object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ReplicaError(.invalidInput, "the file is not one flow object in JSON", hint: "start from `sinkron sop export CODE`")
+        }
+        var source = object["source"] as? [String: Any] ?? [:]
+        source["number"] = number
+        object["source"] = source
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    struct RetireSOP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retire", abstract: "Retire a flow from the court's book (court admin only): no new record starts it; open ones go on.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var who: AuthorOptions
+        @Argument(help: "The SOP code.") var code: String
+
+        func run() throws {
+            try perform(global) { SOPCommand.print([try global.open().retireFlow(code, author: who.author)], global) }
+        }
+    }
+
+    struct HistorySOP: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Every revision of a flow in the court's book.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The SOP code.") var code: String
+
+        func run() throws {
+            try perform(global) {
+                let entries = try global.open().flowHistory(code)
+                if entries.isEmpty && !global.json { Output.line("\(code.uppercased()) is not in the court's book; records follow the shipped template"); return }
+                SOPCommand.print(entries, global)
+            }
         }
     }
 }

@@ -45,7 +45,7 @@ struct Show: ParsableCommand {
             let s = d.summary
             Output.line("\(s.kind) \(s.id)")
             Output.line("  \(s.title)")
-            Output.line("  sop       \(s.sop)" + (SOP.named(s.sop).map { " — \($0.title)" } ?? ""))
+            Output.line("  sop       \(s.sop)" + (replica.flow(s.sop).map { " — \($0.title)" } ?? ""))
             Output.line("  status    \(s.status)" + (s.step.map { " at step \($0)" } ?? ""))
             if let step = s.step, let activity = s.stepActivity {
                 Output.line("  now       \(step). \(activity)")

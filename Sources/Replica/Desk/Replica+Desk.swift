@@ -15,9 +15,10 @@ public struct StepOutcome: Sendable, Codable, Equatable {
 /// What desk users do: file records, advance their flows, edit, comment, archive.
 /// Every method validates its input first and writes in one transaction.
 extension Replica {
-    func newRecord(_ kind: RecordKind, sop: SOP, fields: [FieldValue], completeStart: Bool, author: String) throws -> RecordID {
+    func newRecord(_ kind: RecordKind, sop flow: (sop: SOP, pin: String), fields: [FieldValue], completeStart: Bool, author: String) throws -> RecordID {
+        let sop = flow.sop
         let record = RecordID.random()
-        var bodies: [OperationBody] = [.create(record: record, kind: kind, sop: sop.code, fields: fields)]
+        var bodies: [OperationBody] = [.create(record: record, kind: kind, sop: flow.pin, fields: fields)]
         if completeStart {
             guard let first = sop.step(sop.start), first.actors.contains(identity.role) else {
                 let roles = sop.step(sop.start)?.actors.map(\.rawValue).joined(separator: " or ") ?? "?"
@@ -31,14 +32,17 @@ extension Replica {
         return record
     }
 
-    private func sop(_ code: String) throws -> SOP {
+    /// The flow a new record of `code` follows: the court's current version, pinned (`CODE@N`), or
+    /// the shipped template when the court has not adopted the flow.
+    private func sop(_ code: String) throws -> (sop: SOP, pin: String) {
+        if let current = try currentFlow(code) { return (current.sop, "\(current.sop.code)@\(current.version)") }
         guard let sop = SOP.named(code) else {
             throw ReplicaError(.notFound, "no SOP has the code \(code)", hint: "`sinkron sop list` shows the codes")
         }
         guard !sop.tableMissing else {
             throw ReplicaError(.invalidInput, "\(sop.code) (\(sop.title)) is listed in its book without a table, so it has no steps to follow", hint: "`sinkron sop show \(sop.code)` says why")
         }
-        return sop
+        return (sop, sop.code)
     }
 
     /// Files a SIPP bug report (SOP 11 of seed 002); filing is its step 1.
@@ -97,7 +101,8 @@ extension Replica {
 
     /// Adds a task: an instance of one of the routine or incident SOPs.
     public func addTask(sop code: String, title: String? = nil, assignee: String? = nil, due: String? = nil, notes: String? = nil, author: String = "") throws -> RecordID {
-        let sop = try sop(code)
+        let flow = try sop(code)
+        let sop = flow.sop
         guard sop.kind == .task else {
             throw ReplicaError(
                 .invalidInput, "\(sop.code) is the flow of \(sop.kind.rawValue) records",
@@ -107,7 +112,7 @@ extension Replica {
         if let a = try Validation.text(assignee, "assignee", required: false) { fields.append(FieldValue(.assignee, a)) }
         if let d = due { fields.append(FieldValue(.due, try Validation.due(d))) }
         if let n = try Validation.text(notes, "notes", required: false, limit: 4000) { fields.append(FieldValue(.notes, n)) }
-        return try newRecord(.task, sop: sop, fields: fields, completeStart: false, author: author)
+        return try newRecord(.task, sop: flow, fields: fields, completeStart: false, author: author)
     }
 
     /// Completes the step the record's flow is at with an answer as the SOP words it ("berhasil",
@@ -116,7 +121,7 @@ extension Replica {
     public func completeStep(_ prefix: String, answer: String?, note: String? = nil, expectedStep: Int? = nil, author: String = "") throws -> StepOutcome {
         guard let answer else { return try completeStep(prefix, branch: nil, note: note, expectedStep: expectedStep, author: author) }
         let s = try show(prefix).summary
-        guard let current = s.step, let decision = SOP.named(s.sop)?.step(current)?.decision else {
+        guard let current = s.step, let decision = flow(s.sop)?.step(current)?.decision else {
             return try completeStep(prefix, branch: Branch(rawValue: answer.lowercased()) ?? .ya, note: note, expectedStep: expectedStep, author: author)
         }
         guard let branch = decision.branch(for: answer) else {
@@ -133,7 +138,7 @@ extension Replica {
         let detail = try show(prefix)
         let s = detail.summary
         guard s.status != "archived" else { throw ReplicaError(.flowFinished, "record \(s.id.prefix(8)) is archived", hint: "archived records take no more steps") }
-        guard let current = s.step, let sop = SOP.named(s.sop), let step = sop.step(current) else {
+        guard let current = s.step, let sop = flow(s.sop), let step = sop.step(current) else {
             throw ReplicaError(.flowFinished, "the flow of record \(s.id.prefix(8)) has ended", hint: "`sinkron history \(s.id.prefix(8))` shows how")
         }
         if let expectedStep, expectedStep != current {

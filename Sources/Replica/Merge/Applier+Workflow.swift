@@ -12,7 +12,7 @@ extension Applier {
             })
         else { return }
         let (events, stored) = try db.stepEvents(record: ref.hex)
-        guard let sop = SOP.named(row.sop) else { return }
+        guard let sop = db.flow(row.sop) else { return }
         // The create's clock: its milliseconds are stored; the fold needs the full reading only to order events.
         let created = try db.cached("SELECT o.hlc FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?")
             .bind(.int(rid)).first { HLC(raw: UInt64($0.int(0))) } ?? HLC(milliseconds: UInt64(row.created), counter: 0)

@@ -35,7 +35,7 @@ extension Replica {
     func summary(_ row: Row, kind: RecordKind, now: Date, calendar: WorkingCalendar? = nil) -> (RecordSummary, [String: String?]) {
         var fields: [String: String?] = [:]
         for (i, f) in kind.fields.enumerated() { fields[f.name] = row.optionalText(Int32(9 + i)) }
-        let sop = SOP.named(row.text(1))
+        let sop = db.flow(row.text(1))
         let stepNumber = row.optionalInt(3).map { Int($0) }
         let step = stepNumber.flatMap { sop?.step($0) }
         let since = row.optionalInt(4).map { date(ms: $0) }
@@ -104,7 +104,7 @@ extension Replica {
             let (summary, fields) = try db.prepare("SELECT \(Self.summaryColumns(kind)) FROM \(kind.table) WHERE id = ?").bind(.text(hex))
                 .first({ self.summary($0, kind: kind, now: now) })
         else { throw ReplicaError(.notFound, "record \(hex) has no \(kind.table) row", hint: "run `sinkron verify`") }
-        let sop = SOP.named(summary.sop)
+        let sop = db.flow(summary.sop)
         let steps = try db.prepare("SELECT origin, seq, hlc, step, branch, note, node, role, author, status FROM steps WHERE record = ? ORDER BY hlc, origin, seq")
             .bind(.text(hex)).map { r in
                 StepEntry(
@@ -126,7 +126,7 @@ extension Replica {
     public func history(_ prefix: String) throws -> [HistoryEntry] {
         let (id, kind) = try resolve(prefix)
         guard let rid = try db.cached("SELECT rid FROM records WHERE id = ?").bind(.text(id.hex)).first({ $0.int(0) }) else { return [] }
-        let sop = try db.prepare("SELECT sop FROM \(kind.table) WHERE id = ?").bind(.text(id.hex)).first { SOP.named($0.text(0)) } ?? nil
+        let sop = try db.prepare("SELECT sop FROM \(kind.table) WHERE id = ?").bind(.text(id.hex)).first { self.db.flow($0.text(0)) } ?? nil
         let sessions = Dictionary(
             uniqueKeysWithValues: try db.prepare("SELECT id, kind, peer, address FROM sessions").map { r in
                 (r.int(0), "\(r.text(1)) #\(r.int(0))" + (r.optionalText(2).map { " from \($0)" } ?? "") + (r.optionalText(3).map { " (\($0))" } ?? ""))
@@ -196,7 +196,7 @@ extension Replica {
                     entry.summary = "comment: \(text)"
                 case .archive:
                     entry.summary = "archived"
-                case .genesis, .enroll, .revoke:
+                case .genesis, .enroll, .revoke, .flow:
                     entry.summary = op.body.kindName
                 }
                 entries.append(entry)

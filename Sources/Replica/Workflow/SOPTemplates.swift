@@ -86,8 +86,10 @@ public enum SOPTemplates {
         }
         var reached: Set<Int> = []
         var ends = false
-        for sibling in siblings {
-            var pending = [sibling.start]
+        // A flow entering its table part-way (SURAT-KELUAR at step 4) keeps the table's first
+        // rows, which its sibling (or, alone, the table's first step) reaches.
+        for entry in Set(siblings.map(\.start) + [numbers.min() ?? sop.start]) {
+            var pending = [entry]
             while let number = pending.popLast() {
                 guard reached.insert(number).inserted, let step = sop.step(number) else { continue }
                 for target in targets(of: step) {
