@@ -18,8 +18,11 @@ struct Invite: ParsableCommand {
     func run() throws {
         try perform(global) {
             let path = out ?? "\(name).invite"
-            let member = try global.open().invite(name: name, role: role, to: path)
+            let replica = try global.open()
+            let book = try SOPCommand.startBook(replica)
+            let member = try replica.invite(name: name, role: role, to: path)
             if global.json { Output.json(member) } else {
+                if !book.isEmpty { Output.line("the court's SOP book starts with \(book.map(\.code).joined(separator: ", ")) (`sinkron sop adopt` adds more)") }
                 Output.line("enrolled \(member.name) (\(member.role)) as node \(member.node)")
                 Output.line("invitation written to \(path): on the desk run `sinkron init --invite \(path)`, then delete the file")
             }
