@@ -12,6 +12,9 @@ public enum SOPTemplates {
         "BUG", "HAPUS", "SURAT-MASUK", "SURAT-KELUAR", "BACKUP", "SINKRON", "MONITOR", "UPGRADE", "SERVER", "GANGGUAN-SERVER", "JARINGAN",
     ]
 
+    /// The shipped templates by code (codes are capitals, checked when loaded).
+    static let byCode: [String: SOP] = Dictionary(shipped.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+
     /// The file's format version this release reads.
     static let format = 1
     static let resource = "sop-templates"
@@ -119,10 +122,10 @@ extension SOP {
     /// Every SOP flow shipped with Sinkron, in the template file's order.
     public static var catalog: [SOP] { SOPTemplates.shipped }
 
-    /// Looks an SOP up by code, case-insensitively.
+    /// Looks an SOP up by code, case-insensitively. The fold calls this for every record it
+    /// folds, so it is a dictionary lookup.
     public static func named(_ code: String) -> SOP? {
-        let wanted = code.lowercased()
-        return catalog.first { $0.code.lowercased() == wanted }
+        SOPTemplates.byCode[code] ?? SOPTemplates.byCode[code.uppercased()]
     }
 }
 
