@@ -31,8 +31,13 @@ let package = Package(
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                "ReplicaResources",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .target(
+            name: "ReplicaResources",
+            resources: [.copy("sop-templates.json"), .copy("holidays.json")]
         ),
         .target(
             name: "SyncProtocol",

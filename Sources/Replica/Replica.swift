@@ -214,6 +214,8 @@ public final class Replica {
             try Self.migrate(db, from: version, path: path)
             meta = try Self.readMeta(db)
         }
+        // The SOP book's table, which replicas made before it lack (no other change comes with it).
+        try? db.execute(FlowBook.table)
         guard let nodeBytes = meta["node"].flatMap({ if case .blob(let b) = $0 { b } else { nil } }),
             let node = NodeID(bytes: nodeBytes),
             case .text(let name)? = meta["name"], case .text(let roleName)? = meta["role"], let role = Role(rawValue: roleName),
@@ -254,7 +256,7 @@ public final class Replica {
                 // Schema 5: every enrollment kept (roles and admission come from them), and the
                 // operations of origins that are not members held apart.
                 if current < 5 {
-                    try db.execute((Schema.enrollmentsTable + Schema.heldTables).replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS "))
+                    try db.execute((Schema.enrollmentsTable + Schema.heldTables).replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS ") + FlowBook.table)
                     try db.execute("INSERT OR IGNORE INTO enrollments(node, public_key, role, name, hlc, enrolled_by) SELECT node, public_key, role, name, enrolled_hlc, enrolled_by FROM members")
                 }
                 try db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").bind(.int(Int64(Schema.version))).run()

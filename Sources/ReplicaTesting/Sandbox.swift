@@ -48,7 +48,9 @@ public final class Sandbox {
         if !FileManager.default.fileExists(atPath: Replica.databasePath(home: adminHome)) {
             try Replica.initialize(home: adminHome, court: court, name: "court-admin", role: .kasubbag, physicalClock: ManualClock()).disableSync()
         }
-        let admin = try Replica(home: adminHome, physicalClock: ManualClock())
+        // The admin reads the new node's clock, so the invitation's court time is the node's own
+        // (a node whose clock is far from the invitation's would take the invitation's).
+        let admin = try Replica(home: adminHome, physicalClock: clock)
         try admin.disableSync()
         return try member(name, role: role, invitedBy: admin, clock: clock, fast: fast)
     }

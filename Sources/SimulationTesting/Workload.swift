@@ -9,9 +9,24 @@ import ReplicaTesting
 struct Workload {
     /// Desk refusals the workload provokes on purpose; anything else is a failure.
     static let expectedRefusals: Set<ReplicaError.Code> = [.invalidInput, .notPermitted, .flowFinished, .notFound]
-    static let taskSOPs = SOP.catalog.filter { $0.kind == .task }.map(\.code)
+    static let taskSOPs = SOP.catalog.filter { $0.kind == .task && !$0.tableMissing }.map(\.code)
 
     var records: [(id: RecordID, kind: RecordKind)] = []
+
+    /// A revision of `sop` without its last step (the step before it ends the flow), so that
+    /// records pinned to it fold differently from the template's.
+    static func shortened(_ sop: SOP) -> String {
+        guard var object = try? JSONSerialization.jsonObject(with: Data(sop.definition().utf8)) as? [String: Any],
+            var steps = object["steps"] as? [[String: Any]], steps.count > 2,
+            let last = steps.last?["n"] as? Int, steps[steps.count - 2]["next"] as? Int == last,
+            !steps.dropLast().contains(where: { ($0["decision"] as? [String: Any]).map { "\($0)".contains("\(last)") } ?? false })
+        else { return sop.definition() }
+        steps.removeLast()
+        steps[steps.count - 1]["next"] = NSNull()
+        object["steps"] = steps
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return sop.definition() }
+        return String(decoding: data, as: UTF8.self)
+    }
 
     // MARK: Random values
 
@@ -78,7 +93,18 @@ struct Workload {
         switch draw {
         case 0..<14:
             let label: String
-            switch rng.below(6) {
+            switch rng.below(7) {
+            case 6:
+                // The admin adopts or revises a flow (anyone else is refused): records made after
+                // it pin the new version, open ones keep theirs.
+                label = "revise flow"
+                let code = rng.pick(["BACKUP", "SINKRON", "BUG", "SURAT-KELUAR", "GANGGUAN-SERVER"])
+                guard let base = SOP.named(code) else { return "idle" }
+                if rng.chance(40) {
+                    try r.adoptFlows([code], author: person(&rng))
+                } else {
+                    try r.reviseFlow(code, definition: rng.chance(50) ? base.definition() : Self.shortened(base), author: person(&rng))
+                }
             case 0:
                 label = "file bug"
                 let id = try r.fileBug(title: title(&rng), description: text(&rng), module: rng.chance(40) ? "Relaas" : nil,
@@ -108,7 +134,7 @@ struct Workload {
         case 14..<40:
             // Usually a step this role may complete; sometimes one it may not.
             let mine = rng.chance(75)
-            guard let (id, _, detail) = known(by: r, &rng, { !mine || $0.summary.nextRoles.contains(role.rawValue) }), let current = detail.summary.step, let sop = SOP.named(detail.summary.sop),
+            guard let (id, _, detail) = known(by: r, &rng, { !mine || $0.summary.nextRoles.contains(role.rawValue) }), let current = detail.summary.step, let sop = r.flow(detail.summary.sop),
                 let step = sop.step(current)
             else { return "idle" }
             var branch: Branch? = step.decision == nil ? nil : (rng.chance(50) ? .ya : .tidak)

@@ -250,9 +250,11 @@ import Testing
     /// run's end is. A forged signature there refuses the batch: the operations already applied
     /// inside its transaction are rolled back, and the receiver's clock does not keep their readings.
     @Test func aForgedSignatureAtTheEndOfALongRunTakesBackTheWholeBatch() throws {
+        let b = try sandbox.replica("b", role: .kasubbag)
         let a = try sandbox.replica("a", role: .stafTI, clock: ManualClock(ManualClock.start + 120_000))
         try a.fill(records: 30, sets: 2_600, batch: 5_000, seed: 7) { _ in }
-        let b = try sandbox.replica("b", role: .kasubbag)
+        // B learns of A's enrollment first (the admin's log, from A), as any member would.
+        try b.apply(try a.runsByOrigin(since: b.vector()).filter { $0.key != a.origin }.flatMap(\.value))
         let runs = try #require(a.runsByOrigin()[a.origin])
         #expect(runs.count == 1)
         let run = try #require(runs.first)

@@ -13,6 +13,16 @@ import Testing
         var description: String { "\(step)" + (branch.map { "→\($0.rawValue)" } ?? "") }
     }
 
+    /// The roles that complete `step` on path `p` at move `i`: one of them, or each of them when the
+    /// step needs several (in the listed order for in-turn, reversed for all: any order counts).
+    static func actors(_ step: SOPStep, _ p: Int, _ i: Int) -> [Role] {
+        switch step.mode {
+        case .any: [step.actors[(p + i) % step.actors.count]]
+        case .inTurn: step.actors
+        case .all: step.actors.reversed()
+        }
+    }
+
     /// Every path from the start to an end (a step may repeat once, so loops are walked once).
     static func paths(_ sop: SOP) -> [[Move]] {
         var out: [[Move]] = []
@@ -33,7 +43,7 @@ import Testing
         return out
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func everyPathFoldsToTheEnd(code: String) throws {
         let sop = try #require(SOP.named(code))
         let paths = Self.paths(sop)
@@ -55,16 +65,25 @@ import Testing
                 if let intruder = Role.allCases.first(where: { !step.actors.contains($0) }) {
                     events.append(StepEvent(op: OpID(origin: origin, seq: UInt64(events.count + 1)), hlc: HLC(raw: hlc.raw - 1), step: move.step, branch: move.branch, role: intruder))
                 }
-                let actor = step.actors[(p + i) % step.actors.count]
-                events.append(StepEvent(op: OpID(origin: origin, seq: UInt64(events.count + 1)), hlc: hlc, step: move.step, branch: move.branch, role: actor))
-                let state = WorkflowFold.fold(sop: sop, created: HLC(milliseconds: ManualClock.start, counter: 0), events: events)
-                #expect(state.current == WorkflowFold.next(after: step, branch: move.branch), "\(code) path \(path) at \(move)")
+                let actors = Self.actors(step, p, i)
+                for (k, actor) in actors.enumerated() {
+                    let at = HLC(milliseconds: hlc.milliseconds + UInt64(k), counter: 1)
+                    events.append(StepEvent(op: OpID(origin: origin, seq: UInt64(events.count + 1)), hlc: at, step: move.step, branch: move.branch, role: actor))
+                    if k > 0 {
+                        // The same role again is a duplicate, and changes nothing.
+                        events.append(StepEvent(op: OpID(origin: origin, seq: UInt64(events.count + 1)), hlc: HLC(raw: at.raw + 1), step: move.step, branch: move.branch, role: actors[0]))
+                    }
+                    let state = WorkflowFold.fold(sop: sop, created: HLC(milliseconds: ManualClock.start, counter: 0), events: events)
+                    let expected = k == actors.count - 1 ? WorkflowFold.next(after: step, branch: move.branch) : move.step
+                    #expect(state.current == expected, "\(code) path \(path) at \(move) by \(actor)")
+                }
             }
             let state = WorkflowFold.fold(sop: sop, created: HLC(milliseconds: ManualClock.start, counter: 0), events: events)
             #expect(state.current == nil, "\(code) path \(path) does not end")
             let counted = state.statuses.values.filter { $0 == .ok }.count
-            #expect(counted == path.count, "\(code) path \(path)")
-            #expect(state.statuses.values.allSatisfy { $0 == .ok || $0 == .unauthorized })
+            let signatures = path.enumerated().map { i, move in Self.actors(sop.step(move.step)!, p, i).count }.reduce(0, +)
+            #expect(counted == signatures, "\(code) path \(path)")
+            #expect(state.statuses.values.allSatisfy { $0 == .ok || $0 == .unauthorized || $0 == .outOfOrder })
         }
     }
 
@@ -84,7 +103,7 @@ import Testing
         }
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func everyPathCanBeWalkedByRealNodes(code: String) throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
@@ -105,23 +124,36 @@ import Testing
             for (i, move) in path.enumerated() where !(filed && i == 0) {
                 clock.advance(by: 60_000)
                 let step = try #require(sop.step(move.step))
-                let actor = nodes[step.actors[(p + i) % step.actors.count]]!
-                if actor !== holder {
-                    bundles += 1
-                    try Exchange.bundle(from: holder, to: actor, via: sandbox.path("flashdisk-\(bundles).sinkron"))
+                for (k, role) in Self.actors(step, p, i).enumerated() {
+                    let actor = nodes[role]!
+                    if actor !== holder {
+                        bundles += 1
+                        try Exchange.bundle(from: holder, to: actor, via: sandbox.path("flashdisk-\(bundles).sinkron"))
+                    }
+                    if step.requires == "number", sop.kind == .letter, try actor.show(record.hex).fields["direction"] == "keluar" {
+                        // Umum & Keuangan gives the number the staff's sending step needs.
+                        let umum = nodes[.umumKeuangan]!
+                        bundles += 1
+                        try Exchange.bundle(from: actor, to: umum, via: sandbox.path("flashdisk-\(bundles).sinkron"))
+                        try umum.numberLetter(record.hex, now: ManualClock.date(clock.now()))
+                        bundles += 1
+                        try Exchange.bundle(from: umum, to: actor, via: sandbox.path("flashdisk-\(bundles).sinkron"))
+                    }
+                    let last = k == Self.actors(step, p, i).count - 1
+                    let outcome = try actor.completeStep(record.hex, branch: move.branch, expectedStep: move.step)
+                    #expect(outcome.next == (last ? WorkflowFold.next(after: step, branch: move.branch) : move.step), "\(code) path \(path) at \(move)")
+                    if !last {
+                        // The role that signed cannot sign again.
+                        #expect(throws: ReplicaError.self) { try actor.completeStep(record.hex, expectedStep: move.step) }
+                    }
+                    holder = actor
                 }
-                if step.actors == [.umumKeuangan], sop.kind == .letter, try actor.show(record.hex).fields["direction"] == "keluar" {
-                    try actor.numberLetter(record.hex, now: ManualClock.date(clock.now()))
-                }
-                let outcome = try actor.completeStep(record.hex, branch: move.branch, expectedStep: move.step)
-                #expect(outcome.next == WorkflowFold.next(after: step, branch: move.branch), "\(code) path \(path) at \(move)")
-                holder = actor
             }
             let detail = try holder.show(record.hex)
             #expect(detail.summary.status == "done", "\(code) path \(path)")
             #expect(detail.summary.step == nil)
             #expect(detail.steps.allSatisfy { $0.status == "ok" }, "\(code) path \(path): \(detail.steps.map(\.status))")
-            #expect(detail.steps.map(\.step) == path.map(\.step))
+            #expect(detail.steps.map(\.step) == path.enumerated().flatMap { i, move in Self.actors(sop.step(move.step)!, p, i).map { _ in move.step } })
             #expect(throws: ReplicaError.self) { try holder.completeStep(record.hex) }
         }
         try Exchange.meshUntilEqual(everyone)

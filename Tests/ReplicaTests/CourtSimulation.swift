@@ -166,11 +166,12 @@ final class CourtSimulation {
             }
         }
         guard let node = candidates.first, let detail = try? node.replica.show(id.hex), let current = detail.summary.step,
-            let sop = SOP.named(detail.summary.sop), let step = sop.step(current)
+            let sop = node.replica.flow(detail.summary.sop), let step = sop.step(current)
         else { return }
         var branch: Branch? = step.decision == nil ? nil : (rng.chance(50) ? .ya : .tidak)
         if rng.chance(4) { branch = branch == nil ? .ya : nil }  // a user who answers wrongly
-        if step.actors == [.umumKeuangan], kind == .letter, node.role == .umumKeuangan, detail.fields["direction"] == "keluar",
+        // Only umum-keuangan numbers letters; the staff's sending step (seed 004 SOP 11, step 8) needs the number.
+        if kind == .letter, node.role == .umumKeuangan, detail.fields["direction"] == "keluar",
             detail.fields["number"] == .some(nil)
         {
             try desk(node, "number") { try node.replica.numberLetter(id.hex, classification: "HK2.6", now: ManualClock.date(node.clock.now())) }

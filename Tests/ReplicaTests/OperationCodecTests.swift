@@ -27,6 +27,8 @@ import Testing
         .enroll(Member(node: ID128(high: 3, low: 4), publicKey: key, name: "meja-satu-2", role: .mejaSatu)),
         .revoke(node: ID128(high: 3, low: 4), keep: []),
         .revoke(node: ID128(high: 3, low: 4), keep: [OpID(origin: origin, seq: 12), OpID(origin: record, seq: 1)]),
+        .flow(FlowRevision(code: "BACKUP", version: 2, definition: "{\"code\": \"BACKUP\"}")),
+        .flow(FlowRevision(code: "BUG", version: 3, definition: "")),
     ]
 
     /// One number per body kind. The switch has no default: a new kind does not compile until
@@ -41,6 +43,7 @@ import Testing
         case .archive: 5
         case .enroll: 6
         case .revoke: 7
+        case .flow: 8
         }
     }
 
@@ -49,8 +52,8 @@ import Testing
     }
 
     @Test func samplesCoverEveryBodyKind() {
-        #expect(Set(Self.bodies.map(Self.kindNumber)) == Set(0...7))
-        #expect(Set(Self.bodies.map(\.tag)).count == 8, "every kind has its own tag")
+        #expect(Set(Self.bodies.map(Self.kindNumber)) == Set(0...8))
+        #expect(Set(Self.bodies.map(\.tag)).count == 9, "every kind has its own tag")
     }
 
     @Test(arguments: bodies)

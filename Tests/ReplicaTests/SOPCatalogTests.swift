@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func stepNumbersAreUniqueAndStartExists(code: String) throws {
         let sop = try Self.sop(code)
         #expect(!sop.steps.isEmpty)
@@ -76,7 +76,7 @@ import Testing
         #expect(sop.step(sop.start) != nil, "\(code) starts at missing step \(sop.start)")
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func everyTargetExists(code: String) throws {
         let sop = try Self.sop(code)
         for step in sop.steps {
@@ -86,7 +86,7 @@ import Testing
         }
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func everyStepIsReachable(code: String) throws {
         let sop = try Self.sop(code)
         // SURAT-MASUK and SURAT-KELUAR share one table (seed 004, SOP 11); SURAT-KELUAR enters it at
@@ -104,17 +104,20 @@ import Testing
         }
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func everyStepHasActorsAndTime(code: String) throws {
         let sop = try Self.sop(code)
         for step in sop.steps {
             #expect(!step.actors.isEmpty, "\(code) step \(step.number) has no actor")
-            #expect(step.minutes > 0, "\(code) step \(step.number) has no time")
+            // A step without a deadline of its own says why: the flow's time covers it, the SOP's
+            // words set none ("relatif"), or the reading explains the empty cell.
+            let why = sop.time != nil || !step.time.text.isEmpty || step.reading != nil
+            #expect(step.time.hasDeadline || why, "\(code) step \(step.number) has no time")
             #expect(!step.activity.isEmpty && !step.gloss.isEmpty, "\(code) step \(step.number)")
         }
     }
 
-    @Test(arguments: SOP.catalog.map(\.code))
+    @Test(arguments: SOP.catalog.filter { !$0.tableMissing }.map(\.code))
     func flowsEnd(code: String) throws {
         let sop = try Self.sop(code)
         let ends = sop.steps.filter { step in
@@ -170,22 +173,25 @@ import Testing
         #expect(keluar.start != masuk.start)
         let draft = try #require(keluar.step(keluar.start))
         #expect(draft.activity.lowercased().contains("konsep"))
-        #expect(draft.actors.contains(.stafTI))
-        #expect(draft.actors.contains(.kasubbag))
+        // Seed 004 SOP 11 marks the Kasubbag column only.
+        #expect(draft.actors == [.kasubbag])
         // An incoming letter that needs a reply continues into the outgoing half at the draft.
         let reply = try #require(masuk.steps.compactMap(\.decision).first)
         #expect(reply.ya == keluar.start)
         #expect(reply.tidak == nil)
     }
 
-    @Test func letterNumberIsGivenByUmumKeuangan() throws {
+    @Test func letterNumberIsAskedForByTheStaff() throws {
         for code in ["SURAT-MASUK", "SURAT-KELUAR"] {
             let sop = try Self.sop(code)
             let numbering = try #require(
                 sop.steps.first { $0.activity.lowercased().contains("nomor surat") },
                 "\(code) has no numbering step"
             )
-            #expect(numbering.actors == [.umumKeuangan])
+            // The seed marks the Staf column: the staff ask for the number, which only an
+            // umum-keuangan desk can give, so the step needs the number set first.
+            #expect(numbering.actors == [.stafTI])
+            #expect(numbering.requires == "number")
             #expect(Self.reachable(in: sop, from: sop.start).contains(numbering.number))
         }
     }

@@ -5,7 +5,9 @@ import Testing
 @Suite("Input validation") struct ValidationTests {
     @Test(arguments: [
         "123/Pdt.G/2026/PN Bls", "4/Pdt.G.S/2026/PN Bls", "15/Pid.Sus/2026/PN Bls", "7/Pdt.P/2026/PN Bls", "88/Pid.B/2026/PN Bls",
-        "2/Pid.Pra/2026/PN Bls", "1/Pdt.G/1999/PN Tanjung Pinang",
+        "2/Pid.Pra/2026/PN Bls", "1/Pdt.G/1999/PN Tanjung Pinang", "3/Pid.Sus-Anak/2024/PN Bls", "12/Pdt.Sus-PHI/2024/PN Pbr",
+        "45/Pid.B/2023/PN Jkt.Pst", "7/Pdt.Sus-Pailit/2024/PN Niaga Jkt.Pst", "21/Pid.Sus-TPK/2025/PN Pbr", "5/Pid.C/2026/PN Bls",
+        "9/Pid.S/2026/PN Bls", "3/Pdt.Plw/2025/PN Bls", "1/Pdt.Sus-BPSK/2024/PN Jkt.Utr", "8/Pid.Sus-Lingkungan/2024/PN Bls",
     ])
     func caseNumbersOfEveryShapeAreAccepted(number: String) throws {
         #expect(try Validation.caseNumber(number) == number)
@@ -16,7 +18,9 @@ import Testing
     @Test(arguments: [
         "abc", "123/Xyz/2026/PN Bls", "123/Pdt.G/26/PN Bls", "", "0/Pdt.G/2026/PN Bls", "123/Pdt.G/2026/Bls", "123/Pdt.G/2026/PN bls",
         "123/pdt.G/2026/PN Bls", "123/Pdt/2026/PN Bls", "123/Pdt.G/2026/PN Bls/1", "1234567/Pdt.G/2026/PN Bls", "123/Pdt.G/2126/PN Bls",
-        "123 /Pdt.G/2026/PN Bls", "123/Pdt.G/2026/PN Bls\nx",
+        "123 /Pdt.G/2026/PN Bls", "123/Pdt.G/2026/PN Bls\nx", "3/Pid.Sus-/2024/PN Bls", "3/Pid.Sus--Anak/2024/PN Bls",
+        "3/Pid-Anak/2024/PN Bls", "45/Pid.B/2023/PN Jkt.", "45/Pid.B/2023/PN .Pst", "45/Pid.B/2023/PN Jkt..Pst", "12/Pdt.Sus-PHI/2024/PA Pbr",
+        "12/Pdt.Sus PHI/2024/PN Pbr", "3/Pid.Sus-Anak-X-Y/2024/PN Bls",
     ])
     func malformedCaseNumbersAreRefused(number: String) {
         #expect {

@@ -10,13 +10,13 @@ struct StepCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var who: AuthorOptions
     @Argument(help: "The record's id (prefix).") var id: String
-    @Option(help: "The answer at a decision step: ya or tidak.") var branch: Branch?
+    @Option(help: "The answer at a decision step, as the SOP words it (ya, tidak, berhasil, \"tidak valid\", ...); `sinkron sop show` lists them.") var branch: String?
     @Option(help: "A note on what was done.") var note: String?
     @Option(name: .customLong("step"), help: "Refuse unless the record is at this step (guards against acting twice).") var expected: Int?
 
     func run() throws {
         try perform(global) {
-            let outcome = try global.open().completeStep(id, branch: branch, note: note, expectedStep: expected, author: who.author)
+            let outcome = try global.open().completeStep(id, answer: branch, note: note, expectedStep: expected, author: who.author)
             if global.json { Output.json(outcome); return }
             Output.line("completed step \(outcome.completed): \(outcome.activity)" + (outcome.branch.map { " → \($0)" } ?? ""))
             if let next = outcome.next {

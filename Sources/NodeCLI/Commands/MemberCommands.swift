@@ -20,9 +20,12 @@ struct Invite: ParsableCommand {
     func run() throws {
         try perform(global) {
             let path = out ?? "\(name).invite"
-            let receipt = try global.open().invite(name: name, role: role, to: path, force: force)
+            let replica = try global.open()
+            let book = try SOPCommand.startBook(replica)
+            let receipt = try replica.invite(name: name, role: role, to: path, force: force)
             let member = receipt.member
             if global.json { Output.json(receipt) } else {
+                if !book.isEmpty { Output.line("the court's SOP book starts with \(book.map(\.code).joined(separator: ", ")) (`sinkron sop adopt` adds more)") }
                 Output.line("enrolled \(member.name) (\(member.role)) as node \(member.node)")
                 Output.line("invitation written to \(path)")
                 Output.line("one-time code: \(receipt.code)")

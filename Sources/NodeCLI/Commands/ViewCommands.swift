@@ -9,19 +9,22 @@ struct List: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only this kind: bug, deletion, letter, task.") var kind: RecordKind?
     @Flag(help: "Only records whose flow is still running.") var open = false
-    @Flag(help: "Only records past the SOP time standard of their current step (or past a task's due time).") var overdue = false
+    @Flag(help: "Only records past the SOP time standard of their current step or whole procedure, in the court's working time (or past a task's due time).") var overdue = false
 
     func run() throws {
         try perform(global) {
-            let rows = try global.open().list(kind: kind, openOnly: open, overdueOnly: overdue)
+            let replica = try global.open()
+            let rows = try replica.list(kind: kind, openOnly: open, overdueOnly: overdue)
             if global.json { Output.json(rows); return }
             if rows.isEmpty { Output.line("no records"); return }
+            let calendar = replica.workingCalendar
             Output.table(
-                ["ID", "KIND", "STATUS", "STEP", "NEXT", "LATE", "TITLE"],
+                ["ID", "KIND", "STATUS", "STEP", "NEXT", "STANDARD", "DUE", "LATE", "TITLE"],
                 rows.map { r in
                     [
                         String(r.id.prefix(8)), r.kind, r.status, r.step.map { "\($0)" } ?? "-", r.nextRoles.joined(separator: ","),
-                        r.overdueMinutes.map { "+" + Output.duration(minutes: $0) } ?? "", Output.truncate(r.title, 50),
+                        r.timeStandard.map { ($0.isEmpty ? "-" : $0) + (r.timeFor == "record" ? " (whole)" : "") } ?? "",
+                        r.due.map(calendar.format) ?? "", r.overdueMinutes.map { "+" + Output.duration(minutes: $0) } ?? "", Output.truncate(r.title, 50),
                     ]
                 })
         }
@@ -35,19 +38,24 @@ struct Show: ParsableCommand {
 
     func run() throws {
         try perform(global) {
-            let d = try global.open().show(id)
+            let replica = try global.open()
+            let d = try replica.show(id)
             if global.json { Output.json(d); return }
+            let calendar = replica.workingCalendar
             let s = d.summary
             Output.line("\(s.kind) \(s.id)")
             Output.line("  \(s.title)")
-            Output.line("  sop       \(s.sop)" + (SOP.named(s.sop).map { " — \($0.title)" } ?? ""))
+            Output.line("  sop       \(s.sop)" + (replica.flow(s.sop).map { " — \($0.title)" } ?? ""))
             Output.line("  status    \(s.status)" + (s.step.map { " at step \($0)" } ?? ""))
             if let step = s.step, let activity = s.stepActivity {
                 Output.line("  now       \(step). \(activity)")
                 if let gloss = s.stepGloss { Output.line("            \(gloss)") }
                 Output.line("  next by   \(s.nextRoles.joined(separator: " or "))")
                 var timing = "since \(Output.time(s.stepSince))"
-                if let m = s.stepMinutes { timing += ", standard \(Output.duration(minutes: m))" }
+                if let standard = s.timeStandard {
+                    timing += ", standard " + (standard.isEmpty ? "none" : "\"\(standard)\"") + (s.timeFor == "record" ? " for the whole procedure" : "")
+                    timing += s.due.map { ", due \(calendar.format($0))" } ?? ", no deadline"
+                }
                 if let late = s.overdueMinutes { timing += " — OVERDUE by \(Output.duration(minutes: late))" }
                 Output.line("  timing    \(timing)")
             }

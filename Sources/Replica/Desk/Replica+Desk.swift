@@ -15,9 +15,10 @@ public struct StepOutcome: Sendable, Codable, Equatable {
 /// What desk users do: file records, advance their flows, edit, comment, archive.
 /// Every method validates its input first and writes in one transaction.
 extension Replica {
-    func newRecord(_ kind: RecordKind, sop: SOP, fields: [FieldValue], completeStart: Bool, author: String) throws -> RecordID {
+    func newRecord(_ kind: RecordKind, sop flow: (sop: SOP, pin: String), fields: [FieldValue], completeStart: Bool, author: String) throws -> RecordID {
+        let sop = flow.sop
         let record = RecordID.random()
-        var bodies: [OperationBody] = [.create(record: record, kind: kind, sop: sop.code, fields: fields)]
+        var bodies: [OperationBody] = [.create(record: record, kind: kind, sop: flow.pin, fields: fields)]
         if completeStart {
             guard let first = sop.step(sop.start), first.actors.contains(enrolledRole) else {
                 let roles = sop.step(sop.start)?.actors.map(\.rawValue).joined(separator: " or ") ?? "?"
@@ -31,11 +32,17 @@ extension Replica {
         return record
     }
 
-    private func sop(_ code: String) throws -> SOP {
+    /// The flow a new record of `code` follows: the court's current version, pinned (`CODE@N`), or
+    /// the shipped template when the court has not adopted the flow.
+    private func sop(_ code: String) throws -> (sop: SOP, pin: String) {
+        if let current = try currentFlow(code) { return (current.sop, "\(current.sop.code)@\(current.version)") }
         guard let sop = SOP.named(code) else {
             throw ReplicaError(.notFound, "no SOP has the code \(code)", hint: "`sinkron sop list` shows the codes")
         }
-        return sop
+        guard !sop.tableMissing else {
+            throw ReplicaError(.invalidInput, "\(sop.code) (\(sop.title)) is listed in its book without a table, so it has no steps to follow", hint: "`sinkron sop show \(sop.code)` says why")
+        }
+        return (sop, sop.code)
     }
 
     /// Files a SIPP bug report (SOP 11 of seed 002); filing is its step 1.
@@ -94,7 +101,8 @@ extension Replica {
 
     /// Adds a task: an instance of one of the routine or incident SOPs.
     public func addTask(sop code: String, title: String? = nil, assignee: String? = nil, due: String? = nil, notes: String? = nil, author: String = "") throws -> RecordID {
-        let sop = try sop(code)
+        let flow = try sop(code)
+        let sop = flow.sop
         guard sop.kind == .task else {
             throw ReplicaError(
                 .invalidInput, "\(sop.code) is the flow of \(sop.kind.rawValue) records",
@@ -104,7 +112,24 @@ extension Replica {
         if let a = try Validation.text(assignee, "assignee", required: false) { fields.append(FieldValue(.assignee, a)) }
         if let d = due { fields.append(FieldValue(.due, try Validation.due(d))) }
         if let n = try Validation.text(notes, "notes", required: false, limit: 4000) { fields.append(FieldValue(.notes, n)) }
-        return try newRecord(.task, sop: sop, fields: fields, completeStart: false, author: author)
+        return try newRecord(.task, sop: flow, fields: fields, completeStart: false, author: author)
+    }
+
+    /// Completes the step the record's flow is at with an answer as the SOP words it ("berhasil",
+    /// "tidak valid") or as ya/tidak.
+    @discardableResult
+    public func completeStep(_ prefix: String, answer: String?, note: String? = nil, expectedStep: Int? = nil, author: String = "") throws -> StepOutcome {
+        guard let answer else { return try completeStep(prefix, branch: nil, note: note, expectedStep: expectedStep, author: author) }
+        let s = try show(prefix).summary
+        guard let current = s.step, let decision = flow(s.sop)?.step(current)?.decision else {
+            return try completeStep(prefix, branch: Branch(rawValue: answer.lowercased()) ?? .ya, note: note, expectedStep: expectedStep, author: author)
+        }
+        guard let branch = decision.branch(for: answer) else {
+            throw ReplicaError(
+                .invalidInput, "\"\(answer)\" is not an answer to step \(current): \(decision.question)",
+                hint: "answer with " + decision.answers.map { "--branch \"\($0.label)\"" }.joined(separator: " or "))
+        }
+        return try completeStep(prefix, branch: branch, note: note, expectedStep: expectedStep, author: author)
     }
 
     /// Completes the step the record's flow is at, if this node's role may perform it.
@@ -113,39 +138,61 @@ extension Replica {
         let detail = try show(prefix)
         let s = detail.summary
         guard s.status != "archived" else { throw ReplicaError(.flowFinished, "record \(s.id.prefix(8)) is archived", hint: "archived records take no more steps") }
-        guard let current = s.step, let sop = SOP.named(s.sop), let step = sop.step(current) else {
+        guard let current = s.step, let sop = flow(s.sop), let step = sop.step(current) else {
             throw ReplicaError(.flowFinished, "the flow of record \(s.id.prefix(8)) has ended", hint: "`sinkron history \(s.id.prefix(8))` shows how")
         }
         if let expectedStep, expectedStep != current {
             throw ReplicaError(.invalidInput, "record \(s.id.prefix(8)) is at step \(current), not \(expectedStep)", hint: "`sinkron show \(s.id.prefix(8))` shows the current step")
         }
         guard step.actors.contains(enrolledRole) else {
-            let roles = step.actors.map(\.rawValue).joined(separator: " or ")
+            let roles = step.actors.map(\.rawValue).joined(separator: step.mode == .any ? " or " : " and ")
             throw ReplicaError(
                 .notPermitted, "step \(current) of \(sop.code) (\(step.activity)) is performed by \(roles); this node is \(enrolledRole.rawValue)",
                 hint: "the step is done at a \(roles) desk")
+        }
+        let waiting = s.nextRoles.compactMap(Role.init(rawValue:))
+        guard waiting.contains(enrolledRole) else {
+            let who = waiting.map(\.rawValue).joined(separator: " or ")
+            let done = step.actors.firstIndex(of: enrolledRole).map { mine in
+                waiting.first.flatMap { step.actors.firstIndex(of: $0) }.map { mine < $0 } ?? true
+            } ?? false
+            throw ReplicaError(
+                .notPermitted,
+                step.mode == .inTurn && !done
+                    ? "step \(current) of \(sop.code) needs \(step.actors.map(\.rawValue).joined(separator: ", then ")) in turn; it is \(who)'s turn"
+                    : "\(enrolledRole.rawValue) has already done its part of step \(current) of \(sop.code); it waits for \(who)",
+                hint: "the step is completed at a \(who) desk")
         }
         if let decision = step.decision {
             guard branch != nil else {
                 throw ReplicaError(
                     .invalidInput, "step \(current) asks: \(decision.question) (\(decision.gloss))",
-                    hint: "answer with --branch ya or --branch tidak")
+                    hint: "answer with " + decision.answers.map { "--branch \"\($0.label)\"" }.joined(separator: " or "))
             }
         } else if branch != nil {
             throw ReplicaError(.invalidInput, "step \(current) of \(sop.code) has no decision", hint: "leave out --branch")
         }
-        if step.actors == [.umumKeuangan], detail.fields["number"].flatMap({ $0 }) == nil, s.kind == RecordKind.letter.rawValue,
-            detail.fields["direction"].flatMap({ $0 }) == "keluar"
+        if let required = step.requires, detail.fields[required].flatMap({ $0 }) == nil,
+            s.kind != RecordKind.letter.rawValue || detail.fields["direction"].flatMap({ $0 }) == "keluar"
         {
-            throw ReplicaError(.invalidInput, "the letter has no number yet", hint: "give it one first: `sinkron letter number \(s.id.prefix(8))`")
+            throw ReplicaError(
+                .invalidInput, "step \(current) of \(sop.code) needs the record's \(required), which is not set yet",
+                hint: required == "number" ? "an umum-keuangan desk gives it: `sinkron letter number \(s.id.prefix(8))`" : "set it first")
         }
-        let note = try Validation.text(note, "note", required: false, limit: 4000) ?? ""
+        var note = try Validation.text(note, "note", required: false, limit: 4000) ?? ""
+        if note.isEmpty, let external = step.external {
+            // The step records an outside party's act: the note names it and its document.
+            note = external.document.isEmpty ? external.party : "\(external.party): \(external.document)"
+        }
         guard let record = ID128(hex: s.id) else { throw ReplicaError(.notFound, "bad record id") }
         try commit(author: author, [.step(record: record, step: current, branch: branch, note: note)])
-        let next = WorkflowFold.next(after: step, branch: branch)
+        // Where the flow is now, as the fold has it: a step needing several roles stays current
+        // until the last of them has done its part.
+        let after = try show(prefix).summary
+        let next = after.status == "open" ? after.step : nil
         return StepOutcome(
-            record: s.id, completed: current, activity: step.activity, branch: branch?.rawValue, next: next,
-            nextActivity: next.flatMap { sop.step($0)?.activity }, nextRoles: next.flatMap { sop.step($0)?.actors.map(\.rawValue) } ?? [])
+            record: s.id, completed: current, activity: step.activity, branch: branch.flatMap { step.decision?.answer($0)?.label }, next: next,
+            nextActivity: next.flatMap { sop.step($0)?.activity }, nextRoles: after.nextRoles)
     }
 
     /// Writes a field; the write names the values it replaces, so concurrent edits are detected.

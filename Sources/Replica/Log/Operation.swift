@@ -55,10 +55,12 @@ public enum OperationBody: Sendable, Equatable {
     case enroll(Member)
     /// The court admin revokes a node; its operations beyond `keep` (per origin) are refused.
     case revoke(node: NodeID, keep: [OpID])
+    /// The court admin adopts, revises or retires a flow of the court's SOP book.
+    case flow(FlowRevision)
 
     public var record: RecordID? {
         switch self {
-        case .genesis, .enroll, .revoke: nil
+        case .genesis, .enroll, .revoke, .flow: nil
         case .create(let r, _, _, _), .set(let r, _, _, _), .step(let r, _, _, _), .comment(let r, _), .archive(let r): r
         }
     }
@@ -73,6 +75,7 @@ public enum OperationBody: Sendable, Equatable {
         case .archive: 6
         case .enroll: 7
         case .revoke: 8
+        case .flow: FlowRevision.tag
         }
     }
 
@@ -86,6 +89,7 @@ public enum OperationBody: Sendable, Equatable {
         case .archive: "archive"
         case .enroll: "enroll"
         case .revoke: "revoke"
+        case .flow: "flow"
         }
     }
 }
@@ -191,6 +195,8 @@ extension Operation {
                 w.id(k.origin)
                 w.varint(k.seq)
             }
+        case .flow(let f):
+            f.encode(into: &w)
         }
     }
 
@@ -266,6 +272,8 @@ extension Operation {
             var keep: [OpID] = []
             for _ in 0..<count { keep.append(OpID(origin: try r.id(), seq: try r.varint())) }
             body = .revoke(node: node, keep: keep)
+        case FlowRevision.tag:
+            body = .flow(try FlowRevision.decode(&r))
         default:
             throw CodecError.malformed("unknown operation type \(tag)")
         }

@@ -11,15 +11,8 @@ extension Applier {
                 (sop: row.text(0), created: row.int(1), archived: row.int(2) != 0)
             })
         else { return }
-        var stored: [OpID: String] = [:]
-        let events = try db.cached("SELECT origin, seq, hlc, step, branch, role, status FROM steps WHERE record = ?").bind(.text(ref.hex)).map { r in
-            let op = OpID(origin: ID128(hex: r.text(0)) ?? ID128(high: 0, low: 0), seq: UInt64(r.int(1)))
-            stored[op] = r.text(6)
-            return StepEvent(
-                op: op, hlc: HLC(raw: UInt64(r.int(2))), step: Int(r.int(3)), branch: r.optionalText(4).flatMap(Branch.init(rawValue:)),
-                role: Role(rawValue: r.text(5)) ?? .userSipp)
-        }
-        guard let sop = SOP.named(row.sop) else { return }
+        let (events, stored) = try db.stepEvents(record: ref.hex)
+        guard let sop = db.flow(row.sop) else { return }
         // The create's clock: its milliseconds are stored; the fold needs the full reading only to order events.
         let created = try db.cached("SELECT o.hlc FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?")
             .bind(.int(rid)).first { HLC(raw: UInt64($0.int(0))) } ?? HLC(milliseconds: UInt64(row.created), counter: 0)

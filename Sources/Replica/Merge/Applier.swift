@@ -51,7 +51,7 @@ struct Applier {
     /// The origin whose run is being applied: its info, and the seq, hash and count reached, kept
     /// here and written to `replica.origins` once per run (`flushHead`) instead of once per op.
     private var head: (info: OriginInfo, seq: UInt64, hash: SHA256Digest, count: Int)?
-    private var refold: Set<Int64> = []
+    var refold: Set<Int64> = []
     /// Records met in this batch, by id.
     private var records: [RecordID: RecordRef] = [:]
     /// Column values and `updated_at` raises not yet written to the kind tables.
@@ -319,7 +319,7 @@ struct Applier {
                 try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
                     .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
             }
-            let start = SOP.named(sop)?.start
+            let start = db.flow(sop)?.start
             // A record this very operation introduced has no archive, writes, steps or comments
             // yet (the usual case: the create comes first), so none of them is looked up.
             let archived = ref.new ? false : try db.cached("SELECT 1 FROM archives WHERE rid = ? LIMIT 1").bind(.int(ref.rid)).first { _ in true } ?? false
@@ -419,6 +419,8 @@ struct Applier {
                 revoked[target] = effective
                 revokedInBatch.insert(target)
             }
+        case .flow(let revision):
+            try materialiseFlow(revision, op: op, info: info)
         case .archive(let record):
             let ref = try recordRef(record)
             try db.cached("INSERT INTO archives(rid, origin_idx, seq, hlc) VALUES (?,?,?,?)")

@@ -2,11 +2,16 @@ import Foundation
 
 /// Checks on what users type, with messages that say what a valid value looks like.
 public enum Validation {
-    /// `{sequence}/{case type}/{year}/PN {court}`, e.g. `123/Pdt.G/2026/PN Bls`.
-    /// Validates the shape, not a closed list of case types (`Pdt.*` and `Pid.*`).
+    /// `{sequence}/{case type}/{year}/PN {court}`, e.g. `123/Pdt.G/2026/PN Bls`,
+    /// `3/Pid.Sus-Anak/2024/PN Bls`, `12/Pdt.Sus-PHI/2024/PN Pbr`, `45/Pid.B/2023/PN Jkt.Pst`.
+    /// Validates the shape, not a closed list of case types: `Pdt` or `Pid`, then one to three
+    /// `.Part`s, each with up to two `-Suffix`es (`.G.S`, `.Sus-Anak`, `.Sus-PHI`); the court is
+    /// up to four capitalised words, each possibly dotted (`Jkt.Pst`, `Niaga Jkt.Pst`).
     public static func caseNumber(_ raw: String) throws -> String {
         let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        let pattern = #"^[1-9][0-9]{0,5}/P(dt|id)(\.[A-Za-z]{1,10}){1,3}/(19|20)[0-9]{2}/PN [A-Z][A-Za-z]{1,20}( [A-Z][A-Za-z]{1,20}){0,3}$"#
+        let part = #"\.[A-Za-z]{1,10}(-[A-Za-z]{1,12}){0,2}"#
+        let word = #"[A-Z][A-Za-z]{1,20}(\.[A-Z][A-Za-z]{1,20}){0,2}"#
+        let pattern = #"^[1-9][0-9]{0,5}/P(dt|id)(\#(part)){1,3}/(19|20)[0-9]{2}/PN \#(word)( \#(word)){0,3}$"#
         guard value.range(of: pattern, options: .regularExpression) != nil else {
             throw ReplicaError(
                 .invalidInput, "\"\(raw)\" is not a district-court case number",

@@ -14,8 +14,15 @@ public struct RecordSummary: Sendable, Codable, Equatable {
     /// The roles that act next.
     public var nextRoles: [String]
     public var stepSince: Date?
-    /// The SOP time standard of the current step, in minutes.
+    /// The SOP time standard of the current step, in working minutes (nil for days or no deadline).
     public var stepMinutes: Int?
+    /// The time standard that applies now, as the SOP writes it ("15 menit", "1 hari kerja", "relatif").
+    public var timeStandard: String?
+    /// What it covers: "step" (the current step, since it became current) or "record" (the whole
+    /// procedure, since the record was created).
+    public var timeFor: String?
+    /// When the standard is met at the latest, in the court's working time; nil: no deadline.
+    public var due: Date?
     public var overdue: Bool
     /// Minutes past the time standard (or past the task's due time), when overdue.
     public var overdueMinutes: Int?

@@ -32,24 +32,28 @@ extension Replica {
             + kind.fields.map(\.name).joined(separator: ", ")
     }
 
-    func summary(_ row: Row, kind: RecordKind, now: Date) -> (RecordSummary, [String: String?]) {
+    func summary(_ row: Row, kind: RecordKind, now: Date, calendar: WorkingCalendar? = nil) -> (RecordSummary, [String: String?]) {
         var fields: [String: String?] = [:]
         for (i, f) in kind.fields.enumerated() { fields[f.name] = row.optionalText(Int32(9 + i)) }
-        let sop = SOP.named(row.text(1))
+        let sop = db.flow(row.text(1))
         let stepNumber = row.optionalInt(3).map { Int($0) }
         let step = stepNumber.flatMap { sop?.step($0) }
         let since = row.optionalInt(4).map { date(ms: $0) }
+        let createdAt = date(ms: row.int(5))
         var overdueMinutes: Int?
         let status = row.text(2)
-        if status == "open" {
-            if let step, let since {
-                let late = now.timeIntervalSince(since) / 60 - Double(step.minutes)
-                if late > 0 { overdueMinutes = Int(late) }
-            }
-            if kind == .task, let due = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
-                let late = Int(now.timeIntervalSince(due) / 60)
-                if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
-            }
+        // A time given for the whole procedure runs from the record's creation; otherwise the
+        // current step's runs from when it became current.
+        let standard: (time: TimeStandard, for: String, from: Date?)? =
+            sop?.time.map { ($0, "record", createdAt) } ?? step.map { ($0.time, "step", since) }
+        var due: Date?
+        if status == "open", let standard, let from = standard.from {
+            due = (calendar ?? workingCalendar).due(from: from, standard.time)
+            if let due, now > due { overdueMinutes = max(1, Int(now.timeIntervalSince(due) / 60)) }
+        }
+        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
+            let late = Int(now.timeIntervalSince(taskDue) / 60)
+            if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
         }
         let title: String = {
             switch kind {
@@ -60,10 +64,19 @@ extension Replica {
         }()
         let summary = RecordSummary(
             id: row.text(0), kind: kind.rawValue, sop: row.text(1), title: title, status: status, step: stepNumber,
-            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? (step?.actors.map(\.rawValue) ?? []) : [],
-            stepSince: since, stepMinutes: step?.minutes, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
-            createdAt: date(ms: row.int(5)), createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
+            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? waiting(row.text(0), sop: sop, step: step).map(\.rawValue) : [],
+            stepSince: since, stepMinutes: step?.time.limit?.minutes, timeStandard: status == "open" ? standard?.time.text : nil,
+            timeFor: status == "open" ? standard?.for : nil, due: due, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
+            createdAt: createdAt, createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
         return (summary, fields)
+    }
+
+    /// The roles that act next on a record at `step`: any of its roles, or for a step needing
+    /// several, those that have not yet done their part (refolded from the record's events).
+    func waiting(_ hex: String, sop: SOP?, step: SOPStep?) -> [Role] {
+        guard let sop, let step else { return [] }
+        guard step.mode != .any, let events = try? db.stepEvents(record: hex).events else { return step.actors }
+        return WorkflowFold.fold(sop: sop, created: HLC(raw: 0), events: events).waiting(in: sop)
     }
 
     /// Records, newest first. `openOnly` keeps records whose flow is running; `overdueOnly` those
@@ -71,10 +84,11 @@ extension Replica {
     public func list(kind: RecordKind? = nil, openOnly: Bool = false, overdueOnly: Bool = false, now: Date? = nil) throws -> [RecordSummary] {
         let now = now ?? courtDate
         var out: [RecordSummary] = []
+        let calendar = workingCalendar
         for k in kind.map({ [$0] }) ?? RecordKind.allCases {
             let filter = openOnly || overdueOnly ? "WHERE status = 'open'" : ""
             try db.prepare("SELECT \(Self.summaryColumns(k)) FROM \(k.table) \(filter)").forEach { row in
-                let (s, _) = summary(row, kind: k, now: now)
+                let (s, _) = summary(row, kind: k, now: now, calendar: calendar)
                 if !overdueOnly || s.overdue { out.append(s) }
             }
         }
@@ -90,7 +104,7 @@ extension Replica {
             let (summary, fields) = try db.prepare("SELECT \(Self.summaryColumns(kind)) FROM \(kind.table) WHERE id = ?").bind(.text(hex))
                 .first({ self.summary($0, kind: kind, now: now) })
         else { throw ReplicaError(.notFound, "record \(hex) has no \(kind.table) row", hint: "run `sinkron verify`") }
-        let sop = SOP.named(summary.sop)
+        let sop = db.flow(summary.sop)
         let steps = try db.prepare("SELECT origin, seq, hlc, step, branch, note, node, role, author, status FROM steps WHERE record = ? ORDER BY hlc, origin, seq")
             .bind(.text(hex)).map { r in
                 StepEntry(
@@ -112,7 +126,7 @@ extension Replica {
     public func history(_ prefix: String) throws -> [HistoryEntry] {
         let (id, kind) = try resolve(prefix)
         guard let rid = try db.cached("SELECT rid FROM records WHERE id = ?").bind(.text(id.hex)).first({ $0.int(0) }) else { return [] }
-        let sop = try db.prepare("SELECT sop FROM \(kind.table) WHERE id = ?").bind(.text(id.hex)).first { SOP.named($0.text(0)) } ?? nil
+        let sop = try db.prepare("SELECT sop FROM \(kind.table) WHERE id = ?").bind(.text(id.hex)).first { self.db.flow($0.text(0)) } ?? nil
         let sessions = Dictionary(
             uniqueKeysWithValues: try db.prepare("SELECT id, kind, peer, address FROM sessions").map { r in
                 (r.int(0), "\(r.text(1)) #\(r.int(0))" + (r.optionalText(2).map { " from \($0)" } ?? "") + (r.optionalText(3).map { " (\($0))" } ?? ""))
@@ -182,7 +196,7 @@ extension Replica {
                     entry.summary = "comment: \(text)"
                 case .archive:
                     entry.summary = "archived"
-                case .genesis, .enroll, .revoke:
+                case .genesis, .enroll, .revoke, .flow:
                     entry.summary = op.body.kindName
                 }
                 entries.append(entry)

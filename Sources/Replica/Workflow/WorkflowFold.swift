@@ -18,7 +18,8 @@ public struct StepEvent: Sendable, Equatable {
 /// How the fold counted a step event. Marked events stay in the history; only `ok` ones advance.
 public enum StepStatus: String, Sendable, CaseIterable {
     case ok
-    /// Not the step the flow was at when this event happened (a duplicate, or a step skipped ahead).
+    /// Not the step the flow was at when this event happened (a duplicate, a step skipped ahead,
+    /// a role that already signed a step needing several, or one whose turn has not come).
     case outOfOrder = "out-of-order"
     /// Done by a role the SOP does not give this step to.
     case unauthorized
@@ -32,9 +33,19 @@ public enum StepStatus: String, Sendable, CaseIterable {
 public struct WorkflowState: Sendable, Equatable {
     /// The step the flow is at; nil when the flow has ended.
     public var current: Int?
-    /// When the current step became current (creation, or the last counted step event).
+    /// When the current step became current (creation, or the event that completed the step before).
     public var since: HLC
     public var statuses: [OpID: StepStatus]
+    /// The roles that have done their part of the current step, when it needs several.
+    public var signed: [Role] = []
+
+    /// The roles that can act on the current step now: for a step needing several roles, those
+    /// that have not yet (in turn: only the next one).
+    public func waiting(in sop: SOP) -> [Role] {
+        guard let current, let step = sop.step(current) else { return [] }
+        let left = step.actors.filter { !signed.contains($0) }
+        return step.mode == .inTurn ? Array(left.prefix(1)) : left
+    }
 }
 
 public enum WorkflowFold {
@@ -45,6 +56,12 @@ public enum WorkflowFold {
     }
 
     /// Folds step events in (clock, origin, seq) order from the SOP's start step.
+    ///
+    /// A step for one of its roles completes with the first counted event. A step that needs
+    /// several roles counts one event per role (in the listed order when `inTurn`) and completes
+    /// with the last of them; a second event by a role that already signed, or one out of turn, is
+    /// out of order. A decision answered by an event leads where its answer says, back to an
+    /// earlier step too: a loop starts that step's signatures afresh.
     public static func fold(sop: SOP, created: HLC, events: [StepEvent]) -> WorkflowState {
         let ordered = events.sorted { ($0.hlc, $0.op.origin, $0.op.seq) < ($1.hlc, $1.op.origin, $1.op.seq) }
         var state = WorkflowState(current: sop.start, since: created, statuses: [:])
@@ -61,7 +78,17 @@ public enum WorkflowFold {
                 state.statuses[event.op] = .missingBranch
                 continue
             }
+            if step.mode != .any {
+                guard state.waiting(in: sop).contains(event.role) else {
+                    state.statuses[event.op] = .outOfOrder
+                    continue
+                }
+                state.statuses[event.op] = .ok
+                state.signed.append(event.role)
+                guard state.signed.count == step.actors.count else { continue }
+            }
             state.statuses[event.op] = .ok
+            state.signed = []
             state.current = next(after: step, branch: event.branch)
             state.since = event.hlc
         }

@@ -1,0 +1,111 @@
+import Foundation
+import Synchronization
+
+/// One revision of a court's SOP book: the admin adopts a flow (version 1, usually from a shipped
+/// template), revises it (a new version, e.g. a new SOP book year) or retires it. Records pin the
+/// version they were created under ("CODE@N" in their create), and the fold reads that version's
+/// definition from the replica, so replicas on releases with different templates agree.
+public struct FlowRevision: Sendable, Equatable {
+    public var code: String
+    public var version: Int
+    /// The flow, as one flow object of the template file format (JSON); empty: the flow is retired.
+    public var definition: String
+
+    public init(code: String, version: Int, definition: String) {
+        self.code = code
+        self.version = version
+        self.definition = definition
+    }
+
+    public var retires: Bool { definition.isEmpty }
+
+    /// The operation tag. Tags 9-15 are left to other operation kinds.
+    static let tag: UInt8 = 16
+    static let maxDefinition = 60 * 1024
+
+    func encode(into w: inout BinaryWriter) {
+        w.string(code)
+        w.varint(UInt64(version))
+        w.string(definition)
+    }
+
+    static func decode(_ r: inout BinaryReader) throws -> FlowRevision {
+        let code = try r.string(limit: 64)
+        let version = try r.varint()
+        guard (1...100_000).contains(version) else { throw CodecError.malformed("flow version \(version) out of range") }
+        return FlowRevision(code: code, version: Int(version), definition: try r.string(limit: maxDefinition))
+    }
+}
+
+/// A record's reference to its flow: `CODE` (the shipped template, for records made before the
+/// court adopted its book) or `CODE@N` (version N of the court's book).
+public struct FlowPin: Sendable, Hashable {
+    public var code: String
+    public var version: Int?
+
+    public init(_ text: String) {
+        if let at = text.lastIndex(of: "@"), let v = Int(text[text.index(after: at)...]) {
+            code = String(text[..<at])
+            version = v
+        } else {
+            code = text
+            version = nil
+        }
+    }
+
+    public var text: String { version.map { "\(code)@\($0)" } ?? code }
+}
+
+/// Where the SOP book lives in the replica: one row per flow revision the admin published.
+enum FlowBook {
+    static let table = """
+        CREATE TABLE IF NOT EXISTS sop_flows (
+            code TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            hlc INTEGER NOT NULL,
+            author TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            PRIMARY KEY (code, version, origin, seq)
+        ) WITHOUT ROWID;
+        """
+
+    /// Decoded definitions by their text: a definition never changes once published.
+    private static let cache = Mutex<[String: SOP]>([:])
+
+    /// Decodes one flow definition with the checks of the template file.
+    static func sop(from definition: String) throws -> SOP {
+        if let hit = cache.withLock({ $0[definition] }) { return hit }
+        let file = "{\"format\": \(SOPTemplates.format), \"flows\": [\(definition)]}"
+        let sops = try SOPTemplates.decode(Data(file.utf8))
+        guard sops.count == 1, let sop = sops.first else {
+            throw ReplicaError(.invalidInput, "a flow definition holds one flow", hint: "give one flow object")
+        }
+        cache.withLock { $0[definition] = sop }
+        return sop
+    }
+}
+
+
+extension Database {
+    /// The published revisions of a flow, oldest first; of two with one version (published from
+    /// two origins of the admin), the earlier counts.
+    func flowRevisions(_ code: String) throws -> [(version: Int, hlc: UInt64, op: String, author: String, definition: String)] {
+        var seen: Set<Int> = []
+        return try cached("SELECT version, hlc, origin, seq, author, definition FROM sop_flows WHERE code = ? ORDER BY version, hlc, origin, seq")
+            .bind(.text(code)).map { r in (Int(r.int(0)), UInt64(r.int(1)), "\(r.text(2)):\(r.int(3))", r.text(4), r.text(5)) }
+            .filter { seen.insert($0.version).inserted }
+    }
+
+    /// The flow a record's `sop` names: the pinned version from the replica's book, or (unpinned,
+    /// or a version this replica has not received yet) the shipped template of the code.
+    func flow(_ pin: String) -> SOP? {
+        let pin = FlowPin(pin)
+        guard let version = pin.version else { return SOP.named(pin.code) }
+        let row = try? cached("SELECT definition FROM sop_flows WHERE code = ? AND version = ? ORDER BY hlc, origin, seq LIMIT 1")
+            .bind(.text(pin.code), .int(Int64(version))).first { $0.text(0) }
+        guard let definition = row ?? nil, !definition.isEmpty, let sop = try? FlowBook.sop(from: definition) else { return SOP.named(pin.code) }
+        return sop
+    }
+}
