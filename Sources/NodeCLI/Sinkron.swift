@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Replica
+import SyncProtocol
 
 @main
 struct Sinkron: ParsableCommand {
@@ -21,4 +22,11 @@ struct Sinkron: ParsableCommand {
             Export.self, Import.self, Backup.self, Restore.self, Sync.self, Serve.self, PeersCommand.self, Dev.self,
         ]
     )
+
+    /// Before anything else: a write to a peer that hung up must fail that write, not end the
+    /// process (see `BrokenPipe`).
+    static func main() {
+        BrokenPipe.ignore()
+        main(nil)
+    }
 }

@@ -45,6 +45,7 @@ public final class SyncDaemon: Sendable {
 
     /// Runs until stopped, on the calling thread (which then owns the replica).
     public func run(onListening: ((Int) -> Void)? = nil) throws {
+        BrokenPipe.ignore()
         let replica = try Replica(home: home)
         var options = options
         let state = DaemonState(replica: replica, logger: logger, loop: loop)

@@ -1,5 +1,9 @@
 import CLibUV
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A TCP stream on the loop thread: reads into a callback, writes byte arrays, closes gracefully
 /// (flush, shut down the write side, wait briefly for the peer's end) or at once.
 public final class TCPConnection: LoopHandle {
@@ -58,8 +62,20 @@ public final class TCPConnection: LoopHandle {
 
     public func write(_ bytes: [UInt8]) {
         guard let handle, !shuttingDown, !bytes.isEmpty else { return }
-        let request = WriteRequest(bytes)
-        var buf = uv_buf_init(request.storage, UInt32(bytes.count))
+        // Nothing queued: send what the kernel takes now, with MSG_NOSIGNAL (libuv's own writes
+        // cannot ask for it on Linux), and queue only the rest in libuv.
+        var sent = 0
+        if uv_stream_get_write_queue_size(asStream(handle)) == 0 {
+            switch sendNow(handle, bytes) {
+            case .sent(let count): sent = count
+            case .failed(let code):
+                fail(SyncError(.connection, "cannot send to \(remoteAddress): \(uvError(code))"), eof: false)
+                return
+            }
+            if sent == bytes.count { return }
+        }
+        let request = WriteRequest(bytes[sent...])
+        var buf = uv_buf_init(request.storage, UInt32(bytes.count - sent))
         uv_req_set_data(UnsafeMutableRawPointer(request.request).assumingMemoryBound(to: uv_req_t.self), Unmanaged.passRetained(request).toOpaque())
         let rc = uv_write(request.request, asStream(handle), &buf, 1) { req, status in
             guard let req, let data = req.pointee.data else { return }
@@ -73,6 +89,28 @@ public final class TCPConnection: LoopHandle {
             Unmanaged.passUnretained(request).release()
             fail(SyncError(.connection, "cannot send to \(remoteAddress): \(uvError(rc))"), eof: false)
         }
+    }
+
+    private enum SendResult {
+        case sent(Int)
+        case failed(Int32)
+    }
+
+    /// One non-blocking `send` with `MSG_NOSIGNAL`: the bytes the kernel took (0 when its buffer
+    /// is full), or the error as a libuv code.
+    private func sendNow(_ handle: UnsafeMutablePointer<uv_tcp_t>, _ bytes: [UInt8]) -> SendResult {
+        #if os(Linux)
+        var fd = uv_os_fd_t()
+        guard uv_fileno(asHandle(handle), &fd) == 0 else { return .sent(0) }
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        if n >= 0 { return .sent(n) }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return .sent(0) }
+        return .failed(-code)
+        #else
+        // libuv sets SO_NOSIGPIPE on these systems; its own write path is safe.
+        return .sent(0)
+        #endif
     }
 
     /// Flushes queued writes, shuts down the write side, then closes when the peer closes its
@@ -123,7 +161,7 @@ final class WriteRequest {
     let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
     let storage: UnsafeMutablePointer<CChar>
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: ArraySlice<UInt8>) {
         storage = .allocate(capacity: bytes.count)
         bytes.withUnsafeBytes { raw in
             UnsafeMutableRawPointer(storage).copyMemory(from: raw.baseAddress!, byteCount: raw.count)

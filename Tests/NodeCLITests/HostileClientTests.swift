@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Clients that hang up at every point of a session, against the real `sinkron serve`.
+@Suite(.enabled(if: CLI.available, "build the sinkron binary first (scripts/test does)"), .serialized)
+struct HostileClientTests {
+    /// How a flood client behaves, one per connection in turn.
+    enum Hangup: CaseIterable {
+        /// Connect, then close at once (FIN), or reset at once (RST).
+        case closeAtOnce, resetAtOnce
+        /// Announce a frame far above the limit and hang up: the daemon's error frame then goes to
+        /// a closed socket (this killed the daemon with SIGPIPE).
+        case oversizeThenClose, oversizeThenReset
+        /// Read what the daemon says first, then hang up while it may still write.
+        case readThenClose, readThenReset
+        /// Half a frame, then a reset.
+        case partialFrameThenReset
+        /// A stream of garbage, then a reset mid-stream.
+        case garbageThenReset
+    }
+
+    static func misbehave(port: Int, _ hangup: Hangup) {
+        guard let socket = try? RawSocket(port: port) else { return }
+        socket.setReceiveTimeout(milliseconds: 200)
+        switch hangup {
+        case .closeAtOnce: socket.close()
+        case .resetAtOnce: socket.reset()
+        case .oversizeThenClose:
+            socket.send([0xFF, 0xFF, 0xFF, 0xFF, 1])
+            socket.close()
+        case .oversizeThenReset:
+            socket.send([0xFF, 0xFF, 0xFF, 0xFF, 1])
+            socket.reset()
+        case .readThenClose:
+            _ = socket.read()
+            socket.close()
+        case .readThenReset:
+            _ = socket.read()
+            socket.reset()
+        case .partialFrameThenReset:
+            socket.send([0, 0, 0, 200, 1, 0x53, 0x4E])
+            socket.reset()
+        case .garbageThenReset:
+            for _ in 0..<16 { socket.send((0..<512).map { _ in UInt8.random(in: 0...255) }) }
+            socket.reset()
+        }
+    }
+
+    /// Starts a large `sinkron sync` and kills it once the daemon is sending (SIGKILL: the kernel
+    /// then closes its socket under the daemon's writes).
+    static func killedSync(home: String, port: Int, after seconds: Double) throws {
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: CLI.binary)
+        client.arguments = ["sync", "127.0.0.1:\(port)", "--quiet", "--home", home]
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        Thread.sleep(forTimeInterval: seconds)
+        kill(client.processIdentifier, SIGKILL)
+        client.waitUntilExit()
+    }
+
+    @Test func floodOfClientsThatHangUpAtEveryPointLeavesTheDaemonServing() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (admin, desks) = try DaemonTests.court(dir, desks: [("staf-ti", "staf-ti"), ("meja-satu", "meja-satu")])
+        // Enough data that a sync is still streaming when it is killed.
+        try admin.ok("dev", "fill", "--records", "500", "--sets", "20000", "--batch", "5000")
+        let daemon = try Daemon(home: admin.home)
+        let port = try daemon.port()
+        defer { _ = daemon.stop() }
+
+        let threads = 8
+        let perThread = 60
+        let done = Mutex(0)
+        let group = DispatchGroup()
+        for t in 0..<threads {
+            group.enter()
+            Thread {
+                for i in 0..<perThread {
+                    let cases = Hangup.allCases
+                    Self.misbehave(port: port, cases[(t + i) % cases.count])
+                }
+                done.withLock { $0 += 1 }
+                group.leave()
+            }.start()
+        }
+        // Meanwhile, real syncs killed mid-session, at different moments.
+        for (i, delay) in [0.05, 0.15, 0.3, 0.5].enumerated() {
+            try Self.killedSync(home: desks[i % 2].home, port: port, after: delay)
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success, "the flood did not finish in 120 s")
+        #expect(done.withLock { $0 } == threads)
+
+        #expect(daemon.process.isRunning, "the daemon died: status \(daemon.process.isRunning ? 0 : daemon.process.terminationStatus)\n\(daemon.log.value.suffix(2000))")
+        let summary = try #require(try desks[0].json("sync", "127.0.0.1:\(port)") as? [String: Any])
+        #expect(summary["ok"] as? Bool == true && summary["inSync"] as? Bool == true, "\(summary)")
+        #expect(try desks[0].ok("digest").stdout == (try admin.ok("digest").stdout))
+        #expect(daemon.stop() == 0)
+    }
+}
