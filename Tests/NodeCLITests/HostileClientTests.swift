@@ -103,4 +103,109 @@ struct HostileClientTests {
         #expect(try desks[0].ok("digest").stdout == (try admin.ok("digest").stdout))
         #expect(daemon.stop() == 0)
     }
+
+    /// Holds `count` sockets open from `sources` until `stop`: idle ones say nothing, trickling
+    /// ones send a byte of a frame now and then; each is reopened as soon as the daemon drops it.
+    /// Returns how many times the daemon dropped one.
+    static func holdSockets(port: Int, sources: [String], count: Int, stop: Flag, seconds: Double) -> Int {
+        let reopened = Counter()
+        let group = DispatchGroup()
+        let deadline = Date().addingTimeInterval(seconds)
+        for i in 0..<count {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                let trickle = i % 2 == 1
+                let bytes: [UInt8] = [0, 0, 0, 40, 1, 0x53, 0x4E, 0x4B, 0x52]
+                while !stop.isSet && Date() < deadline {
+                    guard let socket = try? RawSocket(port: port, source: sources[i % sources.count]) else {
+                        Thread.sleep(forTimeInterval: 0.05)
+                        continue
+                    }
+                    socket.setReceiveTimeout(milliseconds: 300)
+                    var sent = 0
+                    // Until the daemon drops it: EOF or an error (a busy frame first, perhaps).
+                    while !stop.isSet && Date() < deadline {
+                        if trickle, sent < bytes.count {
+                            socket.send([bytes[sent]])
+                            sent += 1
+                        }
+                        if socket.readOrClosed() {
+                            reopened.add(1)
+                            break
+                        }
+                    }
+                    socket.close()
+                }
+            }.start()
+        }
+        _ = group.wait(timeout: .now() + seconds + 10)
+        return reopened.value
+    }
+
+    @Test func heldAndReopenedSocketsDoNotLockMembersOut() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (admin, desks) = try DaemonTests.court(dir, desks: [("meja-satu", "meja-satu")])
+        let desk = desks[0]
+        let daemon = try Daemon(home: admin.home)
+        let port = try daemon.port()
+        defer { _ = daemon.stop() }
+        // 40 sockets from ten other addresses of the loopback network (the desk syncs from 127.0.0.1).
+        let sources = (2...11).map { "127.0.0.\($0)" }
+        let stop = Flag()
+        let reopened = Counter()
+        let attackers = Thread {
+            reopened.add(Self.holdSockets(port: port, sources: sources, count: 40, stop: stop, seconds: 90))
+        }
+        attackers.start()
+        Thread.sleep(forTimeInterval: 1.5)
+        var failures: [String] = []
+        for i in 1...10 {
+            try desk.ok("bug", "file", "--title", "laporan \(i)", "--description", "d")
+            let r = try desk.run(["sync", "127.0.0.1:\(port)", "--quiet"])
+            if r.status != 0 { failures.append(r.stderr) }
+        }
+        stop.set()
+        Thread.sleep(forTimeInterval: 1)
+        #expect(failures.isEmpty, "\(failures.count) of 10 syncs failed: \(failures)")
+        #expect(try desk.ok("digest").stdout == (try admin.ok("digest").stdout))
+        #expect(daemon.process.isRunning)
+        // Strangers leave no merge-session rows: only the ten syncs.
+        let merges = try #require(try admin.json("merges") as? [[String: Any]])
+        #expect(merges.count == 10, "\(merges.count) merge sessions")
+        #expect(daemon.log.value.contains("refused"))
+        // The sockets were really dropped (deadline, busy) and reopened meanwhile.
+        #expect(reopened.value >= 40, "\(reopened.value) drops")
+    }
+
+    @Test func aBusyDaemonSaysSoAndSyncPrintsIt() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (admin, desks) = try DaemonTests.court(dir, desks: [("meja-satu", "meja-satu")])
+        let daemon = try Daemon(home: admin.home)
+        let port = try daemon.port()
+        defer { _ = daemon.stop() }
+        // Fill this address's budget of connections in their handshake.
+        let held = try (0..<4).map { _ in try RawSocket(port: port) }
+        Thread.sleep(forTimeInterval: 0.3)
+        let r = try desks[0].run(["sync", "127.0.0.1:\(port)"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("busy") && r.stderr.contains("retry in 5 s"), "\(r.stderr)")
+        for socket in held { socket.close() }
+        Thread.sleep(forTimeInterval: 0.3)
+        try desks[0].ok("sync", "127.0.0.1:\(port)", "--quiet")
+    }
+}
+
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}
+
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add(_ n: Int) { count.withLock { $0 += n } }
 }

@@ -53,6 +53,16 @@ final class RawSocket {
         return n > 0 ? Array(buffer.prefix(n)) : []
     }
 
+    /// Waits up to the receive timeout for the daemon: true when it closed the connection
+    /// (EOF or reset), false when nothing came. Data is read and dropped.
+    func readOrClosed() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 4096, 0) }
+        if n > 0 { return false }
+        if n == 0 { return true }
+        return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+    }
+
     func setReceiveTimeout(milliseconds: Int) {
         var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: Int((milliseconds % 1000) * 1000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

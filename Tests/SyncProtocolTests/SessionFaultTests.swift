@@ -42,8 +42,9 @@ struct SessionFaultTests {
             #expect(out.closed, sourceLocation: sourceLocation)
             #expect(!frames.contains { if case .vector = $0 { true } else if case .batch = $0 { true } else { false } }, "data leaked", sourceLocation: sourceLocation)
             #expect(try replica.digest() == digest, sourceLocation: sourceLocation)
-            let row = try #require(try replica.sessions(limit: 1).first, sourceLocation: sourceLocation)
-            #expect(row.outcome?.hasPrefix("failed") == true, sourceLocation: sourceLocation)
+            // A peer that never authenticated leaves no merge-session row (the daemon counts it).
+            #expect(!driver.authenticated, sourceLocation: sourceLocation)
+            #expect(try replica.sessions(limit: 1).isEmpty, sourceLocation: sourceLocation)
         }
     }
 
@@ -204,7 +205,7 @@ struct SessionFaultTests {
     @Test("the handshake must finish in time")
     func handshakeTimeout() throws {
         let t = try Target()
-        t.clock.advance(9_000)
+        t.clock.advance(4_000)
         t.driver.tick()
         #expect(!t.driver.isOver)
         t.clock.advance(1_001)

@@ -17,8 +17,10 @@ public final class SyncDaemon: Sendable {
         /// what it wrote if it cannot dial us.
         public var resyncInterval: UInt64 = 30_000
         public var backoff = Backoff()
-        /// At most this many sessions at once (more inbound connections are closed at once).
-        public var maxSessions = 32
+        /// Slots for connections still in their handshake and for members' sessions.
+        public var admission = Admission.Limits()
+        /// At most one line this often (ms) about refused or unauthenticated connections.
+        public var refusalLogInterval: UInt64 = 10_000
         public var handleSignals = true
 
         public init(listen: PeerAddress) { self.listen = listen }
@@ -46,6 +48,7 @@ public final class SyncDaemon: Sendable {
     /// Runs until stopped, on the calling thread (which then owns the replica).
     public func run(onListening: ((Int) -> Void)? = nil) throws {
         BrokenPipe.ignore()
+        raiseOpenFileLimit()
         let replica = try Replica(home: home)
         var options = options
         let state = DaemonState(replica: replica, logger: logger, loop: loop)
@@ -102,38 +105,78 @@ final class DaemonState {
     let loop: EventLoop
     let clock = MonotonicClock()
     var peers: [PeerAddress: Peer] = [:]
-    var sessions = 0
+    var admission = Admission()
+    var refusals: RefusalLog
+    /// Inbound connections still in their handshake, by admission id.
+    var pending: [Admission.ConnectionID: SyncConnection] = [:]
+    var nextConnection: Admission.ConnectionID = 1
+    /// Inbound connections holding a session slot.
+    var inSession: Set<Admission.ConnectionID> = []
     var lastPeerReload: UInt64?
 
     init(replica: Replica, logger: Logger, loop: EventLoop) {
         self.replica = replica
         self.logger = logger
         self.loop = loop
+        refusals = RefusalLog(interval: 10_000)
     }
 
     func configure(_ options: SyncDaemon.Options) {
         self.options = options
+        admission = Admission(limits: options.admission)
+        refusals = RefusalLog(interval: options.refusalLogInterval)
         for address in options.peers { peers[address] = Peer(backoff: options.backoff) }
     }
 
+    /// An inbound connection: a pending slot (or busy), a short handshake deadline, then a
+    /// session slot once the peer proves it is a member. Whatever happens before that is counted,
+    /// not logged line by line and not written to the replica.
     func accept(_ connection: TCPConnection) {
-        guard sessions < options.maxSessions else {
-            logger.warning("refused a connection from \(connection.remoteAddress): already \(sessions) sessions")
-            connection.close()
+        let id = nextConnection
+        nextConnection += 1
+        let host = (try? PeerAddress(parsing: connection.remoteAddress).host) ?? connection.remoteAddress
+        switch admission.arrive(id, from: host) {
+        case .refuse(let error):
+            refuse(connection, error)
             return
+        case .admitEvicting(let evicted):
+            if let victim = pending.removeValue(forKey: evicted) {
+                victim.driver.abort(admission.busy("its slot went to a connection from an address holding fewer"))
+            }
+        case .admit:
+            break
         }
-        sessions += 1
         let sync = SyncConnection(
             connection: connection, replica: replica, direction: .inbound, config: options.config, clock: clock, logger: logger
         ) { [self] summary in
-            sessions -= 1
+            pending[id] = nil
+            admission.left(id, wasSession: inSession.remove(id) != nil)
+            if summary.session == nil && !summary.ok {
+                refusals.count(summary.errorCode ?? "failed", from: connection.remoteAddress, why: summary.error ?? "failed", now: clock.milliseconds(), logger: logger)
+            }
             learn(from: summary, remote: connection.remoteAddress)
         }
+        sync.driver.admit = { [self] in
+            pending[id] = nil
+            let refused = admission.authenticated(id)
+            if refused == nil { inSession.insert(id) }
+            return refused
+        }
+        pending[id] = sync
         sync.start()
+    }
+
+    /// Answers busy in a clear error frame (the peer learns no more than that a Sinkron node is
+    /// there) and closes.
+    private func refuse(_ connection: TCPConnection, _ error: SyncError) {
+        refusals.count(error.code.rawValue, from: connection.remoteAddress, why: error.message, now: clock.milliseconds(), logger: logger)
+        connection.write(Frame.error(code: error.code.rawValue, message: error.message).encoded())
+        connection.closeGracefully(linger: TCPConnection.refusalLinger)
     }
 
     func poll() {
         let now = clock.milliseconds()
+        refusals.flush(now: now, logger: logger)
         if lastPeerReload.map({ now >= $0 + 5_000 }) ?? true {
             lastPeerReload = now
             reloadStoredPeers()
@@ -176,19 +219,18 @@ final class DaemonState {
     }
 
     private func dial(_ address: PeerAddress) {
-        guard sessions < options.maxSessions else { return }
+        guard admission.dial() else { return }
         peers[address]?.busy = true
-        sessions += 1
         TCPConnection.connect(loop: loop, to: address) { [self] result in
             switch result {
             case .failure(let error):
-                sessions -= 1
+                admission.left(nil, wasSession: true)
                 ended(address, ok: false, error: error.description)
             case .success(let connection):
                 let sync = SyncConnection(
                     connection: connection, replica: replica, direction: .outbound, config: options.config, clock: clock, logger: logger
                 ) { [self] summary in
-                    sessions -= 1
+                    admission.left(nil, wasSession: true)
                     ended(address, ok: summary.ok, error: summary.error, inSync: summary.inSync)
                 }
                 sync.start()
@@ -224,4 +266,13 @@ final class DaemonState {
         peers[address] = peer
         try? replica.recordPeerResult(address.description, error: ok ? nil : error ?? "failed")
     }
+}
+
+/// Lets the daemon hold as many sockets as the system allows it (the soft limit is often 1,024):
+/// a flood of connections should meet the admission budget, not a lack of descriptors.
+private func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }

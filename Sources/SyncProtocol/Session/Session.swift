@@ -2,8 +2,9 @@ import Replica
 
 /// Timeouts and batch bounds of a session.
 public struct SessionConfig: Sendable {
-    /// Hello, auth and vectors must be done within this time (ms).
-    public var handshakeTimeout: UInt64 = 10_000
+    /// Hello, auth and vectors must be done within this time (ms). Short: until then the peer
+    /// may be anyone on the LAN, holding one of the few slots a daemon keeps for such connections.
+    public var handshakeTimeout: UInt64 = 5_000
     /// A session in which no complete frame arrives for this long ends (ms). A peer that stalls
     /// mid-frame hits it too: only whole frames count as activity.
     public var idleTimeout: UInt64 = 30_000
@@ -139,7 +140,7 @@ public struct Session {
         do {
             try handle(event, into: &actions)
         } catch let error as SyncError {
-            actions.append(contentsOf: fail(error, tellPeer: error.code != .peer && error.code != .connection))
+            actions.append(contentsOf: fail(error, tellPeer: error.code != .peer && error.code != .connection && !error.fromPeer))
         } catch {
             actions.append(contentsOf: fail(SyncError(.malformed, "\(error)"), tellPeer: true))
         }
@@ -235,6 +236,11 @@ public struct Session {
             peerDoneVector = vector
             finishIfDone(&actions)
         case .error(let code, let message):
+            if code == SyncError.Code.busy.rawValue {
+                var error = SyncError(.busy, "\(peerLabel) is \(message)", hint: "sinkron retries by itself; or run the sync again then")
+                error.fromPeer = true
+                throw error
+            }
             throw SyncError(.peer, "\(peerLabel) ended the session: \(message) [\(code)]")
         }
     }

@@ -19,6 +19,11 @@ public final class SessionDriver {
     public weak var transport: (any SessionTransport)?
     public var onProgress: ((SyncProgress) -> Void)?
     public var onEnd: ((SessionSummary) -> Void)?
+    /// Asked once the peer is known to be a member: nil lets the session go on, an error (busy)
+    /// ends it. A daemon keeps its session slots for members here.
+    public var admit: (() -> SyncError?)?
+    /// The peer proved it is a member of this court (the session got past the handshake).
+    public private(set) var authenticated = false
     private let clock: any SyncClock
     private var logger: Logger
     private let started: UInt64
@@ -52,17 +57,19 @@ public final class SessionDriver {
 
     public var isOver: Bool { ended }
 
-    /// The connection is up: open the merge-session row and say hello.
+    /// The connection is up: say hello. The merge-session row is written only once the peer is
+    /// known to be a member, so that strangers leave nothing durable behind.
     public func start() {
-        do {
-            summary.session = try replica.beginSession(kind: summary.direction == .inbound ? "sync-in" : "sync-out", peer: nil, address: summary.address)
-            logger[metadataKey: "session.id"] = "\(summary.session ?? 0)"
-        } catch {
-            run(.failed(SyncError(.storage, "cannot record the merge session: \(error)", hint: "check the replica with `sinkron verify`")))
-            return
-        }
         session.setClock(replica.courtTime, hops: replica.clockHops)
         run(.start)
+    }
+
+    /// Ends the session now with `error` (the peer is told), e.g. busy when its slot is needed.
+    public func abort(_ error: SyncError) { run(.failed(error)) }
+
+    private func recordSession(peer: String) throws {
+        summary.session = try replica.beginSession(kind: summary.direction == .inbound ? "sync-in" : "sync-out", peer: peer, address: summary.address)
+        logger[metadataKey: "session.id"] = "\(summary.session ?? 0)"
     }
 
     public func received(_ bytes: [UInt8]) {
@@ -120,8 +127,17 @@ public final class SessionDriver {
                 logger[metadataKey: "peer.node"] = "\(hello.node.short)"
                 let verdict = try replica.authorize(node: hello.node, publicKey: hello.publicKey, court: hello.court)
                 if !verdict.allowed {
-                    logger.warning("refused peer \(hello.name) (\(hello.node.short), role \(hello.role), court \"\(hello.court)\"): \(verdict.reason); it gets no data")
-                } else if let at = peerHelloAt,
+                    logger.debug("refused peer \(hello.name) (\(hello.node.short), role \(hello.role), court \"\(hello.court)\"): \(verdict.reason); it gets no data")
+                    return .authorized(verdict, vector: VersionVector())
+                }
+                if let error = admit?() { return .failed(error) }
+                authenticated = true
+                do {
+                    try recordSession(peer: hello.name)
+                } catch {
+                    return .failed(SyncError(.storage, "cannot record the merge session: \(error)", hint: "check the replica with `sinkron verify`"))
+                }
+                if let at = peerHelloAt,
                     let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: at)
                 {
                     if correction.deltaMs != 0 {
@@ -232,7 +248,8 @@ public final class SessionDriver {
                 logger.error("could not record the end of merge session \(id): \(error)")
             }
         }
-        if summary.ok { logger.info("\(summary.line)") } else { logger.warning("\(summary.line)") }
+        // A connection that never authenticated is the daemon's to count (rate-limited), not a line each.
+        if summary.ok { logger.info("\(summary.line)") } else if authenticated { logger.warning("\(summary.line)") } else { logger.debug("\(summary.line)") }
         transport?.close()
         onEnd?(summary)
     }

@@ -20,7 +20,10 @@ public final class TCPConnection: LoopHandle {
     private var shuttingDown = false
     private var lingerTimer: LoopTimer?
     /// How long a graceful close waits for the peer to close its side (ms).
-    static let linger: UInt64 = 2_000
+    public static let linger: UInt64 = 2_000
+    /// The same for a connection refused before any session (busy): shorter, so that a flood
+    /// does not hold descriptors.
+    static let refusalLinger: UInt64 = 500
 
     init(loop: EventLoop) {
         self.loop = loop
@@ -115,7 +118,7 @@ public final class TCPConnection: LoopHandle {
 
     /// Flushes queued writes, shuts down the write side, then closes when the peer closes its
     /// side or after a short linger (so that a final error frame reaches the peer).
-    public func closeGracefully() {
+    public func closeGracefully(linger: UInt64 = TCPConnection.linger) {
         guard let handle, !shuttingDown else { return }
         shuttingDown = true
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
@@ -128,7 +131,7 @@ public final class TCPConnection: LoopHandle {
             return
         }
         let timer = LoopTimer(loop: loop) { [weak self] in self?.close() }
-        timer.start(after: Self.linger)
+        timer.start(after: linger)
         lingerTimer = timer
     }
 
