@@ -132,4 +132,37 @@ struct LoopbackTests {
         #expect(converged, "the line did not converge within 10 s")
         #expect(try Replica(home: a.home).list().filter { $0.title.hasPrefix("c bug") }.count == 4)
     }
+
+    @Test("ended sessions and dropped connections leave nothing alive behind")
+    func nothingKept() async throws {
+        let court = Court()
+        let admin = try court.admin()
+        let desk = try court.desk("desk", admin: admin)
+        let daemon = try await RunningDaemon(home: admin.home)
+        _ = try await Self.sync(desk.home, port: daemon.port)
+        try await Task.sleep(for: .milliseconds(300))
+        let connections = TCPConnection.live.load(ordering: .relaxed)
+        let drivers = SessionDriver.live.load(ordering: .relaxed)
+        for i in 0..<60 {
+            let port = daemon.port
+            try await onThread {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(fd) }
+                var to = sockaddr_in()
+                to.sin_family = sa_family_t(AF_INET)
+                to.sin_port = in_port_t(UInt16(port).bigEndian)
+                to.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+                _ = withUnsafePointer(to: &to) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                if i % 2 == 0 { _ = [UInt8](repeating: 0xFF, count: 5).withUnsafeBytes { send(fd, $0.baseAddress, 5, Int32(MSG_NOSIGNAL)) } }
+            }
+            if i % 10 == 0 { _ = try await Self.sync(desk.home, port: daemon.port) }
+        }
+        // Graceful closes linger up to 2 s for the peer's end.
+        for _ in 0..<50 where TCPConnection.live.load(ordering: .relaxed) > connections {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(TCPConnection.live.load(ordering: .relaxed) == connections)
+        #expect(SessionDriver.live.load(ordering: .relaxed) == drivers)
+        try await daemon.stop()
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Replica
+import Synchronization
 
 /// Where a driver's bytes go: a TCP connection, or an in-memory pipe in tests.
 public protocol SessionTransport: AnyObject {
@@ -36,10 +37,16 @@ public final class SessionDriver {
     /// when the session sends that batch, so a batch is encoded once.
     private var measuredBatch: (id: UInt64, bytes: [UInt8], context: OperationRun.EncodingContext)?
 
+    /// Drivers alive in this process (a test checks that ended sessions free theirs).
+    package static let live = Atomic<Int>(0)
+
+    deinit { Self.live.subtract(1, ordering: .relaxed) }
+
     public init(
         replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
         clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), challenge: [UInt8]? = nil
     ) {
+        Self.live.add(1, ordering: .relaxed)
         self.replica = replica
         self.clock = clock
         self.logger = logger
@@ -251,6 +258,12 @@ public final class SessionDriver {
         // A connection that never authenticated is the daemon's to count (rate-limited), not a line each.
         if summary.ok { logger.info("\(summary.line)") } else if authenticated { logger.warning("\(summary.line)") } else { logger.debug("\(summary.line)") }
         transport?.close()
+        let onEnd = onEnd
+        // The callbacks capture their owners (a daemon's connection, a timer that holds this
+        // driver): dropping them here breaks those cycles, or every session would stay in memory.
+        self.onEnd = nil
+        onProgress = nil
+        admit = nil
         onEnd?(summary)
     }
 }

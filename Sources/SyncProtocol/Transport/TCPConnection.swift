@@ -1,4 +1,5 @@
 import CLibUV
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -9,8 +10,6 @@ import Glibc
 public final class TCPConnection: LoopHandle {
     let loop: EventLoop
     private(set) var handle: UnsafeMutablePointer<uv_tcp_t>?
-    private let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: TCPConnection.readSize)
-    static let readSize = 64 * 1024
     /// Bytes arrived.
     public var onRead: (([UInt8]) -> Void)?
     /// The connection is gone; an error unless this side closed it.
@@ -25,7 +24,11 @@ public final class TCPConnection: LoopHandle {
     /// does not hold descriptors.
     static let refusalLinger: UInt64 = 500
 
+    /// Connections alive in this process (a test checks that ended sessions free theirs).
+    package static let live = Atomic<Int>(0)
+
     init(loop: EventLoop) {
+        Self.live.add(1, ordering: .relaxed)
         self.loop = loop
         let handle = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         uv_tcp_init(loop.loop, handle)
@@ -34,7 +37,7 @@ public final class TCPConnection: LoopHandle {
         loop.register(self)
     }
 
-    deinit { readBuffer.deallocate() }
+    deinit { Self.live.subtract(1, ordering: .relaxed) }
 
     public var isOpen: Bool { handle != nil }
 
@@ -49,7 +52,7 @@ public final class TCPConnection: LoopHandle {
         let rc = uv_read_start(asStream(handle), { h, _, buf in
             guard let h, let buf, let data = uv_handle_get_data(h) else { return }
             let me = Unmanaged<TCPConnection>.fromOpaque(data).takeUnretainedValue()
-            buf.pointee = uv_buf_init(me.readBuffer, UInt32(TCPConnection.readSize))
+            buf.pointee = uv_buf_init(me.loop.readBuffer, UInt32(EventLoop.readSize))
         }, { stream, nread, buf in
             guard let me = TCPConnection.from(stream) else { return }
             if nread > 0, let base = buf?.pointee.base {
