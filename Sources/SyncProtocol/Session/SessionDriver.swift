@@ -28,6 +28,8 @@ public final class SessionDriver {
     private let clock: any SyncClock
     private var logger: Logger
     private let started: UInt64
+    /// Court time when the connection came up: the start of the session's row, written later.
+    private let startedCourtTime: UInt64
     private var ended = false
     /// Our court time when the peer's hello arrived.
     private var peerHelloAt: UInt64?
@@ -52,6 +54,7 @@ public final class SessionDriver {
         self.logger = logger
         self.logger[metadataKey: "peer.address"] = "\(address)"
         started = clock.milliseconds()
+        startedCourtTime = replica.courtTime
         summary = SessionSummary(direction: direction, address: address)
         var generator = SystemRandomNumberGenerator()
         let id = replica.identity
@@ -74,9 +77,16 @@ public final class SessionDriver {
     /// Ends the session now with `error` (the peer is told), e.g. busy when its slot is needed.
     public func abort(_ error: SyncError) { run(.failed(error)) }
 
-    private func recordSession(peer: String) throws {
-        summary.session = try replica.beginSession(kind: summary.direction == .inbound ? "sync-in" : "sync-out", peer: peer, address: summary.address)
-        logger[metadataKey: "session.id"] = "\(summary.session ?? 0)"
+    private var sessionKind: String { summary.direction == .inbound ? "sync-in" : "sync-out" }
+
+    /// The merge-session row, written when the first batch arrives (its operations name it) or
+    /// when the session ends.
+    private func recordSession() throws -> Int64 {
+        if let id = summary.session { return id }
+        let id = try replica.beginSession(kind: sessionKind, peer: summary.peerName, address: summary.address, startedAt: startedCourtTime)
+        summary.session = id
+        logger[metadataKey: "session.id"] = "\(id)"
+        return id
     }
 
     public func received(_ bytes: [UInt8]) {
@@ -139,11 +149,6 @@ public final class SessionDriver {
                 }
                 if let error = admit?() { return .failed(error) }
                 authenticated = true
-                do {
-                    try recordSession(peer: hello.name)
-                } catch {
-                    return .failed(SyncError(.storage, "cannot record the merge session: \(error)", hint: "check the replica with `sinkron verify`"))
-                }
                 if let at = peerHelloAt,
                     let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: at)
                 {
@@ -185,7 +190,7 @@ public final class SessionDriver {
 
     private func apply(id: UInt64, runs: [OperationRun]) -> Session.Event {
         do {
-            let report = try replica.apply(runs, session: summary.session)
+            let report = try replica.apply(runs, session: try recordSession())
             for (origin, count) in report.applied { summary.receivedByOrigin[origin, default: 0] += count }
             summary.received += report.appliedTotal
             summary.duplicates += report.duplicates
@@ -246,7 +251,16 @@ public final class SessionDriver {
         guard !ended else { return }
         ended = true
         summary.durationMs = clock.milliseconds() - started
-        if let id = summary.session {
+        let idle = summary.ok && summary.session == nil && summary.received == 0 && summary.sent == 0 && summary.conflicts == 0 && summary.forks.isEmpty
+        if idle, let peer = summary.peerName {
+            do {
+                summary.session = try replica.recordIdleSession(
+                    kind: sessionKind, peer: peer, address: summary.address, startedAt: startedCourtTime, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
+                    detail: summary)
+            } catch {
+                logger.error("could not record an idle merge session: \(error)")
+            }
+        } else if authenticated, let id = try? recordSession() {
             do {
                 try replica.endSession(
                     id, received: summary.received, sent: summary.sent, conflicts: summary.conflicts, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
