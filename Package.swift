@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sinkron", targets: ["NodeCLI"]),
         .library(name: "Replica", targets: ["Replica"]),
         .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
+        .library(name: "Noise", targets: ["Noise"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .target(
+            name: "Noise",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SyncProtocol",
@@ -64,6 +69,7 @@ let package = Package(
         ),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "Replica", "ReplicaTesting"]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise"], exclude: ["cacophony-XX_25519_ChaChaPoly_SHA256.json"]),
         .testTarget(name: "NodeCLITests", dependencies: ["Replica", "ReplicaTesting"]),
     ],
     swiftLanguageModes: [.v6]
