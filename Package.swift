@@ -42,7 +42,9 @@ let package = Package(
             name: "SyncProtocol",
             dependencies: [
                 "Replica",
+                "Noise",
                 "CLibUV",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

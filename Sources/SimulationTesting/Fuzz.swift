@@ -201,8 +201,8 @@ public final class FuzzCourt {
 
         let config = self.config
         let clockS = StepClock()
-        let client = SessionDriver(replica: desk, direction: .outbound, address: "fuzz:admin", config: config, clock: clockS, logger: logger, challenge: deskChallenge)
-        let server = SessionDriver(replica: admin, direction: .inbound, address: "fuzz:desk", config: config, clock: clockS, logger: logger, challenge: adminChallenge)
+        let client = SessionDriver(replica: desk, direction: .outbound, address: "fuzz:admin", config: config, clock: clockS, logger: logger, keySeed: deskChallenge)
+        let server = SessionDriver(replica: admin, direction: .inbound, address: "fuzz:desk", config: config, clock: clockS, logger: logger, keySeed: adminChallenge)
         let clientOut = Recorder()
         let serverOut = Recorder()
         client.transport = clientOut
@@ -347,7 +347,7 @@ public final class SessionFuzzer {
         let out = FuzzCourt.Recorder()
         let driver = SessionDriver(
             replica: replica, direction: toAdmin ? .inbound : .outbound, address: "fuzz", config: court.config, clock: clock, logger: court.logger,
-            challenge: toAdmin ? court.adminChallenge : court.deskChallenge)
+            keySeed: toAdmin ? court.adminChallenge : court.deskChallenge)
         driver.transport = out
         driver.start()
         // Delivered as a peer sends it: a frame at a time (split at random inside), since a real

@@ -18,6 +18,8 @@ struct HostileClientTests {
         case oversizeThenClose, oversizeThenReset
         /// Read what the daemon says first, then hang up while it may still write.
         case readThenClose, readThenReset
+        /// A valid first handshake message, then a hang-up while the daemon writes its answer.
+        case handshakeThenClose, handshakeThenReset
         /// Half a frame, then a reset.
         case partialFrameThenReset
         /// A stream of garbage, then a reset mid-stream.
@@ -42,6 +44,10 @@ struct HostileClientTests {
         case .readThenReset:
             _ = socket.read()
             socket.reset()
+        case .handshakeThenClose, .handshakeThenReset:
+            // hello: "SNKR", protocol 3, Noise message 1 (any 32 bytes pass for an ephemeral key).
+            socket.send([0, 0, 0, 38, 1] + Array("SNKR".utf8) + [3] + (0..<32).map { _ in UInt8.random(in: 0...255) })
+            if hangup == .handshakeThenClose { socket.close() } else { socket.reset() }
         case .partialFrameThenReset:
             socket.send([0, 0, 0, 200, 1, 0x53, 0x4E])
             socket.reset()

@@ -1,11 +1,12 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A blocking TCP socket on loopback, for clients that misbehave on purpose.
-final class RawSocket {
+final class RawSocket: @unchecked Sendable {
     private(set) var fd: Int32
 
     /// Connects to 127.0.0.1:`port` from `source` (any 127.x.y.z: each is a distinct peer address).
@@ -82,5 +83,86 @@ final class RawSocket {
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         Glibc.close(fd)
         fd = -1
+    }
+}
+
+/// A TCP relay on 127.0.0.1 in front of a daemon: forwards both ways and records every byte; it
+/// may flip one byte of what it forwards to the client, after `flipAfter` bytes.
+final class Relay: @unchecked Sendable {
+    private(set) var port = 0
+    private let listener: Int32
+    private let target: Int
+    private let bytes = Mutex<[UInt8]>([])
+    private let flipAfter: Int?
+    private let threads = DispatchGroup()
+
+    init(target: Int, flipAfter: Int? = nil) throws {
+        self.target = target
+        self.flipAfter = flipAfter
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var on: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var address = RawSocket.address("127.0.0.1", port: 0)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(listener, 8) == 0 else { throw CLIFailure("relay: cannot listen") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        threads.enter()
+        Thread { [self] in
+            defer { threads.leave() }
+            for _ in 0..<10 {
+                let client = accept(listener, nil, nil)
+                guard client >= 0 else { return }
+                guard let upstream = try? RawSocket(port: target) else {
+                    Glibc.close(client)
+                    continue
+                }
+                let up = upstream.fd
+                pump(from: client, to: up, flip: nil)
+                pump(from: up, to: client, flip: flipAfter, keep: upstream)
+            }
+        }.start()
+    }
+
+    /// Everything that crossed the relay, both ways.
+    var recorded: [UInt8] { bytes.withLock { $0 } }
+
+    private func pump(from: Int32, to: Int32, flip: Int?, keep: RawSocket? = nil) {
+        threads.enter()
+        let flipped = Flag()
+        let seen = Counter()
+        Thread { [self] in
+            defer {
+                shutdown(to, Int32(SHUT_WR))
+                if keep == nil { Glibc.close(from) }
+                _ = keep
+                threads.leave()
+            }
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            for _ in 0..<1_000_000 {
+                let n = buffer.withUnsafeMutableBytes { recv(from, $0.baseAddress, 65_536, 0) }
+                guard n > 0 else { return }
+                var chunk = Array(buffer.prefix(n))
+                bytes.withLock { $0 += chunk }
+                if let flip, !flipped.isSet, seen.value + n > flip {
+                    chunk[max(0, flip - seen.value)] ^= 0x10
+                    flipped.set()
+                }
+                seen.add(n)
+                var offset = 0
+                while offset < chunk.count {
+                    let sent = chunk[offset...].withUnsafeBytes { send(to, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if sent <= 0 { return }
+                    offset += sent
+                }
+            }
+        }.start()
+    }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        Glibc.close(listener)
+        _ = threads.wait(timeout: .now() + 10)
     }
 }

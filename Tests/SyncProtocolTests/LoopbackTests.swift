@@ -99,7 +99,7 @@ struct LoopbackTests {
         let ok = try await Self.sync(desk.home, port: daemon.port)
         try await daemon.stop()
         #expect(!refused.ok && refused.received == 0)
-        #expect(refused.error?.contains("PN Dumai") == true, "\(refused.error ?? "")")
+        #expect(refused.error?.contains("not a node of this court") == true, "\(refused.error ?? "")")
         #expect(ok.ok)
         // The refusal is counted and logged by the daemon; only the member's session is a row.
         let rows = try Replica(home: admin.home).sessions(limit: 5)
@@ -158,7 +158,7 @@ struct LoopbackTests {
             if i % 10 == 0 { _ = try await Self.sync(desk.home, port: daemon.port) }
         }
         // Graceful closes linger up to 2 s for the peer's end.
-        for _ in 0..<50 where TCPConnection.live.load(ordering: .relaxed) > connections {
+        for _ in 0..<50 where TCPConnection.live.load(ordering: .relaxed) > connections || SessionDriver.live.load(ordering: .relaxed) > drivers {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(TCPConnection.live.load(ordering: .relaxed) == connections)

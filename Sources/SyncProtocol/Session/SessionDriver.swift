@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import Replica
@@ -31,8 +32,10 @@ public final class SessionDriver {
     /// Court time when the connection came up: the start of the session's row, written later.
     private let startedCourtTime: UInt64
     private var ended = false
-    /// Our court time when the peer's hello arrived.
-    private var peerHelloAt: UInt64?
+    /// The node key signed this session's Noise key.
+    private let signed: Bool
+    /// Tests only: changes a frame before it is sealed (a peer that lies inside the channel).
+    package var rewriteOutgoing: ((Frame) -> Frame)?
     /// The ids our batches sent inline so far: the peer's `FrameDecoder` keeps the same.
     private var runEncoding = OperationRun.EncodingContext()
     /// The batch `loadBounded` encoded to measure it, with the id context after it: sent as is
@@ -44,9 +47,11 @@ public final class SessionDriver {
 
     deinit { Self.live.subtract(1, ordering: .relaxed) }
 
+    /// `keySeed` (tests, simulation): 32 bytes from which this session's Noise keys derive, so
+    /// that a recorded session can be replayed; otherwise they are fresh random keys.
     public init(
         replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
-        clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), challenge: [UInt8]? = nil
+        clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), keySeed: [UInt8]? = nil
     ) {
         Self.live.add(1, ordering: .relaxed)
         self.replica = replica
@@ -56,13 +61,19 @@ public final class SessionDriver {
         started = clock.milliseconds()
         startedCourtTime = replica.courtTime
         summary = SessionSummary(direction: direction, address: address)
-        var generator = SystemRandomNumberGenerator()
         let id = replica.identity
-        var hello = Hello(
-            court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey,
-            challenge: challenge ?? (0..<32).map { _ in generator.next() })
+        var hello = Hello(court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey)
         hello.listenPort = config.listenPort
-        session = Session(local: hello, config: config)
+        // A Noise static key of this session's own, signed by the node key.
+        let staticKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("static".utf8) + $0))) }
+            ?? Curve25519.KeyAgreement.PrivateKey()
+        let ephemeralKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("ephemeral".utf8) + $0))) }
+        let signature = try? replica.signChallenge(HandshakeIdentity.bindingMessage(Array(staticKey.publicKey.rawRepresentation)))
+        signed = signature != nil
+        let root = replica.courtRoot.map(HandshakeIdentity.rootBytes) ?? []
+        session = Session(
+            local: hello, initiator: direction == .outbound, identity: HandshakeIdentity(node: id.node, publicKey: id.publicKey, signature: signature ?? []),
+            staticKey: staticKey, prologue: HandshakeIdentity.prologue(courtRoot: root), ephemeralKey: ephemeralKey, config: config)
     }
 
     public var isOver: Bool { ended }
@@ -70,6 +81,10 @@ public final class SessionDriver {
     /// The connection is up: say hello. The merge-session row is written only once the peer is
     /// known to be a member, so that strangers leave nothing durable behind.
     public func start() {
+        guard signed else {
+            run(.failed(SyncError(.storage, "this node cannot sign its session key", hint: "check the replica with `sinkron verify`")))
+            return
+        }
         session.setClock(replica.courtTime, hops: replica.clockHops)
         run(.start)
     }
@@ -114,15 +129,21 @@ public final class SessionDriver {
     private func perform(_ action: Session.Action) -> Session.Event? {
         do {
             switch action {
-            case .send(let frame):
-                let bytes: [UInt8]
-                if case .batch(let id, _) = frame, let measured = measuredBatch, measured.id == id {
+            case .sendClear(let bytes):
+                summary.bytesOut += bytes.count
+                transport?.write(bytes)
+                return nil
+            case .send(let original):
+                let frame = rewriteOutgoing?(original) ?? original
+                var bytes: [UInt8]
+                if case .batch(let id, _) = frame, frame == original, let measured = measuredBatch, measured.id == id {
                     bytes = measured.bytes
                     runEncoding = measured.context
                     measuredBatch = nil
                 } else {
                     bytes = frame.encoded(runs: &runEncoding)
                 }
+                bytes = try session.seal(bytes)
                 summary.bytesOut += bytes.count
                 if case .batch(_, let runs) = frame {
                     for run in runs {
@@ -133,25 +154,24 @@ public final class SessionDriver {
                 }
                 transport?.write(bytes)
                 return nil
-            case .sign(let transcript):
-                // The session asks for our signature as soon as the peer's hello arrives.
-                peerHelloAt = replica.courtTime
-                return .signed(try replica.signChallenge(transcript))
-            case .authorize(let hello):
-                summary.peerName = hello.name
-                summary.peerNode = hello.node.hex
-                summary.peerListenPort = hello.listenPort == 0 ? nil : Int(hello.listenPort)
-                logger[metadataKey: "peer.node"] = "\(hello.node.short)"
-                let verdict = try replica.authorize(node: hello.node, publicKey: hello.publicKey, court: hello.court)
+            case .authorize(let proven):
+                summary.peerNode = proven.node.hex
+                logger[metadataKey: "peer.node"] = "\(proven.node.short)"
+                // The prologue already held the court root: only membership is left to decide.
+                let verdict = try replica.authorize(node: proven.node, publicKey: proven.publicKey, court: replica.identity.court)
                 if !verdict.allowed {
-                    logger.debug("refused peer \(hello.name) (\(hello.node.short), role \(hello.role), court \"\(hello.court)\"): \(verdict.reason); it gets no data")
+                    summary.peerName = verdict.name
+                    logger.debug("refused node \(proven.node.short): \(verdict.reason); it gets no data")
                     return .authorized(verdict, vector: VersionVector())
                 }
                 if let error = admit?() { return .failed(error) }
                 authenticated = true
-                if let at = peerHelloAt,
-                    let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: at)
-                {
+                summary.peerName = verdict.name
+                return .authorized(verdict, vector: try replica.vector())
+            case .greeted(let hello):
+                summary.peerName = hello.name
+                summary.peerListenPort = hello.listenPort == 0 ? nil : Int(hello.listenPort)
+                if let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: replica.courtTime) {
                     if correction.deltaMs != 0 {
                         summary.clockCorrectionMs = correction.deltaMs
                         logger.notice("court time corrected by \(correction.deltaMs) ms from \(hello.name) (\(correction.hops) hops from the admin)")
@@ -160,7 +180,7 @@ public final class SessionDriver {
                         logger.warning("this node's stamps ran ahead of court time (its PC clock jumped): it goes on under a new origin")
                     }
                 }
-                return .authorized(verdict, vector: try replica.vector())
+                return nil
             case .loadBatch(let after):
                 let runs = try loadBounded(after: after)
                 return runs.isEmpty ? .exhausted(vector: try replica.vector()) : .batchLoaded(runs)
