@@ -200,6 +200,33 @@ struct DaemonTests {
         #expect(daemon.log.value.contains("refused") && daemon.log.value.contains("handshake"))
     }
 
+    @Test func statusSaysWhetherADaemonRunsWithItsPeersAndTheLastSync() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (admin, desks) = try Self.court(dir, desks: [("meja-satu", "meja-satu")])
+        let none = try admin.run(["status"])
+        #expect(none.status == 3 && none.stdout.contains("not running"))
+        let daemon = try Daemon(home: admin.home)
+        let port = try daemon.port()
+        try desks[0].ok("sync", "127.0.0.1:\(port)", "--quiet")
+        var report: [String: Any] = [:]
+        for _ in 0..<40 {
+            let r = try admin.run(["status", "--json"])
+            report = (try? r.json() as? [String: Any]) ?? [:]
+            if r.status == 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(report["running"] as? Bool == true, "\(report)")
+        let status = try #require(report["daemon"] as? [String: Any])
+        #expect((status["listen"] as? String)?.hasSuffix(":\(port)") == true)
+        #expect((report["lastSync"] as? [String: Any])?["peer"] as? String == "meja-satu")
+        #expect(try admin.ok("status").stdout.contains("daemon: running"))
+        #expect(daemon.stop() == 0)
+        let after = try admin.run(["status", "--json"])
+        #expect(after.status == 3)
+        #expect((try after.json() as? [String: Any])?["running"] as? Bool == false)
+    }
+
     @Test func revokedNodeIsRefused() throws {
         let dir = try TempDir()
         defer { dir.remove() }

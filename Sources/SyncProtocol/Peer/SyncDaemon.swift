@@ -74,8 +74,13 @@ public final class SyncDaemon: Sendable {
         }
         let poll = LoopTimer(loop: loop) { state.poll() }
         poll.start(after: 0, every: options.pollInterval)
+        let started = Date()
+        let listen = "\(options.listen.host):\(listener.port)"
+        let status = LoopTimer(loop: loop) { [home] in state.status(startedAt: started, listen: listen).write(home: home) }
+        status.start(after: 0, every: DaemonStatus.writeInterval)
         onListening?(listener.port)
         loop.run()
+        DaemonStatus.remove(home: home)
         logger.info("sinkron serve stopped")
     }
 }
@@ -190,6 +195,18 @@ final class DaemonState {
             let changed = peer.syncedVector != vector
             if changed || now >= peer.lastSync + options.resyncInterval { dial(address) }
         }
+    }
+
+    func status(startedAt: Date, listen: String) -> DaemonStatus {
+        let now = clock.milliseconds()
+        let peerList = peers.sorted { $0.key.description < $1.key.description }.map { address, peer in
+            DaemonStatus.Peer(
+                address: address.description, source: peer.learned ? "learned" : "static",
+                lastSync: peer.lastSync == 0 ? nil : Date(timeIntervalSinceNow: -Double(now - min(now, peer.lastSync)) / 1000), failing: peer.failing)
+        }
+        return DaemonStatus(
+            pid: getpid(), listen: listen, startedAt: startedAt, updatedAt: Date(), sessions: admission.sessions, pending: admission.pendingCount,
+            refused: refusals.totals, peers: peerList)
     }
 
     /// A daemon that dialed us announces its listening port: dial it back when we have news, so
