@@ -83,7 +83,7 @@ def main():
     sk("invite", "--name", "desk", "--role", "meja-satu", "--out", os.path.join(work, "desk.invite"), home=admin)
     sk("init", "--invite", os.path.join(work, "desk.invite"), home=desk)
     sk("dev", "fill", "--records", "200", "--sets", "2000", "--batch", "2200", home=admin)
-    proc = subprocess.Popen([A.sinkron, "serve", "--listen", "127.0.0.1:0", "--home", admin],
+    proc = subprocess.Popen([A.sinkron, "serve", "--listen", "127.0.0.1:0", "--no-discovery", "--home", admin],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     port = None
     for line in proc.stderr:

@@ -15,11 +15,16 @@ final class Daemon: @unchecked Sendable {
     let log = LogBuffer()
     let home: String
 
-    init(home: String, peers: [Int] = []) throws {
+    /// Discovery stays on loopback: off unless `discovery` gives where to hear beacons and where to send them.
+    init(home: String, peers: [Int] = [], listen: String = "127.0.0.1:0", discovery: (listen: Int, targets: [Int])? = nil) throws {
         self.home = home
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["serve", "--home", home, "--listen", "127.0.0.1:0", "--interval", "2"] + peers.flatMap { ["--peer", "127.0.0.1:\($0)"] }
+        var beacons = ["--no-discovery"]
+        if let discovery {
+            beacons = ["--discovery-listen", "127.0.0.1:\(discovery.listen)"] + discovery.targets.flatMap { ["--beacon-to", "127.0.0.1:\($0)"] }
+        }
+        process.arguments = ["serve", "--home", home, "--listen", listen, "--interval", "2"] + peers.flatMap { ["--peer", "127.0.0.1:\($0)"] } + beacons
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -36,7 +41,7 @@ final class Daemon: @unchecked Sendable {
     func port() throws -> Int {
         for _ in 0..<200 {
             let text = log.value
-            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            if let range = text.range(of: #"listening on 127\.0\.0\.\d+:(\d+)"#, options: .regularExpression),
                 let port = Int(text[range].split(separator: ":").last ?? "")
             {
                 return port

@@ -166,3 +166,46 @@ final class Relay: @unchecked Sendable {
         _ = threads.wait(timeout: .now() + 10)
     }
 }
+
+/// A UDP socket on a loopback address, for capturing and replaying beacons.
+final class RawDatagram: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+
+    init(host: String = "127.0.0.1", port: Int = 0) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = RawSocket.address(host, port: port)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else {
+            Glibc.close(fd)
+            throw CLIFailure("udp bind \(host):\(port): \(String(cString: strerror(errno)))")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// The next datagram (empty after the 10 s timeout).
+    func receive() -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 2048, 0) }
+        return n > 0 ? Array(buffer.prefix(n)) : []
+    }
+
+    func send(_ bytes: [UInt8], to port: Int) {
+        var to = RawSocket.address("127.0.0.1", port: port)
+        _ = withUnsafePointer(to: &to) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, address, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+    }
+
+    /// A UDP port free on 127.0.0.1 now.
+    static func freePort() throws -> Int { try RawDatagram().port }
+}

@@ -20,6 +20,7 @@ struct LoopbackTests {
             options.peers = peers.map { PeerAddress(host: "127.0.0.1", port: $0) }
             options.pollInterval = pollInterval
             options.handleSignals = false
+            options.discovery.enabled = false
             options.backoff = Backoff(base: 100, cap: 1_000)
             var logger = Logger(label: "test.daemon")
             logger.logLevel = .critical

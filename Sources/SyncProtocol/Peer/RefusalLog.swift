@@ -5,13 +5,20 @@ import Logging
 /// each. The first refusal after a quiet interval is logged at once, with its reason.
 struct RefusalLog {
     let interval: UInt64
+    /// What is counted: "connection" or "beacon".
+    let noun: String
+    let verb: String
     /// Since the daemon started, by code (busy, timeout, malformed-frame, not-authorized, ...).
     private(set) var totals: [String: Int] = [:]
     private var sinceLine: [String: Int] = [:]
     private var lastLine: UInt64?
     private var last: (address: String, why: String)?
 
-    init(interval: UInt64) { self.interval = interval }
+    init(interval: UInt64, noun: String = "connection", verb: String = "refused") {
+        self.interval = interval
+        self.noun = noun
+        self.verb = verb
+    }
 
     var total: Int { totals.values.reduce(0, +) }
 
@@ -27,7 +34,7 @@ struct RefusalLog {
         guard !sinceLine.isEmpty, lastLine.map({ now >= $0 + interval }) ?? true else { return }
         let count = sinceLine.values.reduce(0, +)
         let codes = sinceLine.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        var line = count == 1 ? "refused a connection" : "refused \(count) connections (\(codes))"
+        var line = count == 1 ? "\(verb) a \(noun) (\(codes))" : "\(verb) \(count) \(noun)s (\(codes))"
         if lastLine != nil, count > 1 { line += " in the last \(interval / 1000) s" }
         if let last { line += "; last from \(last.address): \(last.why)" }
         logger.warning("\(line)")

@@ -22,6 +22,22 @@ public final class SyncDaemon: Sendable {
         /// At most one line this often (ms) about refused or unauthenticated connections.
         public var refusalLogInterval: UInt64 = 10_000
         public var handleSignals = true
+        public var discovery = Discovery()
+
+        /// LAN discovery by signed UDP beacons (see `Beacon`).
+        public struct Discovery: Sendable {
+            public var enabled = true
+            /// Where beacons are heard.
+            public var listen = PeerAddress(host: "0.0.0.0", port: 7071)
+            /// Where ours go: the LAN's broadcast address, or given addresses.
+            public var targets = [PeerAddress(host: "255.255.255.255", port: 7071)]
+            /// A beacon at start and this often (ms).
+            public var interval: UInt64 = 30_000
+            /// A discovered peer not heard of for this long is forgotten (ms).
+            public var forgetAfter: UInt64 = 90_000
+
+            public init() {}
+        }
 
         public init(listen: PeerAddress) { self.listen = listen }
     }
@@ -72,6 +88,14 @@ public final class SyncDaemon: Sendable {
                 }
             }
         }
+        if options.discovery.enabled {
+            let udp = try UDPSocket(loop: loop, address: options.discovery.listen)
+            udp.onDatagram = { bytes, from in state.heard(bytes, from: from) }
+            state.udp = udp
+            let beacons = LoopTimer(loop: loop) { state.announce() }
+            beacons.start(after: 0, every: options.discovery.interval)
+            logger.info("discovery: beacons heard on \(options.discovery.listen.host):\(udp.port), sent to \(options.discovery.targets.map(\.description).joined(separator: ", "))")
+        }
         let poll = LoopTimer(loop: loop) { state.poll() }
         poll.start(after: 0, every: options.pollInterval)
         let started = Date()
@@ -102,6 +126,9 @@ final class DaemonState {
         /// Learned from an inbound session (the peer's address and announced port), not configured:
         /// forgotten when it cannot be reached.
         var learned = false
+        /// Discovered by its beacon (the node it claims, when we last heard it): forgotten when
+        /// no beacon came for `forgetAfter`.
+        var discovered: (node: NodeID, heard: UInt64)?
     }
 
     let replica: Replica
@@ -118,6 +145,11 @@ final class DaemonState {
     /// Inbound connections holding a session slot.
     var inSession: Set<Admission.ConnectionID> = []
     var lastPeerReload: UInt64?
+    var udp: UDPSocket?
+    /// Enrolled, unrevoked members' keys by node (for beacons), re-read with the peer list.
+    var memberKeys: [NodeID: [UInt8]] = [:]
+    var lastAnnounce: UInt64 = 0
+    var ignoredBeacons = RefusalLog(interval: 60_000, noun: "beacon", verb: "ignored")
 
     init(replica: Replica, logger: Logger, loop: EventLoop) {
         self.replica = replica
@@ -185,7 +217,9 @@ final class DaemonState {
         if lastPeerReload.map({ now >= $0 + 5_000 }) ?? true {
             lastPeerReload = now
             reloadStoredPeers()
+            if udp != nil { reloadMembers() }
         }
+        forgetSilentPeers(now: now)
         let vector: VersionVector
         do { vector = try replica.vector() } catch {
             logger.error("cannot read the replica's vector: \(error)")
@@ -201,7 +235,7 @@ final class DaemonState {
         let now = clock.milliseconds()
         let peerList = peers.sorted { $0.key.description < $1.key.description }.map { address, peer in
             DaemonStatus.Peer(
-                address: address.description, source: peer.learned ? "learned" : "static",
+                address: address.description, source: peer.discovered != nil ? "discovered" : peer.learned ? "learned" : "static",
                 lastSync: peer.lastSync == 0 ? nil : Date(timeIntervalSinceNow: -Double(now - min(now, peer.lastSync)) / 1000), failing: peer.failing)
         }
         return DaemonStatus(
@@ -221,6 +255,64 @@ final class DaemonState {
         peer.lastSync = clock.milliseconds()
         peers[address] = peer
         logger.info("peer \(summary.peerName ?? "?") listens on \(address): will dial it when there is news")
+    }
+
+    // MARK: Discovery
+
+    /// Sends our beacon to every target.
+    func announce() {
+        guard let udp, let beacon = try? Beacon.make(replica: replica, port: options.config.listenPort) else { return }
+        lastAnnounce = clock.milliseconds()
+        for target in options.discovery.targets { udp.send(beacon.encoded, to: target) }
+    }
+
+    /// A datagram on the discovery port: a hint, used only when it is a beacon of this court,
+    /// signed by an enrolled member's key, and fresh. Anything else is counted, never logged.
+    func heard(_ bytes: [UInt8], from: PeerAddress) {
+        let now = clock.milliseconds()
+        guard let beacon = Beacon.decode(bytes) else { return ignoreBeacon("not-a-beacon", from) }
+        guard beacon.courtTag == Beacon.courtTag(root: HandshakeIdentity.rootBytes(hex: replica.courtRoot ?? "")) else { return ignoreBeacon("other-court", from) }
+        guard beacon.node != replica.identity.node else { return }
+        if memberKeys.isEmpty { reloadMembers() }
+        guard let key = memberKeys[beacon.node] else { return ignoreBeacon("unknown-node", from) }
+        guard beacon.verifies(publicKey: key) else { return ignoreBeacon("bad-signature", from) }
+        let court = replica.courtTime
+        guard max(court, beacon.time) - min(court, beacon.time) <= Beacon.maxSkew else { return ignoreBeacon("stale-beacon", from) }
+        let address = PeerAddress(host: from.host, port: Int(beacon.port))
+        if var peer = peers[address] {
+            if peer.discovered != nil { peer.discovered = (beacon.node, now) }
+            peers[address] = peer
+            return
+        }
+        // The node moved (DHCP): forget where it was.
+        for (old, peer) in peers where peer.discovered?.node == beacon.node && !peer.busy { peers[old] = nil }
+        var peer = Peer(backoff: options.backoff)
+        peer.discovered = (beacon.node, now)
+        peers[address] = peer
+        logger.info("discovered node \(beacon.node.short) at \(address) by its beacon; the handshake will decide")
+        // Answer at once (at most ten times a second), so that it need not wait for our next beacon.
+        if now >= lastAnnounce + 100 { announce() }
+    }
+
+    private func ignoreBeacon(_ code: String, _ from: PeerAddress) {
+        ignoredBeacons.count(code, from: from.description, why: code, now: clock.milliseconds(), logger: logger)
+    }
+
+    private func reloadMembers() {
+        guard let members = try? replica.members() else { return }
+        var keys: [NodeID: [UInt8]] = [:]
+        for member in members where !member.revoked {
+            if let node = ID128(hex: member.node) { keys[node] = HandshakeIdentity.rootBytes(hex: member.publicKey) }
+        }
+        memberKeys = keys
+    }
+
+    private func forgetSilentPeers(now: UInt64) {
+        for (address, peer) in peers {
+            guard let discovered = peer.discovered, !peer.busy, now >= discovered.heard + options.discovery.forgetAfter else { continue }
+            peers[address] = nil
+            logger.info("forgot discovered peer \(address): no beacon for \(options.discovery.forgetAfter / 1000) s")
+        }
     }
 
     private func reloadStoredPeers() {

@@ -1,0 +1,67 @@
+import CLibUV
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A UDP socket on the loop thread: datagrams in to a callback, out with `send` (best effort).
+public final class UDPSocket: LoopHandle {
+    private let loop: EventLoop
+    private var handle: UnsafeMutablePointer<uv_udp_t>?
+    /// A datagram and the address it came from.
+    public var onDatagram: (([UInt8], PeerAddress) -> Void)?
+    public private(set) var port = 0
+
+    /// Binds `address` (shared with other sockets bound there: SO_REUSEADDR), broadcast allowed.
+    public init(loop: EventLoop, address: PeerAddress) throws {
+        self.loop = loop
+        let handle = UnsafeMutablePointer<uv_udp_t>.allocate(capacity: 1)
+        uv_udp_init(loop.loop, handle)
+        self.handle = handle
+        uv_handle_set_data(asHandle(handle), Unmanaged.passRetained(self).toOpaque())
+        loop.register(self)
+        do {
+            var storage = try address.resolve(datagram: true)
+            let rc = withUnsafePointer(to: &storage) { uv_udp_bind(handle, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), UInt32(UV_UDP_REUSEADDR.rawValue)) }
+            guard rc == 0 else { throw SyncError(.connection, "cannot listen for beacons on \(address): \(uvError(rc))", hint: "choose another discovery port, or turn discovery off") }
+            uv_udp_set_broadcast(handle, 1)
+            var bound = sockaddr_storage()
+            var length = Int32(MemoryLayout<sockaddr_storage>.size)
+            _ = withUnsafeMutablePointer(to: &bound) { uv_udp_getsockname(handle, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &length) }
+            port = PeerAddress.describe(bound).port
+            let started = uv_udp_recv_start(handle, { h, _, buf in
+                guard let h, let buf, let data = uv_handle_get_data(h) else { return }
+                let me = Unmanaged<UDPSocket>.fromOpaque(data).takeUnretainedValue()
+                buf.pointee = uv_buf_init(me.loop.readBuffer, UInt32(EventLoop.readSize))
+            }, { h, nread, buf, addr, _ in
+                guard let h, nread > 0, let addr, let base = buf?.pointee.base, let data = uv_handle_get_data(asHandle(h)) else { return }
+                let me = Unmanaged<UDPSocket>.fromOpaque(data).takeUnretainedValue()
+                var storage = sockaddr_storage()
+                let size = addr.pointee.sa_family == sa_family_t(AF_INET6) ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: addr, count: size)) }
+                me.onDatagram?(Array(UnsafeRawBufferPointer(start: base, count: nread)), PeerAddress.describe(storage))
+            })
+            guard started == 0 else { throw SyncError(.connection, "cannot read beacons: \(uvError(started))") }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Sends one datagram now if the kernel takes it (beacons are best effort).
+    public func send(_ bytes: [UInt8], to address: PeerAddress) {
+        guard let handle, var storage = try? address.resolve(datagram: true) else { return }
+        bytes.withUnsafeBytes { raw in
+            var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
+            _ = withUnsafePointer(to: &storage) { uv_udp_try_send(handle, &buf, 1, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self)) }
+        }
+    }
+
+    public func close() {
+        guard let handle else { return }
+        self.handle = nil
+        onDatagram = nil
+        loop.unregister(self)
+        closeOwnedHandle(handle)
+    }
+}
