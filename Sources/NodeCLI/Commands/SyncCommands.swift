@@ -134,7 +134,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Log every idle session too (debug level).") var verbose = false
     @Flag(help: "Neither send nor hear LAN beacons (dial only --peer and stored peers).") var noDiscovery = false
     @Option(help: "Where to hear beacons, HOST:PORT.") var discoveryListen = "0.0.0.0:7071"
-    @Option(name: .customLong("beacon-to"), help: "Where to send beacons, HOST:PORT (repeatable; default the LAN broadcast 255.255.255.255:7071).")
+    @Option(name: .customLong("beacon-to"), help: "Where to send beacons, HOST:PORT (repeatable; default: the broadcast address of each IPv4 interface, at the discovery port).")
     var beaconTargets: [String] = []
 
     func validate() throws {

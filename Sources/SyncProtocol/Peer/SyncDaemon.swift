@@ -29,8 +29,9 @@ public final class SyncDaemon: Sendable {
             public var enabled = true
             /// Where beacons are heard.
             public var listen = PeerAddress(host: "0.0.0.0", port: 7071)
-            /// Where ours go: the LAN's broadcast address, or given addresses.
-            public var targets = [PeerAddress(host: "255.255.255.255", port: 7071)]
+            /// Where ours go; empty: the broadcast address of every IPv4 interface, at the
+            /// discovery port (`UDPSocket.broadcastAddresses`).
+            public var targets: [PeerAddress] = []
             /// A beacon at start and this often (ms).
             public var interval: UInt64 = 30_000
             /// A discovered peer not heard of for this long is forgotten (ms).
@@ -94,7 +95,8 @@ public final class SyncDaemon: Sendable {
             state.udp = udp
             let beacons = LoopTimer(loop: loop) { state.announce() }
             beacons.start(after: 0, every: options.discovery.interval)
-            logger.info("discovery: beacons heard on \(options.discovery.listen.host):\(udp.port), sent to \(options.discovery.targets.map(\.description).joined(separator: ", "))")
+            let targets = options.discovery.targets.isEmpty ? "the broadcast address of each interface" : options.discovery.targets.map(\.description).joined(separator: ", ")
+            logger.info("discovery: beacons heard on \(options.discovery.listen.host):\(udp.port), sent to \(targets)")
         }
         let poll = LoopTimer(loop: loop) { state.poll() }
         poll.start(after: 0, every: options.pollInterval)
@@ -263,7 +265,8 @@ final class DaemonState {
     func announce() {
         guard let udp, let beacon = try? Beacon.make(replica: replica, port: options.config.listenPort) else { return }
         lastAnnounce = clock.milliseconds()
-        for target in options.discovery.targets { udp.send(beacon.encoded, to: target) }
+        let targets = options.discovery.targets.isEmpty ? UDPSocket.broadcastAddresses(port: options.discovery.listen.port) : options.discovery.targets
+        for target in targets { udp.send(beacon.encoded, to: target) }
     }
 
     /// A datagram on the discovery port: a hint, used only when it is a beacon of this court,

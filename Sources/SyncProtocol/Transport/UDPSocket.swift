@@ -57,6 +57,29 @@ public final class UDPSocket: LoopHandle {
         }
     }
 
+    /// The directed broadcast address of every IPv4 interface that is up and not loopback, at
+    /// `port` (read each time: DHCP may change them). Sent to each, a beacon reaches every LAN
+    /// this PC is on, with or without a default route.
+    public static func broadcastAddresses(port: Int) -> [PeerAddress] {
+        var list: UnsafeMutablePointer<uv_interface_address_t>?
+        var count: Int32 = 0
+        guard uv_interface_addresses(&list, &count) == 0, let list else { return [] }
+        defer { uv_free_interface_addresses(list, count) }
+        var out: [PeerAddress] = []
+        for i in 0..<Int(count) {
+            let entry = list[i]
+            guard entry.is_internal == 0, entry.address.address4.sin_family == sa_family_t(AF_INET) else { continue }
+            let address = UInt32(bigEndian: entry.address.address4.sin_addr.s_addr)
+            let mask = UInt32(bigEndian: entry.netmask.netmask4.sin_addr.s_addr)
+            guard mask != 0xFFFF_FFFF else { continue }
+            let broadcast = address | ~mask
+            let host = "\(broadcast >> 24).\(broadcast >> 16 & 0xFF).\(broadcast >> 8 & 0xFF).\(broadcast & 0xFF)"
+            let target = PeerAddress(host: host, port: port)
+            if !out.contains(target) { out.append(target) }
+        }
+        return out
+    }
+
     public func close() {
         guard let handle else { return }
         self.handle = nil
