@@ -32,6 +32,11 @@ struct DiscoveryTests {
             Thread.sleep(forTimeInterval: 0.25)
         }
         #expect(peers.contains { $0["source"] as? String == "discovered" }, "\(peers)")
+        // `sinkron peers` shows them too, with their source, last contact and lag.
+        let rows = try #require(try admin.json("peers") as? [[String: Any]])
+        let found = rows.filter { $0["source"] as? String == "discovered" }
+        #expect(!found.isEmpty && found.allSatisfy { $0["lastContact"] is String && $0["behindOps"] is Int }, "\(rows)")
+        #expect(try admin.ok("peers").stdout.contains("discovered"))
     }
 
     @Test func aBeaconOfAnotherCourtOrAForgedOneLeadsToNoData() throws {

@@ -8,8 +8,14 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
         public var address: String
         /// static (`--peer`, `peers add`) or learned (it dialed us and said where it listens).
         public var source: String
+        /// The last attempt, good or not.
         public var lastSync: Date?
         public var failing: Bool
+        /// The last good session, and what each side lacked at its start: operations this node
+        /// sent the peer (it was behind) and operations the peer sent (this node was behind).
+        public var lastContact: Date?
+        public var behind: Int?
+        public var ahead: Int?
     }
 
     public var pid: Int32

@@ -131,6 +131,10 @@ final class DaemonState {
         /// Discovered by its beacon (the node it claims, when we last heard it): forgotten when
         /// no beacon came for `forgetAfter`.
         var discovered: (node: NodeID, heard: UInt64)?
+        /// The last good session: when, and what each side lacked then (operations we sent it,
+        /// operations it sent us).
+        var lastContact: UInt64?
+        var lag: (behind: Int, ahead: Int) = (0, 0)
     }
 
     let replica: Replica
@@ -238,7 +242,9 @@ final class DaemonState {
         let peerList = peers.sorted { $0.key.description < $1.key.description }.map { address, peer in
             DaemonStatus.Peer(
                 address: address.description, source: peer.discovered != nil ? "discovered" : peer.learned ? "learned" : "static",
-                lastSync: peer.lastSync == 0 ? nil : Date(timeIntervalSinceNow: -Double(now - min(now, peer.lastSync)) / 1000), failing: peer.failing)
+                lastSync: peer.lastSync == 0 ? nil : Date(timeIntervalSinceNow: -Double(now - min(now, peer.lastSync)) / 1000), failing: peer.failing,
+                lastContact: peer.lastContact.map { Date(timeIntervalSinceNow: -Double(now - min(now, $0)) / 1000) },
+                behind: peer.lastContact == nil ? nil : peer.lag.behind, ahead: peer.lastContact == nil ? nil : peer.lag.ahead)
         }
         return DaemonStatus(
             pid: getpid(), listen: listen, startedAt: startedAt, updatedAt: Date(), sessions: admission.sessions, pending: admission.pendingCount,
@@ -343,19 +349,21 @@ final class DaemonState {
                     connection: connection, replica: replica, direction: .outbound, config: options.config, clock: clock, logger: logger
                 ) { [self] summary in
                     admission.left(nil, wasSession: true)
-                    ended(address, ok: summary.ok, error: summary.error, inSync: summary.inSync)
+                    ended(address, ok: summary.ok, error: summary.error, inSync: summary.inSync, lag: (summary.sent, summary.received))
                 }
                 sync.start()
             }
         }
     }
 
-    private func ended(_ address: PeerAddress, ok: Bool, error: String?, inSync: Bool = false) {
+    private func ended(_ address: PeerAddress, ok: Bool, error: String?, inSync: Bool = false, lag: (Int, Int) = (0, 0)) {
         guard var peer = peers[address] else { return }
         let now = clock.milliseconds()
         peer.busy = false
         peer.lastSync = now
         if ok {
+            peer.lastContact = now
+            peer.lag = lag
             if peer.failing { logger.info("peer \(address) is reachable again") }
             peer.failing = false
             peer.backoff.reset()
