@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Replica
 import ReplicaTesting
-import SyncProtocol
+import SyncSession
 
 /// What a fuzz run did.
 public struct FuzzReport: Sendable {

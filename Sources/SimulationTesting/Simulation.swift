@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Replica
 import ReplicaTesting
-import SyncProtocol
+import SyncSession
 
 /// A deterministic simulation of one court: N real replicas (each on its own SQLite file, joined
 /// by invitation) and the real `SessionDriver`/`Session` between them, over a simulated network

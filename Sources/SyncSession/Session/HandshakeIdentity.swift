@@ -46,7 +46,7 @@ public struct HandshakeIdentity: Sendable, Equatable {
 
 extension HandshakeIdentity {
     /// The court root as the replica stores it (hex) in bytes; empty when it is not valid hex.
-    static func rootBytes(hex: String) -> [UInt8] {
+    package static func rootBytes(hex: String) -> [UInt8] {
         let digits = Array(hex.utf8)
         guard digits.count % 2 == 0 else { return [] }
         var out: [UInt8] = []

@@ -90,7 +90,7 @@ public struct Admission: Sendable {
         pendingByAddress[address] = left > 0 ? left : nil
     }
 
-    func busy(_ why: String) -> SyncError {
+    package func busy(_ why: String) -> SyncError {
         SyncError.busy(why, retryAfter: limits.retryAfterSeconds)
     }
 }
