@@ -20,6 +20,8 @@ struct HostileClientTests {
         case readThenClose, readThenReset
         /// A valid first handshake message, then a hang-up while the daemon writes its answer.
         case handshakeThenClose, handshakeThenReset
+        /// The same, but after reading the daemon's answer (it may be writing more, or not).
+        case handshakeReadThenClose, handshakeReadThenReset
         /// Half a frame, then a reset.
         case partialFrameThenReset
         /// A stream of garbage, then a reset mid-stream.
@@ -44,10 +46,11 @@ struct HostileClientTests {
         case .readThenReset:
             _ = socket.read()
             socket.reset()
-        case .handshakeThenClose, .handshakeThenReset:
+        case .handshakeThenClose, .handshakeThenReset, .handshakeReadThenClose, .handshakeReadThenReset:
             // hello: "SNKR", protocol 3, Noise message 1 (any 32 bytes pass for an ephemeral key).
             socket.send([0, 0, 0, 38, 1] + Array("SNKR".utf8) + [3] + (0..<32).map { _ in UInt8.random(in: 0...255) })
-            if hangup == .handshakeThenClose { socket.close() } else { socket.reset() }
+            if hangup == .handshakeReadThenClose || hangup == .handshakeReadThenReset { _ = socket.read() }
+            if hangup == .handshakeThenClose || hangup == .handshakeReadThenClose { socket.close() } else { socket.reset() }
         case .partialFrameThenReset:
             socket.send([0, 0, 0, 200, 1, 0x53, 0x4E])
             socket.reset()
@@ -72,6 +75,7 @@ struct HostileClientTests {
     }
 
     @Test func floodOfClientsThatHangUpAtEveryPointLeavesTheDaemonServing() throws {
+        // 8 threads x 60 connections, each behaviour in turn; meanwhile 4 real syncs are killed.
         let dir = try TempDir()
         defer { dir.remove() }
         let (admin, desks) = try DaemonTests.court(dir, desks: [("staf-ti", "staf-ti"), ("meja-satu", "meja-satu")])
