@@ -98,15 +98,16 @@ final class SessionPair {
         self.client.transport = clientOut
         self.server.transport = serverOut
         self.client.rewriteOutgoing = { [unowned self] original in
-            let frame = clientRewrite?(original) ?? original
+            let rewritten = clientRewrite.map { $0(original) }
+            let frame = rewritten ?? original
             clientFrames.append(frame)
             clientOut.next = frame.name
-            return frame
+            return rewritten
         }
         self.server.rewriteOutgoing = { [unowned self] frame in
             serverFrames.append(frame)
             serverOut.next = frame.name
-            return frame
+            return nil
         }
     }
 

@@ -34,8 +34,9 @@ public final class SessionDriver {
     private var ended = false
     /// The node key signed this session's Noise key.
     private let signed: Bool
-    /// Tests only: changes a frame before it is sealed (a peer that lies inside the channel).
-    package var rewriteOutgoing: ((Frame) -> Frame)?
+    /// Tests only: sees each frame before it is sealed, and may replace it (a peer that lies
+    /// inside the channel); nil leaves it as it is.
+    package var rewriteOutgoing: ((Frame) -> Frame?)?
     /// The ids our batches sent inline so far: the peer's `FrameDecoder` keeps the same.
     private var runEncoding = OperationRun.EncodingContext()
     /// The batch `loadBounded` encoded to measure it, with the id context after it: sent as is
@@ -134,9 +135,10 @@ public final class SessionDriver {
                 transport?.write(bytes)
                 return nil
             case .send(let original):
-                let frame = rewriteOutgoing?(original) ?? original
+                let rewritten = rewriteOutgoing?(original) ?? nil
+                let frame = rewritten ?? original
                 var bytes: [UInt8]
-                if case .batch(let id, _) = frame, frame == original, let measured = measuredBatch, measured.id == id {
+                if case .batch(let id, _) = frame, rewritten == nil, let measured = measuredBatch, measured.id == id {
                     bytes = measured.bytes
                     runEncoding = measured.context
                     measuredBatch = nil
