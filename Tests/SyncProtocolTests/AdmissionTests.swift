@@ -73,4 +73,12 @@ struct AdmissionTests {
         let v14 = a.dial()
         #expect(v14)
     }
+
+    @Test("a busy answer says when to come back, and that can be read back")
+    func retryAfter() {
+        let error = SyncError.busy("16 connections are still in their handshake", retryAfter: 7)
+        #expect(SyncError.retryAfter(error.message) == 7)
+        #expect(SyncError.retryAfter("the peer is \(error.message)") == 7)
+        #expect(SyncError.retryAfter("no delay here") == nil)
+    }
 }

@@ -349,14 +349,16 @@ final class DaemonState {
                     connection: connection, replica: replica, direction: .outbound, config: options.config, clock: clock, logger: logger
                 ) { [self] summary in
                     admission.left(nil, wasSession: true)
-                    ended(address, ok: summary.ok, error: summary.error, inSync: summary.inSync, lag: (summary.sent, summary.received))
+                    ended(
+                        address, ok: summary.ok, error: summary.error, inSync: summary.inSync, lag: (summary.sent, summary.received),
+                        busy: summary.errorCode == SyncError.Code.busy.rawValue)
                 }
                 sync.start()
             }
         }
     }
 
-    private func ended(_ address: PeerAddress, ok: Bool, error: String?, inSync: Bool = false, lag: (Int, Int) = (0, 0)) {
+    private func ended(_ address: PeerAddress, ok: Bool, error: String?, inSync: Bool = false, lag: (Int, Int) = (0, 0), busy: Bool = false) {
         guard var peer = peers[address] else { return }
         let now = clock.milliseconds()
         peer.busy = false
@@ -370,6 +372,11 @@ final class DaemonState {
             peer.syncedVector = inSync ? try? replica.vector() : nil
             // Not in sync (a write during the session): go again soon, not in a hot loop.
             peer.nextAttempt = inSync ? now : now + 1_000
+        } else if busy {
+            // It is up but full: come back when it said, not sooner, and keep the address.
+            let seconds = error.flatMap(SyncError.retryAfter) ?? 5
+            peer.nextAttempt = now + max(UInt64(seconds) * 1000, peer.backoff.nextDelay())
+            logger.info("peer \(address) is busy; retrying in \(seconds) s or later")
         } else if peer.learned {
             peers[address] = nil
             logger.info("peer \(address) (learned from an inbound session) is unreachable: \(error ?? "failed"); forgotten until it dials again")

@@ -96,6 +96,12 @@ public struct Admission: Sendable {
 }
 
 extension SyncError {
+    /// The delay a busy answer asked for ("… retry in N s"), read back from its message.
+    public static func retryAfter(_ message: String) -> Int? {
+        guard let range = message.range(of: "retry in ", options: .backwards) else { return nil }
+        return Int(message[range.upperBound...].prefix { $0.isNumber })
+    }
+
     /// The busy answer: why, and when to come back. Its message ends with "retry in N s", which
     /// is also how a peer reads the delay back.
     public static func busy(_ why: String, retryAfter seconds: Int) -> SyncError {
