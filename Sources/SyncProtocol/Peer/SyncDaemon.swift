@@ -56,6 +56,9 @@ public final class SyncDaemon: Sendable {
         loop = try EventLoop()
     }
 
+    /// Connection objects of this daemon still in memory, open or not (tests: none may leak).
+    package var liveConnections: Int { loop.liveConnections.load(ordering: .relaxed) }
+
     /// The port listened on, once `run` has bound it (useful with port 0).
     public var port: Int? { boundPort.withLock { $0 } }
 

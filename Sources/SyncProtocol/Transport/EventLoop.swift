@@ -20,6 +20,8 @@ public final class EventLoop: @unchecked Sendable {
     /// per loop rather than 64 KiB held by every connection, however idle.
     let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: EventLoop.readSize)
     static let readSize = 64 * 1024
+    /// TCPConnection objects of this loop still in memory (a test checks ended ones are freed).
+    package let liveConnections = Atomic<Int>(0)
 
     public init() throws {
         loop = .allocate(capacity: 1)

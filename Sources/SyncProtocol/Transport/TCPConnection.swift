@@ -29,6 +29,7 @@ public final class TCPConnection: LoopHandle {
 
     init(loop: EventLoop) {
         Self.live.add(1, ordering: .relaxed)
+        loop.liveConnections.add(1, ordering: .relaxed)
         self.loop = loop
         let handle = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         uv_tcp_init(loop.loop, handle)
@@ -37,7 +38,10 @@ public final class TCPConnection: LoopHandle {
         loop.register(self)
     }
 
-    deinit { Self.live.subtract(1, ordering: .relaxed) }
+    deinit {
+        Self.live.subtract(1, ordering: .relaxed)
+        loop.liveConnections.subtract(1, ordering: .relaxed)
+    }
 
     public var isOpen: Bool { handle != nil }
 
