@@ -4,6 +4,7 @@ import Replica
 import Testing
 
 @testable import SyncProtocol
+@testable import SyncSession
 
 /// Bad input, impostors, old peers, tampering relays and stalls: each ends the session with a
 /// clear error, tells the peer, and leaves the replica as it was.
@@ -95,6 +96,8 @@ struct SessionFaultTests {
         t.driver.received([0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])
         try t.expectFailed(.frameTooLarge)
         #expect(t.driver.summary.error?.contains("2147483647") == true)
+        // A connection that never said hello cost no key and no signature.
+        #expect(!t.driver.session.keys.isMade)
     }
 
     @Test("an HTTP request is not mistaken for a message")

@@ -67,3 +67,23 @@ extension HandshakeIdentity {
         }
     }
 }
+
+/// This side's Noise static key and its signed identity, made on first use: a connection that
+/// never sends a hello (most of a flood) costs no key generation and no signature.
+public final class SessionKeys {
+    private let make: () -> (identity: HandshakeIdentity, staticKey: Curve25519.KeyAgreement.PrivateKey)
+    private var made: (identity: HandshakeIdentity, staticKey: Curve25519.KeyAgreement.PrivateKey)?
+
+    public init(_ make: @escaping () -> (identity: HandshakeIdentity, staticKey: Curve25519.KeyAgreement.PrivateKey)) { self.make = make }
+
+    public convenience init(identity: HandshakeIdentity, staticKey: Curve25519.KeyAgreement.PrivateKey) { self.init { (identity, staticKey) } }
+
+    public var isMade: Bool { made != nil }
+
+    var value: (identity: HandshakeIdentity, staticKey: Curve25519.KeyAgreement.PrivateKey) {
+        if let made { return made }
+        let value = make()
+        made = value
+        return value
+    }
+}

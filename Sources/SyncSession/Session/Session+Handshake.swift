@@ -4,8 +4,19 @@ import Replica
 
 /// The Noise_XX handshake of a session, message by message, and its clear-text errors.
 extension Session {
+    /// Makes the handshake state (and this side's keys) when the handshake really starts.
+    mutating func beginNoise() throws {
+        guard noise == nil, !isEncrypted, peerIdentity == nil else { return }
+        let made = keys.value
+        guard made.identity.signature.count == 64 else {
+            throw SyncError(.storage, "this node cannot sign its session key", hint: "check the replica with `sinkron verify`")
+        }
+        noise = HandshakeState(initiator: initiator, prologue: prologue, staticKey: made.staticKey, ephemeralKey: ephemeralKey)
+    }
+
     /// Initiator: hello with Noise message 1 (`e`, no payload).
     mutating func sendHandshakeStart(_ actions: inout [Action]) throws {
+        try beginNoise()
         let first = try noiseStep { try $0.writeMessage([]) }
         actions.append(.sendClear(WireMessage.hello(version: Frame.protocolVersion, noise: first).encoded()))
     }
@@ -25,10 +36,11 @@ extension Session {
                 throw SyncError(.version, "the peer speaks sync protocol \(version); this node speaks protocol \(Frame.protocolVersion), in which every session is encrypted",
                     hint: "upgrade Sinkron on the peer's PC (both PCs must run the same version)")
             }
-            guard phase == .handshake, noise?.isMyTurn == false, peerIdentity == nil else { throw SyncError(.malformed, "a second hello from \(peerLabel)") }
+            guard phase == .handshake, noise == nil, peerIdentity == nil else { throw SyncError(.malformed, "a second hello from \(peerLabel)") }
+            try beginNoise()
             let payload = try noiseStep { try $0.readMessage(first) }
             guard payload.isEmpty else { throw SyncError(.malformed, "the peer's first handshake message carries \(payload.count) bytes it must not") }
-            let mine = identity.encoded
+            let mine = keys.value.identity.encoded
             let second = try noiseStep { try $0.writeMessage(mine) }
             actions.append(.sendClear(WireMessage.handshake(second).encoded()))
         case .handshake(let bytes):
@@ -64,7 +76,7 @@ extension Session {
         }
         localVector = vector
         if initiator {
-            let mine = identity.encoded
+            let mine = keys.value.identity.encoded
             let third = try noiseStep { try $0.writeMessage(mine) }
             actions.append(.sendClear(WireMessage.handshake(third).encoded()))
             startTransport()

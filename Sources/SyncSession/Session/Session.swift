@@ -98,8 +98,11 @@ public struct Session {
     public private(set) var peerDoneVector: VersionVector?
 
     var wire = WireDecoder()
+    /// Made when the handshake starts (`keys` are made then too); nil again after it.
     var noise: HandshakeState?
-    let identity: HandshakeIdentity
+    let keys: SessionKeys
+    let prologue: [UInt8]
+    let ephemeralKey: Curve25519.KeyAgreement.PrivateKey?
     var sendCipher: CipherState?
     var receiveCipher: CipherState?
     /// The handshake's last message waits for the replica's verdict: no more input until then.
@@ -119,18 +122,28 @@ public struct Session {
     var applying = false
     var peerDone = false
 
-    /// `identity` is this node with its signature over `staticKey`'s public key; `prologue` names
-    /// the court (`HandshakeIdentity.prologue`).
+    /// `keys` give this node's identity with its signature over the Noise static key's public key;
+    /// `prologue` names the court (`HandshakeIdentity.prologue`).
+    public init(
+        local: Hello, initiator: Bool, keys: SessionKeys, prologue: [UInt8], ephemeralKey: Curve25519.KeyAgreement.PrivateKey? = nil,
+        config: SessionConfig = SessionConfig()
+    ) {
+        self.local = local
+        self.initiator = initiator
+        self.keys = keys
+        self.prologue = prologue
+        self.ephemeralKey = ephemeralKey
+        self.config = config
+        decoder = FrameDecoder(maxFrameSize: config.maxFrameSize)
+    }
+
     public init(
         local: Hello, initiator: Bool, identity: HandshakeIdentity, staticKey: Curve25519.KeyAgreement.PrivateKey, prologue: [UInt8],
         ephemeralKey: Curve25519.KeyAgreement.PrivateKey? = nil, config: SessionConfig = SessionConfig()
     ) {
-        self.local = local
-        self.initiator = initiator
-        self.identity = identity
-        self.config = config
-        noise = HandshakeState(initiator: initiator, prologue: prologue, staticKey: staticKey, ephemeralKey: ephemeralKey)
-        decoder = FrameDecoder(maxFrameSize: config.maxFrameSize)
+        self.init(
+            local: local, initiator: initiator, keys: SessionKeys(identity: identity, staticKey: staticKey), prologue: prologue, ephemeralKey: ephemeralKey,
+            config: config)
     }
 
     public var isOver: Bool { phase == .finished || phase == .failed }

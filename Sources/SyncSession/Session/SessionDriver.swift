@@ -32,8 +32,6 @@ public final class SessionDriver {
     /// Court time when the connection came up: the start of the session's row, written later.
     private let startedCourtTime: UInt64
     private var ended = false
-    /// The node key signed this session's Noise key.
-    private let signed: Bool
     /// Tests only: sees each frame before it is sealed, and may replace it (a peer that lies
     /// inside the channel); nil leaves it as it is.
     package var rewriteOutgoing: ((Frame) -> Frame?)?
@@ -65,16 +63,19 @@ public final class SessionDriver {
         let id = replica.identity
         var hello = Hello(court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey)
         hello.listenPort = config.listenPort
-        // A Noise static key of this session's own, signed by the node key.
-        let staticKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("static".utf8) + $0))) }
-            ?? Curve25519.KeyAgreement.PrivateKey()
+        // A Noise static key of this session's own, signed by the node key: made only when the
+        // handshake starts.
         let ephemeralKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("ephemeral".utf8) + $0))) }
-        let signature = try? replica.signChallenge(HandshakeIdentity.bindingMessage(Array(staticKey.publicKey.rawRepresentation)))
-        signed = signature != nil
+        let keys = SessionKeys { [replica] in
+            let staticKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("static".utf8) + $0))) }
+                ?? Curve25519.KeyAgreement.PrivateKey()
+            let signature = (try? replica.signChallenge(HandshakeIdentity.bindingMessage(Array(staticKey.publicKey.rawRepresentation)))) ?? []
+            return (HandshakeIdentity(node: id.node, publicKey: id.publicKey, signature: signature), staticKey)
+        }
         let root = replica.courtRoot.map(HandshakeIdentity.rootBytes) ?? []
         session = Session(
-            local: hello, initiator: direction == .outbound, identity: HandshakeIdentity(node: id.node, publicKey: id.publicKey, signature: signature ?? []),
-            staticKey: staticKey, prologue: HandshakeIdentity.prologue(courtRoot: root), ephemeralKey: ephemeralKey, config: config)
+            local: hello, initiator: direction == .outbound, keys: keys, prologue: HandshakeIdentity.prologue(courtRoot: root), ephemeralKey: ephemeralKey,
+            config: config)
     }
 
     public var isOver: Bool { ended }
@@ -82,10 +83,6 @@ public final class SessionDriver {
     /// The connection is up: say hello. The merge-session row is written only once the peer is
     /// known to be a member, so that strangers leave nothing durable behind.
     public func start() {
-        guard signed else {
-            run(.failed(SyncError(.storage, "this node cannot sign its session key", hint: "check the replica with `sinkron verify`")))
-            return
-        }
         session.setClock(replica.courtTime, hops: replica.clockHops)
         run(.start)
     }
