@@ -168,6 +168,10 @@ public final class FuzzCourt {
     /// The frames each side received in the recorded session.
     public let toAdmin: [[UInt8]]
     public let toDesk: [[UInt8]]
+    /// The frames inside the encrypted channel (each encoded on its own), for the frame decoder:
+    /// mutated records fail authentication before their frames are ever decoded.
+    public let framesToAdmin: [[UInt8]]
+    public let framesToDesk: [[UInt8]]
     let config: SessionConfig = {
         var config = SessionConfig()
         config.maxBatchOperations = 9
@@ -207,6 +211,16 @@ public final class FuzzCourt {
         let serverOut = Recorder()
         client.transport = clientOut
         server.transport = serverOut
+        let innerToAdmin = Recorder()
+        let innerToDesk = Recorder()
+        client.rewriteOutgoing = { frame in
+            innerToAdmin.write(frame.encoded())
+            return nil
+        }
+        server.rewriteOutgoing = { frame in
+            innerToDesk.write(frame.encoded())
+            return nil
+        }
         server.start()
         client.start()
         var toAdmin: [[UInt8]] = []
@@ -232,6 +246,8 @@ public final class FuzzCourt {
         }
         self.toAdmin = toAdmin
         self.toDesk = toDesk
+        framesToAdmin = innerToAdmin.frames
+        framesToDesk = innerToDesk.frames
     }
 
     /// Puts the backup `file` in place of `name`'s database and opens it again.
@@ -332,6 +348,10 @@ public final class SessionFuzzer {
         let donors = toAdmin ? court.toDesk : court.toAdmin
         let input = forced?.2 ?? mutator.mutate(frames: frames, donors: donors)
         decoderRoundTrip(input, into: &report)
+        if forced == nil {
+            let inner = toAdmin ? court.framesToAdmin : court.framesToDesk
+            decoderRoundTrip(mutator.mutate(frames: inner, donors: toAdmin ? court.framesToDesk : court.framesToAdmin), into: &report)
+        }
         // Mostly a victim that already holds everything (nothing valid is new to it); sometimes
         // one that lacks it, restored when something valid was applied.
         let fresh = forced?.1 ?? mutator.rng.chance(10)
