@@ -87,18 +87,44 @@ final class RawSocket: @unchecked Sendable {
 }
 
 /// A TCP relay on 127.0.0.1 in front of a daemon: forwards both ways and records every byte; it
-/// may flip one byte of what it forwards to the client, after `flipAfter` bytes.
+/// may tamper once with what it forwards to the client, at byte `tamperAt` of that direction.
 final class Relay: @unchecked Sendable {
+    enum Tamper: String, CaseIterable, Sendable {
+        /// One bit changed.
+        case flip
+        /// 100 bytes left out.
+        case drop
+        /// 100 bytes sent earlier sent again.
+        case replay
+        /// Two pieces of 100 bytes swapped.
+        case reorder
+
+        func apply(_ chunk: inout [UInt8], at i: Int, history: [UInt8]) {
+            switch self {
+            case .flip: chunk[i] ^= 0x10
+            case .drop: chunk.removeSubrange(i..<min(chunk.count, i + 100))
+            case .replay: chunk.insert(contentsOf: history[max(0, history.count - 400)..<max(0, history.count - 300)], at: i)
+            case .reorder:
+                guard chunk.count >= i + 200 else { chunk[i] ^= 0x10; return }
+                let first = Array(chunk[i..<(i + 100)])
+                chunk.replaceSubrange(i..<(i + 100), with: chunk[(i + 100)..<(i + 200)])
+                chunk.replaceSubrange((i + 100)..<(i + 200), with: first)
+            }
+        }
+    }
+
     private(set) var port = 0
     private let listener: Int32
     private let target: Int
     private let bytes = Mutex<[UInt8]>([])
     private let flipAfter: Int?
+    private let tamper: Tamper
     private let threads = DispatchGroup()
 
-    init(target: Int, flipAfter: Int? = nil) throws {
+    init(target: Int, flipAfter: Int? = nil, tamper: Tamper = .flip) throws {
         self.target = target
         self.flipAfter = flipAfter
+        self.tamper = tamper
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var on: Int32 = 1
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
@@ -118,6 +144,8 @@ final class Relay: @unchecked Sendable {
                     Glibc.close(client)
                     continue
                 }
+                // No receive timeout on this side: a quiet daemon must not look like a closed one.
+                upstream.setReceiveTimeout(milliseconds: 0)
                 let up = upstream.fd
                 pump(from: client, to: up, flip: nil)
                 pump(from: up, to: client, flip: flipAfter, keep: upstream)
@@ -146,7 +174,8 @@ final class Relay: @unchecked Sendable {
                 var chunk = Array(buffer.prefix(n))
                 bytes.withLock { $0 += chunk }
                 if let flip, !flipped.isSet, seen.value + n > flip {
-                    chunk[max(0, flip - seen.value)] ^= 0x10
+                    let history = bytes.withLock { Array($0.suffix(4096)) }
+                    tamper.apply(&chunk, at: max(0, flip - seen.value), history: history)
                     flipped.set()
                 }
                 seen.add(n)
