@@ -1,5 +1,4 @@
 import CLibUV
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -24,11 +23,7 @@ public final class TCPConnection: LoopHandle {
     /// does not hold descriptors.
     static let refusalLinger: UInt64 = 500
 
-    /// Connections alive in this process (a test checks that ended sessions free theirs).
-    package static let live = Atomic<Int>(0)
-
     init(loop: EventLoop) {
-        Self.live.add(1, ordering: .relaxed)
         loop.liveConnections.add(1, ordering: .relaxed)
         self.loop = loop
         let handle = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
@@ -39,7 +34,6 @@ public final class TCPConnection: LoopHandle {
     }
 
     deinit {
-        Self.live.subtract(1, ordering: .relaxed)
         loop.liveConnections.subtract(1, ordering: .relaxed)
     }
 

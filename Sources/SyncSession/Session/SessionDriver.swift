@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import Logging
 import Replica
-import Synchronization
 
 /// Where a driver's bytes go: a TCP connection, or an in-memory pipe in tests.
 public protocol SessionTransport: AnyObject {
@@ -41,18 +40,12 @@ public final class SessionDriver {
     /// when the session sends that batch, so a batch is encoded once.
     private var measuredBatch: (id: UInt64, bytes: [UInt8], context: OperationRun.EncodingContext)?
 
-    /// Drivers alive in this process (a test checks that ended sessions free theirs).
-    package static let live = Atomic<Int>(0)
-
-    deinit { Self.live.subtract(1, ordering: .relaxed) }
-
     /// `keySeed` (tests, simulation): 32 bytes from which this session's Noise keys derive, so
     /// that a recorded session can be replayed; otherwise they are fresh random keys.
     public init(
         replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
         clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), keySeed: [UInt8]? = nil
     ) {
-        Self.live.add(1, ordering: .relaxed)
         self.replica = replica
         self.clock = clock
         self.logger = logger
