@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "sinkron", targets: ["NodeCLI"]),
         .library(name: "Replica", targets: ["Replica"]),
         .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
+        .library(name: "SyncSession", targets: ["SyncSession"]),
+        .library(name: "Noise", targets: ["Noise"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,9 +42,25 @@ let package = Package(
             resources: [.copy("sop-templates.json"), .copy("holidays.json")]
         ),
         .target(
+            name: "Noise",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The session: frames, the Noise handshake, the state machine and its driver. Pure: no libuv.
+        .target(
+            name: "SyncSession",
+            dependencies: [
+                "Replica",
+                "Noise",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The transport: libuv TCP and UDP, timers, the daemon and the client.
+        .target(
             name: "SyncProtocol",
             dependencies: [
                 "Replica",
+                "SyncSession",
                 "CLibUV",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -62,14 +80,15 @@ let package = Package(
         ),
         .target(
             name: "SimulationTesting",
-            dependencies: ["Replica", "SyncProtocol", "ReplicaTesting"]
+            dependencies: ["Replica", "SyncSession", "ReplicaTesting"]
         ),
         .testTarget(
             name: "SimulationTests",
-            dependencies: ["SimulationTesting", "Replica", "SyncProtocol", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SimulationTesting", "Replica", "SyncSession", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "Replica", "ReplicaTesting"]),
+        .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncSession", "Replica", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "NoiseTests", dependencies: ["Noise"], exclude: ["cacophony-XX_25519_ChaChaPoly_SHA256.json"]),
         .testTarget(name: "NodeCLITests", dependencies: ["Replica", "ReplicaTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -69,7 +69,7 @@ def serve(home):
     """Starts `sinkron serve` on home (under GNU time when present); returns (proc, port, time file)."""
     tfile = os.path.join(A.work, "serve-time-%d.out" % os.getpid())
     errpath = os.path.join(home, "serve.stderr")
-    cmd = [A.sinkron, "serve", "--home", home, "--listen", "127.0.0.1:0", "--interval", "3600"]
+    cmd = [A.sinkron, "serve", "--home", home, "--listen", "127.0.0.1:0", "--interval", "3600", "--no-discovery"]
     if GNU_TIME:
         cmd = [GNU_TIME, "-v", "-o", tfile] + cmd
     err = open(errpath, "w")

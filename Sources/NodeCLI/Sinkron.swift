@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Replica
+import SyncProtocol
 
 @main
 struct Sinkron: ParsableCommand {
@@ -18,7 +19,14 @@ struct Sinkron: ParsableCommand {
             BugCommand.self, DeletionCommand.self, LetterCommand.self, TaskCommand.self,
             List.self, Show.self, StepCommand.self, SetField.self, Comment.self, Archive.self, History.self,
             Conflicts.self, Alerts.self, Merges.self, Vector.self, Digest.self, Verify.self,
-            Export.self, Import.self, Backup.self, Restore.self, Sync.self, Serve.self, PeersCommand.self, Dev.self,
+            Export.self, Import.self, Backup.self, Restore.self, Sync.self, Serve.self, Status.self, PeersCommand.self, Dev.self,
         ]
     )
+
+    /// Before anything else: a write to a peer that hung up must fail that write, not end the
+    /// process (see `BrokenPipe`).
+    static func main() {
+        BrokenPipe.ignore()
+        main(nil)
+    }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Replica
 import ReplicaTesting
-import SyncProtocol
+import SyncSession
 
 /// What a fuzz run did.
 public struct FuzzReport: Sendable {
@@ -168,6 +168,10 @@ public final class FuzzCourt {
     /// The frames each side received in the recorded session.
     public let toAdmin: [[UInt8]]
     public let toDesk: [[UInt8]]
+    /// The frames inside the encrypted channel (each encoded on its own), for the frame decoder:
+    /// mutated records fail authentication before their frames are ever decoded.
+    public let framesToAdmin: [[UInt8]]
+    public let framesToDesk: [[UInt8]]
     let config: SessionConfig = {
         var config = SessionConfig()
         config.maxBatchOperations = 9
@@ -201,12 +205,22 @@ public final class FuzzCourt {
 
         let config = self.config
         let clockS = StepClock()
-        let client = SessionDriver(replica: desk, direction: .outbound, address: "fuzz:admin", config: config, clock: clockS, logger: logger, challenge: deskChallenge)
-        let server = SessionDriver(replica: admin, direction: .inbound, address: "fuzz:desk", config: config, clock: clockS, logger: logger, challenge: adminChallenge)
+        let client = SessionDriver(replica: desk, direction: .outbound, address: "fuzz:admin", config: config, clock: clockS, logger: logger, keySeed: deskChallenge)
+        let server = SessionDriver(replica: admin, direction: .inbound, address: "fuzz:desk", config: config, clock: clockS, logger: logger, keySeed: adminChallenge)
         let clientOut = Recorder()
         let serverOut = Recorder()
         client.transport = clientOut
         server.transport = serverOut
+        let innerToAdmin = Recorder()
+        let innerToDesk = Recorder()
+        client.rewriteOutgoing = { frame in
+            innerToAdmin.write(frame.encoded())
+            return nil
+        }
+        server.rewriteOutgoing = { frame in
+            innerToDesk.write(frame.encoded())
+            return nil
+        }
         server.start()
         client.start()
         var toAdmin: [[UInt8]] = []
@@ -232,6 +246,8 @@ public final class FuzzCourt {
         }
         self.toAdmin = toAdmin
         self.toDesk = toDesk
+        framesToAdmin = innerToAdmin.frames
+        framesToDesk = innerToDesk.frames
     }
 
     /// Puts the backup `file` in place of `name`'s database and opens it again.
@@ -332,6 +348,10 @@ public final class SessionFuzzer {
         let donors = toAdmin ? court.toDesk : court.toAdmin
         let input = forced?.2 ?? mutator.mutate(frames: frames, donors: donors)
         decoderRoundTrip(input, into: &report)
+        if forced == nil {
+            let inner = toAdmin ? court.framesToAdmin : court.framesToDesk
+            decoderRoundTrip(mutator.mutate(frames: inner, donors: toAdmin ? court.framesToDesk : court.framesToAdmin), into: &report)
+        }
         // Mostly a victim that already holds everything (nothing valid is new to it); sometimes
         // one that lacks it, restored when something valid was applied.
         let fresh = forced?.1 ?? mutator.rng.chance(10)
@@ -347,7 +367,7 @@ public final class SessionFuzzer {
         let out = FuzzCourt.Recorder()
         let driver = SessionDriver(
             replica: replica, direction: toAdmin ? .inbound : .outbound, address: "fuzz", config: court.config, clock: clock, logger: court.logger,
-            challenge: toAdmin ? court.adminChallenge : court.deskChallenge)
+            keySeed: toAdmin ? court.adminChallenge : court.deskChallenge)
         driver.transport = out
         driver.start()
         // Delivered as a peer sends it: a frame at a time (split at random inside), since a real

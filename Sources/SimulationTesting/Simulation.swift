@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Replica
 import ReplicaTesting
-import SyncProtocol
+import SyncSession
 
 /// A deterministic simulation of one court: N real replicas (each on its own SQLite file, joined
 /// by invitation) and the real `SessionDriver`/`Session` between them, over a simulated network
@@ -367,8 +367,8 @@ public final class Simulation {
         }
         let challenge = { (0..<32).map { _ in UInt8(truncatingIfNeeded: self.rng.next()) } }
         c.drivers = [
-            SessionDriver(replica: ra, direction: .outbound, address: "sim:\(nodes[b].name)", config: config, clock: clock, logger: logger, challenge: challenge()),
-            SessionDriver(replica: rb, direction: .inbound, address: "sim:\(nodes[a].name)", config: config, clock: clock, logger: logger, challenge: challenge()),
+            SessionDriver(replica: ra, direction: .outbound, address: "sim:\(nodes[b].name)", config: config, clock: clock, logger: logger, keySeed: challenge()),
+            SessionDriver(replica: rb, direction: .inbound, address: "sim:\(nodes[a].name)", config: config, clock: clock, logger: logger, keySeed: challenge()),
         ]
         for (i, driver) in c.drivers.enumerated() {
             driver.transport = c.pipes[i]

@@ -15,11 +15,16 @@ final class Daemon: @unchecked Sendable {
     let log = LogBuffer()
     let home: String
 
-    init(home: String, peers: [Int] = []) throws {
+    /// Discovery stays on loopback: off unless `discovery` gives where to hear beacons and where to send them.
+    init(home: String, peers: [Int] = [], listen: String = "127.0.0.1:0", discovery: (listen: Int, targets: [Int])? = nil) throws {
         self.home = home
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["serve", "--home", home, "--listen", "127.0.0.1:0", "--interval", "2"] + peers.flatMap { ["--peer", "127.0.0.1:\($0)"] }
+        var beacons = ["--no-discovery"]
+        if let discovery {
+            beacons = ["--discovery-listen", "127.0.0.1:\(discovery.listen)"] + discovery.targets.flatMap { ["--beacon-to", "127.0.0.1:\($0)"] }
+        }
+        process.arguments = ["serve", "--home", home, "--listen", listen, "--interval", "2"] + peers.flatMap { ["--peer", "127.0.0.1:\($0)"] } + beacons
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -36,7 +41,7 @@ final class Daemon: @unchecked Sendable {
     func port() throws -> Int {
         for _ in 0..<200 {
             let text = log.value
-            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+            if let range = text.range(of: #"listening on 127\.0\.0\.\d+:(\d+)"#, options: .regularExpression),
                 let port = Int(text[range].split(separator: ":").last ?? "")
             {
                 return port
@@ -184,7 +189,8 @@ struct DaemonTests {
         try stranger.ok("init", "--court", "PN Bengkalis", "--name", "stranger", "--role", "meja-satu")
         let refused = try stranger.run(["sync", "127.0.0.1:\(port)"])
         #expect(refused.status != 0)
-        #expect((refused.stderr + refused.stdout).contains("not enrolled"))
+        // Its own court root is not this court's: the handshake cannot even finish.
+        #expect((refused.stderr + refused.stdout).contains("not a node of this court"))
         #expect((try stranger.json("list") as? [Any])?.isEmpty == true)
 
         let foreign = CLI(home: dir.sub("foreign"))
@@ -196,7 +202,34 @@ struct DaemonTests {
 
         // The daemon logged the refusals and still serves members.
         Thread.sleep(forTimeInterval: 0.3)
-        #expect(daemon.log.value.contains("not enrolled"))
+        #expect(daemon.log.value.contains("refused") && daemon.log.value.contains("handshake"))
+    }
+
+    @Test func statusSaysWhetherADaemonRunsWithItsPeersAndTheLastSync() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (admin, desks) = try Self.court(dir, desks: [("meja-satu", "meja-satu")])
+        let none = try admin.run(["status"])
+        #expect(none.status == 3 && none.stdout.contains("not running"))
+        let daemon = try Daemon(home: admin.home)
+        let port = try daemon.port()
+        try desks[0].ok("sync", "127.0.0.1:\(port)", "--quiet")
+        var report: [String: Any] = [:]
+        for _ in 0..<40 {
+            let r = try admin.run(["status", "--json"])
+            report = (try? r.json() as? [String: Any]) ?? [:]
+            if r.status == 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(report["running"] as? Bool == true, "\(report)")
+        let status = try #require(report["daemon"] as? [String: Any])
+        #expect((status["listen"] as? String)?.hasSuffix(":\(port)") == true)
+        #expect((report["lastSync"] as? [String: Any])?["peer"] as? String == "meja-satu")
+        #expect(try admin.ok("status").stdout.contains("daemon: running"))
+        #expect(daemon.stop() == 0)
+        let after = try admin.run(["status", "--json"])
+        #expect(after.status == 3)
+        #expect((try after.json() as? [String: Any])?["running"] as? Bool == false)
     }
 
     @Test func revokedNodeIsRefused() throws {

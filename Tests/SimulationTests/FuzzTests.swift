@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Replica
 import SimulationTesting
-import SyncProtocol
+import SyncSession
 import Synchronization
 import Testing
 

@@ -194,27 +194,27 @@ struct CourtTimeTests {
         #expect(desk.courtTime == ManualClock.start + 5_000)
     }
 
-    @Test("the handshake signature covers the announced time: a changed clock fails authentication")
-    func transcriptBindsTheClock() throws {
-        let (_, admin) = try court()
-        let id = admin.identity
-        var signer = Hello(court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey, challenge: Array(repeating: 1, count: 32))
-        signer.clock = ManualClock.start
-        signer.clockHops = 0
-        let verifier = Hello(court: id.court, node: NodeID.random(), name: "desk", role: "meja-satu", publicKey: id.publicKey, challenge: Array(repeating: 2, count: 32))
-        let signature = try admin.signChallenge(Session.transcript(signer: signer, verifier: verifier))
-        #expect(Replica.verifyChallenge(Session.transcript(signer: signer, verifier: verifier), signature: signature, publicKey: id.publicKey))
-        var moved = signer
-        moved.clock += 3 * Self.year
-        #expect(!Replica.verifyChallenge(Session.transcript(signer: moved, verifier: verifier), signature: signature, publicKey: id.publicKey))
-        var hops = signer
-        hops.clockHops = 5
-        #expect(!Replica.verifyChallenge(Session.transcript(signer: hops, verifier: verifier), signature: signature, publicKey: id.publicKey))
+    @Test("the announced time travels inside the encrypted channel: a changed byte ends the session, the clock stays")
+    func helloIsSealed() throws {
+        let c = try court()
+        let (desk, _) = try member("desk", .mejaSatu, of: c, offset: Int64(5 * Self.minute))
+        let before = desk.courtTime
+        let pair = SessionPair(client: desk, server: c.1)
+        // Flip a byte of the admin's first record (its hello, with its clock).
+        pair.serverOut.tamper = { (bytes: [UInt8], name: String) -> [UInt8] in
+            guard name == "hello" else { return bytes }
+            var changed = bytes
+            changed[changed.count - 20] ^= 0x01
+            return changed
+        }
+        let (client, _) = pair.run()
+        #expect(!client.ok && client.errorCode == SyncError.Code.tampered.rawValue, "\(client.error ?? "")")
+        #expect(desk.courtTime - before < Self.minute)
     }
 
     @Test("hello frames carry the time and hops through the codec")
     func helloRoundTrip() throws {
-        var hello = Hello(court: "PN Bengkalis", node: NodeID.random(), name: "kasubbag", role: "kasubbag", publicKey: Array(repeating: 7, count: 32), challenge: Array(repeating: 9, count: 32))
+        var hello = Hello(court: "PN Bengkalis", node: NodeID.random(), name: "kasubbag", role: "kasubbag", publicKey: Array(repeating: 7, count: 32))
         hello.clock = ManualClock.start
         hello.clockHops = 3
         var decoder = FrameDecoder()

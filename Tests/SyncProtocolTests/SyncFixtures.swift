@@ -56,35 +56,59 @@ final class FakeClock: SyncClock {
     func advance(_ ms: UInt64) { value.withLock { $0 += ms } }
 }
 
-/// Collects what a driver writes; one element per frame.
+/// Collects what a driver writes; one element per write (a frame's records, or a clear message),
+/// with the name of the frame it carries ("clear" for the handshake's messages).
 final class MemoryTransport: SessionTransport {
     var outbox: [[UInt8]] = []
+    var names: [String] = []
     var closed = false
-    func write(_ bytes: [UInt8]) { outbox.append(bytes) }
+    /// The name of the frame the next write carries (set by `SessionPair`'s hook).
+    var next: String?
+    /// Changes bytes as they are written (a relay that tampers), given the frame's name.
+    var tamper: (([UInt8], String) -> [UInt8])?
+    func write(_ bytes: [UInt8]) {
+        let name = next ?? "clear"
+        next = nil
+        outbox.append(tamper?(bytes, name) ?? bytes)
+        names.append(name)
+    }
     func close() { closed = true }
+    /// The write that carried the first frame named `name`.
+    func first(_ name: String) -> [UInt8]? { names.firstIndex(of: name).map { outbox[$0] } }
 }
 
-/// Two drivers joined by in-memory transports; frames are delivered one at a time, alternating.
+/// Two drivers joined by in-memory transports; writes are delivered one at a time, alternating.
 final class SessionPair {
     let client: SessionDriver
     let server: SessionDriver
     let clientOut = MemoryTransport()
     let serverOut = MemoryTransport()
     let clock = FakeClock()
-    /// Frames delivered so far, both ways.
+    /// Writes delivered so far, both ways.
     private(set) var delivered = 0
-    /// Every frame each side sent, decoded.
+    /// Every frame each side sent inside the encrypted channel, before sealing.
     private(set) var clientFrames: [Frame] = []
     private(set) var serverFrames: [Frame] = []
-    /// One decoder per direction, as each peer has: a batch may name ids an earlier one sent.
-    private var clientStream = FrameDecoder()
-    private var serverStream = FrameDecoder()
+    /// Changes the client's frames before they are sealed (a member that lies).
+    var clientRewrite: ((Frame) -> Frame)?
 
     init(client: Replica, server: Replica, config: SessionConfig = SessionConfig()) {
         self.client = SessionDriver(replica: client, direction: .outbound, address: "memory:server", config: config, clock: clock, logger: quietLogger)
         self.server = SessionDriver(replica: server, direction: .inbound, address: "memory:client", config: config, clock: clock, logger: quietLogger)
         self.client.transport = clientOut
         self.server.transport = serverOut
+        self.client.rewriteOutgoing = { [unowned self] original in
+            let rewritten = clientRewrite.map { $0(original) }
+            let frame = rewritten ?? original
+            clientFrames.append(frame)
+            clientOut.next = frame.name
+            return rewritten
+        }
+        self.server.rewriteOutgoing = { [unowned self] frame in
+            serverFrames.append(frame)
+            serverOut.next = frame.name
+            return nil
+        }
     }
 
     func start() {
@@ -92,19 +116,17 @@ final class SessionPair {
         server.start()
     }
 
-    /// Delivers frames until both sides are quiet, or until `limit` frames were delivered.
+    /// Delivers writes until both sides are quiet, or until `limit` were delivered.
     func pump(limit: Int = .max) {
         while delivered < limit {
             var moved = false
-            if let frame = take(clientOut) {
-                clientFrames.append(Self.decode(frame, &clientStream))
-                server.received(frame)
+            if let bytes = take(clientOut) {
+                server.received(bytes)
                 delivered += 1
                 moved = true
             }
-            if delivered < limit, let frame = take(serverOut) {
-                serverFrames.append(Self.decode(frame, &serverStream))
-                client.received(frame)
+            if delivered < limit, let bytes = take(serverOut) {
+                client.received(bytes)
                 delivered += 1
                 moved = true
             }
@@ -117,7 +139,7 @@ final class SessionPair {
         }
     }
 
-    /// Cuts the connection: both sides see it fail; undelivered frames are lost.
+    /// Cuts the connection: both sides see it fail; undelivered writes are lost.
     func cut() {
         let error = SyncError(.connection, "cut by the test")
         client.transportClosed(error)
@@ -131,12 +153,9 @@ final class SessionPair {
     }
 
     private func take(_ transport: MemoryTransport) -> [UInt8]? {
-        transport.outbox.isEmpty ? nil : transport.outbox.removeFirst()
-    }
-
-    private static func decode(_ bytes: [UInt8], _ decoder: inout FrameDecoder) -> Frame {
-        decoder.append(bytes)
-        return (try? decoder.next()) ?? .error(code: "undecodable", message: "")
+        guard !transport.outbox.isEmpty else { return nil }
+        transport.names.removeFirst()
+        return transport.outbox.removeFirst()
     }
 }
 

@@ -14,17 +14,44 @@ struct PeersCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List stored peers with their last good sync and last error.")
         @OptionGroup var global: GlobalOptions
 
+        /// A stored peer and what a running daemon knows of it, or a peer only the daemon knows.
+        struct Row: Encodable {
+            var address: String
+            /// static (stored or --peer), learned (it dialed the daemon), discovered (its beacon).
+            var source: String
+            var addedAt: Date?
+            var lastOK: Date?
+            var lastError: String?
+            var lastContact: Date?
+            /// At the last good session: operations the peer lacked (sent to it), and this node lacked.
+            var behindOps: Int?
+            var aheadOps: Int?
+        }
+
         func run() throws {
             try perform(global) {
-                let peers = try global.open().peers()
-                if global.json { Output.json(peers); return }
-                if peers.isEmpty {
-                    Output.line("no peers; add one with `sinkron peers add HOST:PORT`")
+                let stored = try global.open().peers()
+                let live = DaemonStatus.read(home: global.resolvedHome)?.peers ?? []
+                var rows = stored.map { entry -> Row in
+                    let known = live.first { $0.address == entry.address }
+                    return Row(
+                        address: entry.address, source: known?.source ?? "static", addedAt: entry.addedAt, lastOK: entry.lastOK, lastError: entry.lastError,
+                        lastContact: known?.lastContact, behindOps: known?.behind, aheadOps: known?.ahead)
+                }
+                for peer in live where !rows.contains(where: { $0.address == peer.address }) {
+                    rows.append(Row(address: peer.address, source: peer.source, lastContact: peer.lastContact, behindOps: peer.behind, aheadOps: peer.ahead))
+                }
+                if global.json { Output.json(rows); return }
+                if rows.isEmpty {
+                    Output.line("no peers; add one with `sinkron peers add HOST:PORT`, or run `sinkron serve` to discover them")
                     return
                 }
                 Output.table(
-                    ["ADDRESS", "ADDED", "LAST OK", "LAST ERROR"],
-                    peers.map { [$0.address, Output.time($0.addedAt), Output.time($0.lastOK), $0.lastError.map { Output.truncate($0, 60) } ?? ""] })
+                    ["ADDRESS", "SOURCE", "LAST CONTACT", "LAG", "LAST ERROR"],
+                    rows.map { row in
+                        let lag = row.behindOps.map { "it lacked \($0), we \(row.aheadOps ?? 0)" } ?? ""
+                        return [row.address, row.source, Output.time(row.lastContact ?? row.lastOK), lag, row.lastError.map { Output.truncate($0, 50) } ?? ""]
+                    })
             }
         }
     }

@@ -121,7 +121,8 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the sync daemon: listen, dial known peers, sync whenever something changes.",
         discussion: """
-            Dials every --peer and every peer stored with `sinkron peers add`; re-dials with \
+            Dials every --peer, every peer stored with `sinkron peers add`, and the members it \
+            discovers by their signed UDP beacons on the LAN (--no-discovery turns that off); re-dials with \
             exponential backoff when a peer is unreachable; syncs again within a second of a local \
             write or of operations arriving from another peer, and every --interval seconds anyway. \
             Logs every session on stderr. Stop it with Ctrl-C or SIGTERM.
@@ -131,9 +132,13 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("peer"), help: "A peer to dial, HOST:PORT (repeatable).") var peers: [String] = []
     @Option(help: "Seconds between syncs with a peer when nothing changed.") var interval = 30
     @Flag(help: "Log every idle session too (debug level).") var verbose = false
+    @Flag(help: "Neither send nor hear LAN beacons (dial only --peer and stored peers).") var noDiscovery = false
+    @Option(help: "Where to hear beacons, HOST:PORT.") var discoveryListen = "0.0.0.0:7071"
+    @Option(name: .customLong("beacon-to"), help: "Where to send beacons, HOST:PORT (repeatable; default: the broadcast address of each IPv4 interface, at the discovery port).")
+    var beaconTargets: [String] = []
 
     func validate() throws {
-        for text in [listen] + peers {
+        for text in [listen, discoveryListen] + peers + beaconTargets {
             do { _ = try PeerAddress(parsing: text) } catch let error as SyncError { throw ValidationError(error.description) }
         }
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
@@ -149,6 +154,9 @@ struct Serve: ParsableCommand {
             var options = SyncDaemon.Options(listen: try PeerAddress(parsing: listen))
             options.peers = try peers.map { try PeerAddress(parsing: $0) }
             options.resyncInterval = UInt64(interval) * 1000
+            options.discovery.enabled = !noDiscovery
+            options.discovery.listen = try PeerAddress(parsing: discoveryListen)
+            if !beaconTargets.isEmpty { options.discovery.targets = try beaconTargets.map { try PeerAddress(parsing: $0) } }
             do {
                 let daemon = try SyncDaemon(home: global.resolvedHome, options: options, logger: Logger(label: "sinkron.serve"))
                 try daemon.run()

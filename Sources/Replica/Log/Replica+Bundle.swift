@@ -320,11 +320,11 @@ extension Replica {
     // MARK: Sessions
 
     /// Opens a merge-session row (own transaction) and returns its id.
-    public func beginSession(kind: String, peer: String?, address: String?) throws -> Int64 {
+    public func beginSession(kind: String, peer: String?, address: String?, startedAt: UInt64? = nil) throws -> Int64 {
         try storage {
             try db.transaction {
                 try db.cached("INSERT INTO sessions(kind, peer, address, started_at) VALUES (?,?,?,?)")
-                    .bind(.text(kind), .optional(peer), .optional(address), .int(Int64(clock.now()))).run()
+                    .bind(.text(kind), .optional(peer), .optional(address), .int(Int64(startedAt ?? clock.now()))).run()
                 return db.lastInsertRowID
             }
         }

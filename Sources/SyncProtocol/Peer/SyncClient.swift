@@ -9,6 +9,7 @@ public enum SyncClient {
         home: String, address: PeerAddress, config: SessionConfig = SessionConfig(), connectTimeout: UInt64 = 10_000,
         logger: Logger = Logger(label: "sinkron.sync"), progress: ((SyncProgress) -> Void)? = nil
     ) throws -> SessionSummary {
+        BrokenPipe.ignore()
         let replica = try Replica(home: home)
         let loop = try EventLoop()
         var outcome: Result<SessionSummary, SyncError>?

@@ -17,7 +17,7 @@ public final class SyncConnection: SessionTransport {
         self.connection = connection
         driver = SessionDriver(replica: replica, direction: direction, address: connection.remoteAddress, config: config, clock: clock, logger: logger)
         let driver = driver
-        ticker = LoopTimer(loop: connection.loop) { driver.tick() }
+        ticker = LoopTimer(loop: connection.loop) { [weak driver] in driver?.tick() }
         driver.transport = self
         driver.onProgress = onProgress
         let ticker = ticker

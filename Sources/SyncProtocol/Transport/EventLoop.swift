@@ -15,6 +15,13 @@ public final class EventLoop: @unchecked Sendable {
     private let queue = Mutex<(work: [@Sendable () -> Void], closed: Bool)>(([], false))
     /// Open handles, so that shutdown can close every one (loop thread only).
     private var handles: [ObjectIdentifier: any LoopHandle] = [:]
+    /// Where every connection of this loop reads into: libuv asks for a buffer and hands it to
+    /// that connection's read callback, which copies the bytes out, before it reads again. One
+    /// per loop rather than 64 KiB held by every connection, however idle.
+    let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: EventLoop.readSize)
+    static let readSize = 64 * 1024
+    /// TCPConnection objects of this loop still in memory (a test checks ended ones are freed).
+    package let liveConnections = Atomic<Int>(0)
 
     public init() throws {
         loop = .allocate(capacity: 1)
@@ -33,6 +40,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
+        readBuffer.deallocate()
         loop.deallocate()
         wakeup.deallocate()
     }

@@ -26,6 +26,10 @@ public struct SyncError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let storage = Code(rawValue: "storage")
         /// The peer ended the session with an error frame.
         public static let peer = Code(rawValue: "peer-error")
+        /// An encrypted record did not authenticate: bytes were changed, dropped, reordered or replayed.
+        public static let tampered = Code(rawValue: "tampered")
+        /// The peer has no slot free for this connection now: retry later (the message says when).
+        public static let busy = Code(rawValue: "busy")
         /// The node is shutting down.
         public static let shutdown = Code(rawValue: "shutdown")
     }
@@ -34,6 +38,8 @@ public struct SyncError: Error, CustomStringConvertible, Sendable, Equatable {
     public let message: String
     /// What the user can do about it.
     public let hint: String?
+    /// The peer said so in an error frame (it is not answered with one).
+    var fromPeer = false
 
     public init(_ code: Code, _ message: String, hint: String? = nil) {
         self.code = code

@@ -1,6 +1,7 @@
 import Replica
 
-/// What each side says first: who it is, which protocol it speaks, and a fresh challenge.
+/// What each side says first inside the encrypted channel: who it is (node and key, which must be
+/// those its Noise handshake proved), its court, name and role, and its court time.
 public struct Hello: Sendable, Equatable {
     public var version: UInt8
     public var court: String
@@ -8,8 +9,6 @@ public struct Hello: Sendable, Equatable {
     public var name: String
     public var role: String
     public var publicKey: [UInt8]
-    /// 32 random bytes the peer must sign.
-    public var challenge: [UInt8]
     /// The port the sender's daemon listens on (0: it does not listen), so that a daemon dialed
     /// by it can dial back when it has news.
     public var listenPort: UInt16 = 0
@@ -18,23 +17,21 @@ public struct Hello: Sendable, Equatable {
     public var clock: UInt64 = 0
     public var clockHops: UInt8 = Replica.unknownClockHops
 
-    public init(version: UInt8 = Frame.protocolVersion, court: String, node: NodeID, name: String, role: String, publicKey: [UInt8], challenge: [UInt8]) {
+    public init(version: UInt8 = Frame.protocolVersion, court: String, node: NodeID, name: String, role: String, publicKey: [UInt8]) {
         self.version = version
         self.court = court
         self.node = node
         self.name = name
         self.role = role
         self.publicKey = publicKey
-        self.challenge = challenge
     }
 }
 
-/// One protocol message. On the wire: `u32 big-endian length` of what follows, a type byte,
-/// and the body (see `Frame+Codec.swift`).
+/// One protocol message inside the encrypted channel. Encoded as `u32 big-endian length` of what
+/// follows, a type byte, and the body (see `Frame+Codec.swift`); that byte stream travels in
+/// Noise transport messages (`WireMessage.record`), never in clear text.
 public enum Frame: Sendable, Equatable {
     case hello(Hello)
-    /// The sender's signature over the handshake transcript (both challenges, both node ids).
-    case auth(signature: [UInt8])
     /// The sender's version vector: what it holds.
     case vector(VersionVector)
     /// Operations the receiver lacks, per origin in seq order; applied in one transaction.
@@ -48,20 +45,21 @@ public enum Frame: Sendable, Equatable {
 
     /// The protocol version this program speaks.
     /// Version 2: the hello carries court time (`clock`, `clockHops`).
-    public static let protocolVersion: UInt8 = 2
+    /// Version 3: every session is encrypted (Noise_XX_25519_ChaChaPoly_SHA256); see `WireMessage`.
+    public static let protocolVersion: UInt8 = 3
     /// Largest frame accepted (length prefix value); bigger prefixes are refused before allocating.
     public static let maxFrameSize = 8 << 20
     /// Magic bytes at the start of a hello body: a peer that is not Sinkron is told apart at once.
     static let magic: [UInt8] = Array("SNKR".utf8)
 
     enum Kind: UInt8 {
-        case hello = 1, auth, vector, batch, ack, done, error
+        // 2 was version 2's clear-text auth frame.
+        case hello = 1, vector = 3, batch, ack, done, error
     }
 
     var kind: Kind {
         switch self {
         case .hello: .hello
-        case .auth: .auth
         case .vector: .vector
         case .batch: .batch
         case .ack: .ack

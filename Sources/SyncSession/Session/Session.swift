@@ -1,9 +1,12 @@
+import Crypto
+import Noise
 import Replica
 
 /// Timeouts and batch bounds of a session.
 public struct SessionConfig: Sendable {
-    /// Hello, auth and vectors must be done within this time (ms).
-    public var handshakeTimeout: UInt64 = 10_000
+    /// Hello, auth and vectors must be done within this time (ms). Short: until then the peer
+    /// may be anyone on the LAN, holding one of the few slots a daemon keeps for such connections.
+    public var handshakeTimeout: UInt64 = 5_000
     /// A session in which no complete frame arrives for this long ends (ms). A peer that stalls
     /// mid-frame hits it too: only whole frames count as activity.
     public var idleTimeout: UInt64 = 30_000
@@ -27,17 +30,16 @@ public struct SessionConfig: Sendable {
 /// One sync session as a pure state machine: events in, actions out. No sockets and no replica
 /// inside; `SessionDriver` performs the actions on a replica, a transport moves the bytes.
 ///
-/// Flow: hello ↔ hello, auth ↔ auth (each side signs the transcript: both challenges and both
-/// node ids), the peer is authorized, vector ↔ vector, then each side streams what the other
-/// lacks in batches (at most `window` unacknowledged), done ↔ done.
+/// Flow (protocol 3): the Noise_XX handshake (initiator: hello with message 1; responder: message
+/// 2 with its identity; the initiator checks the responder is a member, then message 3 with its
+/// own; the responder checks it); then, encrypted: hello ↔ hello, vector ↔ vector, and each side
+/// streams what the other lacks in batches (at most `window` unacknowledged), done ↔ done.
 public struct Session {
     public enum Event: Sendable {
-        /// The connection is up: say hello.
+        /// The connection is up: the initiator starts the handshake.
         case start
         /// Bytes arrived from the peer.
         case received([UInt8])
-        /// Our signature over the handshake transcript (answer to `.sign`).
-        case signed([UInt8])
         /// The replica's verdict on the peer and our vector (answer to `.authorize`).
         case authorized(PeerAuthorization, vector: VersionVector)
         /// The next batch for the peer (answer to `.loadBatch`); empty means nothing more.
@@ -56,18 +58,21 @@ public struct Session {
     }
 
     public enum Action: Sendable, Equatable {
+        /// Encode, seal (`Session.seal`) and send a frame of the encrypted stream.
         case send(Frame)
-        /// Sign these handshake bytes with `Replica.signChallenge`, answer `.signed`.
-        case sign([UInt8])
-        /// Decide whether the peer may sync, answer `.authorized`.
-        case authorize(Hello)
+        /// Send these bytes as they are (the handshake's messages, a clear-text error).
+        case sendClear([UInt8])
+        /// Decide whether the node the handshake proved may sync, answer `.authorized`.
+        case authorize(HandshakeIdentity)
+        /// The peer's hello arrived (its name, role, court time): note it, no answer.
+        case greeted(Hello)
         /// Load what a peer holding `after` lacks, answer `.batchLoaded` or `.exhausted`.
         case loadBatch(after: VersionVector)
         /// Apply in one transaction, answer `.applied` or `.failed`.
         case apply(id: UInt64, runs: [OperationRun])
         /// Everything was exchanged: flush and close.
         case finish
-        /// The session failed: flush what was queued (an error frame) and close.
+        /// The session failed: flush what was queued (an error) and close.
         case fail(SyncError)
     }
 
@@ -77,23 +82,35 @@ public struct Session {
     public static let window = 2
 
     public private(set) var local: Hello
+    public let initiator: Bool
     public let config: SessionConfig
     public internal(set) var phase = Phase.idle
     public private(set) var error: SyncError?
+    /// The node the handshake proved, and its hello once it arrived.
+    public internal(set) var peerIdentity: HandshakeIdentity?
     public private(set) var peer: Hello?
-    public private(set) var peerAuthorization: PeerAuthorization?
-    public private(set) var localVector: VersionVector?
+    public internal(set) var peerAuthorization: PeerAuthorization?
+    public internal(set) var localVector: VersionVector?
     public private(set) var peerVector: VersionVector?
     /// What the peer is known to hold: its vector, plus what we sent it and what it sent us.
     public internal(set) var cursor = VersionVector()
     /// The peer's vector when it said done.
     public private(set) var peerDoneVector: VersionVector?
 
+    var wire = WireDecoder()
+    /// Made when the handshake starts (`keys` are made then too); nil again after it.
+    var noise: HandshakeState?
+    let keys: SessionKeys
+    let prologue: [UInt8]
+    let ephemeralKey: Curve25519.KeyAgreement.PrivateKey?
+    var sendCipher: CipherState?
+    var receiveCipher: CipherState?
+    /// The handshake's last message waits for the replica's verdict: no more input until then.
+    var awaitingAuthorization = false
     var decoder: FrameDecoder
     var now: UInt64 = 0
     var handshakeDeadline: UInt64 = 0
     var lastFrameAt: UInt64 = 0
-    var peerAuthenticated = false
     // Sending side.
     var loading = false
     var exhausted = false
@@ -105,13 +122,33 @@ public struct Session {
     var applying = false
     var peerDone = false
 
-    public init(local: Hello, config: SessionConfig = SessionConfig()) {
+    /// `keys` give this node's identity with its signature over the Noise static key's public key;
+    /// `prologue` names the court (`HandshakeIdentity.prologue`).
+    public init(
+        local: Hello, initiator: Bool, keys: SessionKeys, prologue: [UInt8], ephemeralKey: Curve25519.KeyAgreement.PrivateKey? = nil,
+        config: SessionConfig = SessionConfig()
+    ) {
         self.local = local
+        self.initiator = initiator
+        self.keys = keys
+        self.prologue = prologue
+        self.ephemeralKey = ephemeralKey
         self.config = config
         decoder = FrameDecoder(maxFrameSize: config.maxFrameSize)
     }
 
+    public init(
+        local: Hello, initiator: Bool, identity: HandshakeIdentity, staticKey: Curve25519.KeyAgreement.PrivateKey, prologue: [UInt8],
+        ephemeralKey: Curve25519.KeyAgreement.PrivateKey? = nil, config: SessionConfig = SessionConfig()
+    ) {
+        self.init(
+            local: local, initiator: initiator, keys: SessionKeys(identity: identity, staticKey: staticKey), prologue: prologue, ephemeralKey: ephemeralKey,
+            config: config)
+    }
+
     public var isOver: Bool { phase == .finished || phase == .failed }
+    /// The handshake is done: frames go sealed in records.
+    public var isEncrypted: Bool { sendCipher != nil }
 
     /// Sets the court time our hello announces; call just before `.start` (later calls are ignored).
     public mutating func setClock(_ time: UInt64, hops: UInt8) {
@@ -131,6 +168,14 @@ public struct Session {
     /// Set by the driver when the session finishes (our vector then).
     public var localVectorAtEnd: VersionVector?
 
+    /// Seals an encoded frame (or several) into records for the wire.
+    public mutating func seal(_ plaintext: [UInt8]) throws -> [UInt8] {
+        guard sendCipher != nil else { throw SyncError(.malformed, "internal error: a frame to send before the handshake finished") }
+        return try WireMessage.records(plaintext) { piece in
+            do { return try sendCipher!.encrypt(Array(piece), ad: []) } catch { throw SyncError(.connection, "cannot encrypt: \(error)") }
+        }
+    }
+
     /// Feeds one event at time `now` (milliseconds, any monotonic origin) and returns what to do.
     public mutating func handle(_ event: Event, now: UInt64) -> [Action] {
         self.now = now
@@ -139,7 +184,7 @@ public struct Session {
         do {
             try handle(event, into: &actions)
         } catch let error as SyncError {
-            actions.append(contentsOf: fail(error, tellPeer: error.code != .peer && error.code != .connection))
+            actions.append(contentsOf: fail(error, tellPeer: error.code != .peer && error.code != .connection && !error.fromPeer))
         } catch {
             actions.append(contentsOf: fail(SyncError(.malformed, "\(error)"), tellPeer: true))
         }
@@ -153,23 +198,13 @@ public struct Session {
             phase = .handshake
             handshakeDeadline = now + config.handshakeTimeout
             lastFrameAt = now
-            actions.append(.send(.hello(local)))
+            if initiator { try sendHandshakeStart(&actions) }
         case .received(let bytes):
-            decoder.append(bytes)
-            while !isOver, let frame = try decoder.next() {
-                lastFrameAt = now
-                try receive(frame, into: &actions)
-            }
-        case .signed(let signature):
-            actions.append(.send(.auth(signature: signature)))
+            wire.append(bytes)
+            try drain(&actions)
         case .authorized(let verdict, let vector):
-            peerAuthorization = verdict
-            guard verdict.allowed else {
-                throw SyncError(.refused, "\(peerLabel) is refused: \(verdict.reason)", hint: "the court admin enrolls nodes with `sinkron invite`")
-            }
-            localVector = vector
-            actions.append(.send(.vector(vector)))
-            startStreamingIfReady(&actions)
+            try authorized(verdict, vector: vector, into: &actions)
+            try drain(&actions)
         case .batchLoaded(let runs):
             batchLoaded(runs, into: &actions)
         case .exhausted(let vector):
@@ -195,25 +230,43 @@ public struct Session {
         }
     }
 
+    /// Reads what arrived, message by message, unless the handshake waits for a verdict.
+    private mutating func drain(_ actions: inout [Action]) throws {
+        while !isOver, !awaitingAuthorization, let message = try wire.next() {
+            switch message {
+            case .record(let ciphertext):
+                guard receiveCipher != nil else { throw SyncError(.malformed, "\(peerLabel) sent a record before the handshake finished") }
+                let plaintext: [UInt8]
+                do { plaintext = try receiveCipher!.decrypt(ciphertext, ad: []) } catch {
+                    throw SyncError(.tampered, "a record from \(peerLabel) did not authenticate: the connection was tampered with (bytes changed, dropped, reordered or replayed)",
+                        hint: "nothing of it was used; check the network between the two PCs")
+                }
+                decoder.append(plaintext)
+                while !isOver, let frame = try decoder.next() {
+                    lastFrameAt = now
+                    try receive(frame, into: &actions)
+                }
+            default:
+                lastFrameAt = now
+                try handshakeMessage(message, into: &actions)
+            }
+        }
+    }
+
     private mutating func receive(_ frame: Frame, into actions: inout [Action]) throws {
         switch frame {
         case .hello(let hello):
-            guard phase == .handshake, peer == nil else { throw unexpected(frame) }
-            guard hello.node != local.node else {
-                throw SyncError(.refused, "the peer is this same node (\(local.name))", hint: "check the address: a node does not sync with itself")
+            guard phase == .handshake, peer == nil, let proven = peerIdentity, peerAuthorization?.allowed == true else { throw unexpected(frame) }
+            guard hello.node == proven.node, hello.publicKey == proven.publicKey else {
+                throw SyncError(.authentication, "\(peerLabel) says it is node \(hello.node.short), but its handshake proved node \(proven.node.short)",
+                    hint: "the peer is damaged or forged; it got no data")
             }
+            guard hello.version == Frame.protocolVersion else { throw SyncError(.version, "the peer's hello is of protocol version \(hello.version)") }
             peer = hello
-            actions.append(.sign(Self.transcript(signer: local, verifier: hello)))
-        case .auth(let signature):
-            guard phase == .handshake, let peer, !peerAuthenticated else { throw unexpected(frame) }
-            guard Replica.verifyChallenge(Self.transcript(signer: peer, verifier: local), signature: signature, publicKey: peer.publicKey) else {
-                throw SyncError(.authentication, "\(peerLabel) could not prove it holds the key of node \(peer.node.short)",
-                    hint: "the peer's identity is forged or damaged; it got no data")
-            }
-            peerAuthenticated = true
-            actions.append(.authorize(peer))
+            actions.append(.greeted(hello))
+            startStreamingIfReady(&actions)
         case .vector(let vector):
-            guard phase == .handshake, peerAuthenticated, peerVector == nil else { throw unexpected(frame) }
+            guard phase == .handshake, peer != nil, peerVector == nil else { throw unexpected(frame) }
             peerVector = vector
             startStreamingIfReady(&actions)
         case .batch(let id, let runs):
@@ -235,24 +288,32 @@ public struct Session {
             peerDoneVector = vector
             finishIfDone(&actions)
         case .error(let code, let message):
-            throw SyncError(.peer, "\(peerLabel) ended the session: \(message) [\(code)]")
+            throw peerError(code: code, message: message)
         }
     }
 
-    /// What a signer signs for a verifier: the verifier's challenge first, then the signer's own,
-    /// then both node ids, then the signer's court time and hops. Binding both ids keeps a
-    /// signature from being replayed in another pairing; binding the time keeps anyone between
-    /// the two from moving a node's clock.
-    public static func transcript(signer: Hello, verifier: Hello) -> [UInt8] {
-        var clock = [UInt8](repeating: 0, count: 9)
-        for i in 0..<8 { clock[i] = UInt8(truncatingIfNeeded: signer.clock >> (56 - 8 * i)) }
-        clock[8] = signer.clockHops
-        return verifier.challenge + signer.challenge + signer.node.bytes + verifier.node.bytes + clock
+    func peerError(code: String, message: String) -> SyncError {
+        var error: SyncError
+        if code == SyncError.Code.busy.rawValue {
+            error = SyncError(.busy, "\(peerLabel) is \(message)", hint: "sinkron retries by itself; or run the sync again then")
+        } else if code == SyncError.Code.version.rawValue {
+            error = SyncError(.version, "\(peerLabel) refused this node's protocol: \(message)", hint: "upgrade Sinkron so that both PCs run the same version")
+        } else if code == SyncError.Code.authentication.rawValue {
+            error = SyncError(.authentication, "\(peerLabel) ended the handshake: \(message) (a node of another court, or the connection was tampered with)",
+                hint: "a node of another court can never sync with this one")
+        } else if code == SyncError.Code.refused.rawValue {
+            error = SyncError(.refused, "\(peerLabel) refused this node: \(message)", hint: "the court admin enrolls nodes with `sinkron invite`")
+        } else {
+            error = SyncError(.peer, "\(peerLabel) ended the session: \(message) [\(code)]")
+        }
+        error.fromPeer = true
+        return error
     }
 
     var peerLabel: String {
-        guard let peer else { return "the peer" }
-        return "peer \(peer.name) (\(peer.node.short))"
+        if let peer { return "peer \(peer.name) (\(peer.node.short))" }
+        if let peerIdentity { return "peer node \(peerIdentity.node.short)" }
+        return "the peer"
     }
 
     func unexpected(_ frame: Frame) -> SyncError {
@@ -263,7 +324,14 @@ public struct Session {
         phase = .failed
         self.error = error
         var actions: [Action] = []
-        if tellPeer { actions.append(.send(.error(code: error.code.rawValue, message: error.message))) }
+        if tellPeer {
+            if isEncrypted {
+                actions.append(.send(.error(code: error.code.rawValue, message: error.message)))
+            } else {
+                // In clear text: say no more than the code and, where it helps, what to do.
+                actions.append(.sendClear(WireMessage.error(code: error.code.rawValue, message: Self.clearText(error)).encoded()))
+            }
+        }
         actions.append(.fail(error))
         return actions
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import Replica
@@ -19,50 +20,79 @@ public final class SessionDriver {
     public weak var transport: (any SessionTransport)?
     public var onProgress: ((SyncProgress) -> Void)?
     public var onEnd: ((SessionSummary) -> Void)?
+    /// Asked once the peer is known to be a member: nil lets the session go on, an error (busy)
+    /// ends it. A daemon keeps its session slots for members here.
+    public var admit: (() -> SyncError?)?
+    /// The peer proved it is a member of this court (the session got past the handshake).
+    public private(set) var authenticated = false
     private let clock: any SyncClock
     private var logger: Logger
     private let started: UInt64
+    /// Court time when the connection came up: the start of the session's row, written later.
+    private let startedCourtTime: UInt64
     private var ended = false
-    /// Our court time when the peer's hello arrived.
-    private var peerHelloAt: UInt64?
+    /// Tests only: sees each frame before it is sealed, and may replace it (a peer that lies
+    /// inside the channel); nil leaves it as it is.
+    package var rewriteOutgoing: ((Frame) -> Frame?)?
     /// The ids our batches sent inline so far: the peer's `FrameDecoder` keeps the same.
     private var runEncoding = OperationRun.EncodingContext()
     /// The batch `loadBounded` encoded to measure it, with the id context after it: sent as is
     /// when the session sends that batch, so a batch is encoded once.
     private var measuredBatch: (id: UInt64, bytes: [UInt8], context: OperationRun.EncodingContext)?
 
+    /// `keySeed` (tests, simulation): 32 bytes from which this session's Noise keys derive, so
+    /// that a recorded session can be replayed; otherwise they are fresh random keys.
     public init(
         replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
-        clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), challenge: [UInt8]? = nil
+        clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), keySeed: [UInt8]? = nil
     ) {
         self.replica = replica
         self.clock = clock
         self.logger = logger
         self.logger[metadataKey: "peer.address"] = "\(address)"
         started = clock.milliseconds()
+        startedCourtTime = replica.courtTime
         summary = SessionSummary(direction: direction, address: address)
-        var generator = SystemRandomNumberGenerator()
         let id = replica.identity
-        var hello = Hello(
-            court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey,
-            challenge: challenge ?? (0..<32).map { _ in generator.next() })
+        var hello = Hello(court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey)
         hello.listenPort = config.listenPort
-        session = Session(local: hello, config: config)
+        // A Noise static key of this session's own, signed by the node key: made only when the
+        // handshake starts.
+        let ephemeralKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("ephemeral".utf8) + $0))) }
+        let keys = SessionKeys { [replica] in
+            let staticKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("static".utf8) + $0))) }
+                ?? Curve25519.KeyAgreement.PrivateKey()
+            let signature = (try? replica.signChallenge(HandshakeIdentity.bindingMessage(Array(staticKey.publicKey.rawRepresentation)))) ?? []
+            return (HandshakeIdentity(node: id.node, publicKey: id.publicKey, signature: signature), staticKey)
+        }
+        let root = replica.courtRoot.map(HandshakeIdentity.rootBytes) ?? []
+        session = Session(
+            local: hello, initiator: direction == .outbound, keys: keys, prologue: HandshakeIdentity.prologue(courtRoot: root), ephemeralKey: ephemeralKey,
+            config: config)
     }
 
     public var isOver: Bool { ended }
 
-    /// The connection is up: open the merge-session row and say hello.
+    /// The connection is up: say hello. The merge-session row is written only once the peer is
+    /// known to be a member, so that strangers leave nothing durable behind.
     public func start() {
-        do {
-            summary.session = try replica.beginSession(kind: summary.direction == .inbound ? "sync-in" : "sync-out", peer: nil, address: summary.address)
-            logger[metadataKey: "session.id"] = "\(summary.session ?? 0)"
-        } catch {
-            run(.failed(SyncError(.storage, "cannot record the merge session: \(error)", hint: "check the replica with `sinkron verify`")))
-            return
-        }
         session.setClock(replica.courtTime, hops: replica.clockHops)
         run(.start)
+    }
+
+    /// Ends the session now with `error` (the peer is told), e.g. busy when its slot is needed.
+    public func abort(_ error: SyncError) { run(.failed(error)) }
+
+    private var sessionKind: String { summary.direction == .inbound ? "sync-in" : "sync-out" }
+
+    /// The merge-session row, written when the first batch arrives (its operations name it) or
+    /// when the session ends.
+    private func recordSession() throws -> Int64 {
+        if let id = summary.session { return id }
+        let id = try replica.beginSession(kind: sessionKind, peer: summary.peerName, address: summary.address, startedAt: startedCourtTime)
+        summary.session = id
+        logger[metadataKey: "session.id"] = "\(id)"
+        return id
     }
 
     public func received(_ bytes: [UInt8]) {
@@ -90,15 +120,22 @@ public final class SessionDriver {
     private func perform(_ action: Session.Action) -> Session.Event? {
         do {
             switch action {
-            case .send(let frame):
-                let bytes: [UInt8]
-                if case .batch(let id, _) = frame, let measured = measuredBatch, measured.id == id {
+            case .sendClear(let bytes):
+                summary.bytesOut += bytes.count
+                transport?.write(bytes)
+                return nil
+            case .send(let original):
+                let rewritten = rewriteOutgoing?(original) ?? nil
+                let frame = rewritten ?? original
+                var bytes: [UInt8]
+                if case .batch(let id, _) = frame, rewritten == nil, let measured = measuredBatch, measured.id == id {
                     bytes = measured.bytes
                     runEncoding = measured.context
                     measuredBatch = nil
                 } else {
                     bytes = frame.encoded(runs: &runEncoding)
                 }
+                bytes = try session.seal(bytes)
                 summary.bytesOut += bytes.count
                 if case .batch(_, let runs) = frame {
                     for run in runs {
@@ -109,21 +146,24 @@ public final class SessionDriver {
                 }
                 transport?.write(bytes)
                 return nil
-            case .sign(let transcript):
-                // The session asks for our signature as soon as the peer's hello arrives.
-                peerHelloAt = replica.courtTime
-                return .signed(try replica.signChallenge(transcript))
-            case .authorize(let hello):
-                summary.peerName = hello.name
-                summary.peerNode = hello.node.hex
-                summary.peerListenPort = hello.listenPort == 0 ? nil : Int(hello.listenPort)
-                logger[metadataKey: "peer.node"] = "\(hello.node.short)"
-                let verdict = try replica.authorize(node: hello.node, publicKey: hello.publicKey, court: hello.court)
+            case .authorize(let proven):
+                summary.peerNode = proven.node.hex
+                logger[metadataKey: "peer.node"] = "\(proven.node.short)"
+                // The prologue already held the court root: only membership is left to decide.
+                let verdict = try replica.authorize(node: proven.node, publicKey: proven.publicKey, court: replica.identity.court)
                 if !verdict.allowed {
-                    logger.warning("refused peer \(hello.name) (\(hello.node.short), role \(hello.role), court \"\(hello.court)\"): \(verdict.reason); it gets no data")
-                } else if let at = peerHelloAt,
-                    let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: at)
-                {
+                    summary.peerName = verdict.name
+                    logger.debug("refused node \(proven.node.short): \(verdict.reason); it gets no data")
+                    return .authorized(verdict, vector: VersionVector())
+                }
+                if let error = admit?() { return .failed(error) }
+                authenticated = true
+                summary.peerName = verdict.name
+                return .authorized(verdict, vector: try replica.vector())
+            case .greeted(let hello):
+                summary.peerName = hello.name
+                summary.peerListenPort = hello.listenPort == 0 ? nil : Int(hello.listenPort)
+                if let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: replica.courtTime) {
                     if correction.deltaMs != 0 {
                         summary.clockCorrectionMs = correction.deltaMs
                         logger.notice("court time corrected by \(correction.deltaMs) ms from \(hello.name) (\(correction.hops) hops from the admin)")
@@ -132,7 +172,7 @@ public final class SessionDriver {
                         logger.warning("this node's stamps ran ahead of court time (its PC clock jumped): it goes on under a new origin")
                     }
                 }
-                return .authorized(verdict, vector: try replica.vector())
+                return nil
             case .loadBatch(let after):
                 let runs = try loadBounded(after: after)
                 return runs.isEmpty ? .exhausted(vector: try replica.vector()) : .batchLoaded(runs)
@@ -162,7 +202,7 @@ public final class SessionDriver {
 
     private func apply(id: UInt64, runs: [OperationRun]) -> Session.Event {
         do {
-            let report = try replica.apply(runs, session: summary.session)
+            let report = try replica.apply(runs, session: try recordSession())
             for (origin, count) in report.applied { summary.receivedByOrigin[origin, default: 0] += count }
             summary.received += report.appliedTotal
             summary.duplicates += report.duplicates
@@ -223,7 +263,16 @@ public final class SessionDriver {
         guard !ended else { return }
         ended = true
         summary.durationMs = clock.milliseconds() - started
-        if let id = summary.session {
+        let idle = summary.ok && summary.session == nil && summary.received == 0 && summary.sent == 0 && summary.conflicts == 0 && summary.forks.isEmpty
+        if idle, let peer = summary.peerName {
+            do {
+                summary.session = try replica.recordIdleSession(
+                    kind: sessionKind, peer: peer, address: summary.address, startedAt: startedCourtTime, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
+                    detail: summary)
+            } catch {
+                logger.error("could not record an idle merge session: \(error)")
+            }
+        } else if authenticated, let id = try? recordSession() {
             do {
                 try replica.endSession(
                     id, received: summary.received, sent: summary.sent, conflicts: summary.conflicts, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
@@ -232,8 +281,15 @@ public final class SessionDriver {
                 logger.error("could not record the end of merge session \(id): \(error)")
             }
         }
-        if summary.ok { logger.info("\(summary.line)") } else { logger.warning("\(summary.line)") }
+        // A connection that never authenticated is the daemon's to count (rate-limited), not a line each.
+        if summary.ok { logger.info("\(summary.line)") } else if authenticated { logger.warning("\(summary.line)") } else { logger.debug("\(summary.line)") }
         transport?.close()
+        let onEnd = onEnd
+        // The callbacks capture their owners (a daemon's connection, a timer that holds this
+        // driver): dropping them here breaks those cycles, or every session would stay in memory.
+        self.onEnd = nil
+        onProgress = nil
+        admit = nil
         onEnd?(summary)
     }
 }

@@ -31,6 +31,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var durationMs: UInt64 = 0
     /// How far this node's court time moved after the peer's hello (nil: not taken from this peer).
     public var clockCorrectionMs: Int64?
+    /// In a merge-session row that records idle sessions (nothing exchanged): how many.
+    public var idleSessions: Int?
     public var errorCode: String?
     public var error: String?
     public var hint: String?

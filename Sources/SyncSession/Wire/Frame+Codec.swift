@@ -25,12 +25,9 @@ extension Frame {
             w.string(h.name)
             w.string(h.role)
             w.data(h.publicKey)
-            w.data(h.challenge)
             w.varint(UInt64(h.listenPort))
             w.varint(h.clock)
             w.u8(h.clockHops)
-        case .auth(let signature):
-            w.data(signature)
         case .vector(let v), .done(let v):
             v.encode(into: &w)
         case .batch(let id, let runs):
@@ -90,21 +87,16 @@ extension Frame {
             let name = try r.string(limit: 256)
             let role = try r.string(limit: 64)
             let key = try r.data(limit: 64)
-            let challenge = try r.data(limit: 64)
-            guard key.count == 32, challenge.count == 32 else { throw SyncError(.malformed, "hello frame has a key or challenge of the wrong length") }
+            guard key.count == 32 else { throw SyncError(.malformed, "hello frame has a key of the wrong length") }
             let port = try r.varint()
             guard port <= UInt64(UInt16.max) else { throw SyncError(.malformed, "hello frame has listen port \(port)") }
             let clock = try r.varint()
             let hops = try r.u8()
-            var hello = Hello(version: version, court: court, node: node, name: name, role: role, publicKey: key, challenge: challenge)
+            var hello = Hello(version: version, court: court, node: node, name: name, role: role, publicKey: key)
             hello.listenPort = UInt16(port)
             hello.clock = clock
             hello.clockHops = hops
             return .hello(hello)
-        case .auth:
-            let signature = try r.data(limit: 64)
-            guard signature.count == 64 else { throw SyncError(.malformed, "auth frame has a signature of \(signature.count) bytes") }
-            return .auth(signature: signature)
         case .vector:
             return .vector(try VersionVector.decode(from: &r))
         case .done:
