@@ -53,8 +53,9 @@ public final class WebApp: Sendable {
         return router
     }
 
-    /// Runs the web app on `host:port` until cancelled. `onListening` gets the bound address.
-    public func run(host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (String) -> Void) async throws {
+    /// Runs the web app on `host:port` until cancelled (or, with `handleSignals`, until SIGINT or
+    /// SIGTERM). `onListening` gets the bound address.
+    public func run(host: String, port: Int, logger: Logger, handleSignals: Bool = true, onListening: @escaping @Sendable (String) -> Void) async throws {
         let app = Application(
             router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "sinkron"),
             onServerRunning: { [self] channel in
@@ -64,7 +65,11 @@ public final class WebApp: Sendable {
                 try? bound.write(toFile: LoginTokens.addressFile(self.options.home), atomically: true, encoding: .utf8)
                 onListening(bound)
             }, logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        if handleSignals {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } else {
+            try await app.run()
+        }
     }
 
     // MARK: Sessions

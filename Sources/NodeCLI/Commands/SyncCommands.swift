@@ -131,12 +131,14 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("peer"), help: "A peer to dial, HOST:PORT (repeatable).") var peers: [String] = []
     @Option(help: "Seconds between syncs with a peer when nothing changed.") var interval = 30
     @Flag(help: "Log every idle session too (debug level).") var verbose = false
+    @Option(help: "Also serve the desk's web app here, 127.0.0.1:PORT (loopback only).") var web: String?
 
     func validate() throws {
         for text in [listen] + peers {
             do { _ = try PeerAddress(parsing: text) } catch let error as SyncError { throw ValidationError(error.description) }
         }
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
+        if let web { _ = try WebAddress(parsing: web) }
     }
 
     func run() throws {
@@ -149,6 +151,7 @@ struct Serve: ParsableCommand {
             var options = SyncDaemon.Options(listen: try PeerAddress(parsing: listen))
             options.peers = try peers.map { try PeerAddress(parsing: $0) }
             options.resyncInterval = UInt64(interval) * 1000
+            if let web { try startWeb(home: global.resolvedHome, address: try WebAddress(parsing: web), blocking: false) }
             do {
                 let daemon = try SyncDaemon(home: global.resolvedHome, options: options, logger: Logger(label: "sinkron.serve"))
                 try daemon.run()
