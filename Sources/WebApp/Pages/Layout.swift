@@ -65,7 +65,7 @@ enum Pages {
             <header class="top">
               <div class="brand"><a href="/">Sinkron</a> <span class="node">\(node.name) · \(node.role.title) · \(node.court)</span></div>
               <nav aria-label="\(c.t(.appName))">\(links)</nav>
-              <div class="who">\(person)
+              <div class="whoami">\(person)
                 <form method="post" action="/lang" class="inline"><input type="hidden" name="_csrf" value="\(csrf)"><input type="hidden" name="back" value="\(path)">
                 <input type="hidden" name="lang" value="\(c.language == .id ? "en" : "id")"><button type="submit" class="link" lang="\(c.language == .id ? "en" : "id")">\(c.t(.switchLanguage))</button></form>
               </div>

@@ -100,7 +100,7 @@ enum Charts {
                 """)
         }
         return """
-            <figure class="chart"><svg viewBox="0 0 \(width) \(height)" width="100%" role="img" aria-label="\(labels.0) / \(labels.1)" xmlns="http://www.w3.org/2000/svg">
+            <figure class="chart"><svg viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" role="img" aria-label="\(labels.0) / \(labels.1)" xmlns="http://www.w3.org/2000/svg">
             <line class="base" x1="24" y1="\(height - 20)" x2="\(width - 4)" y2="\(height - 20)"/>\(parts.joined())</svg>
             <figcaption><span class="key-a">■</span> \(labels.0) <span class="key-b">■</span> \(labels.1)</figcaption></figure>
             """
