@@ -29,6 +29,9 @@ public final class WebApp: Sendable {
     let sessions = Mutex<[String: WebSession]>([:])
     let hosts: Mutex<Set<String>>
     let dates: CourtDates
+    /// The last overview and what it was computed for (operations held, court minute): the
+    /// overview aggregates every record, so it is computed again only when either changes.
+    let overviewCache = Mutex<(key: String, overview: Overview)?>(nil)
     /// At most this many signed-in browsers are kept; the longest unused is dropped first.
     static let maxSessions = 32
     static let sessionCookie = "sinkron_session"
@@ -102,7 +105,10 @@ final class ReplicaHandle: @unchecked Sendable {
     private let lock = NSRecursiveLock()
     private let replica: Replica
 
-    init(home: String) throws { replica = try Replica(home: home) }
+    init(home: String) throws {
+        replica = try Replica(home: home)
+        try replica.prepareListIndexes()
+    }
 
     func use<T>(_ body: (Replica) throws -> T) throws -> T {
         lock.lock()

@@ -29,6 +29,25 @@ import Testing
         #expect(try staf.records(RecordQuery(lateOnly: true)).total == 0)
     }
 
+    @Test func countsStopAtTheirLimitAndPagesStayInOrder() throws {
+        let meja = try sandbox.replica("meja", role: .mejaSatu)
+        try meja.prepareListIndexes()
+        try meja.fill(records: 30, sets: 40, batch: 7, seed: 3) { _ in }
+        let all = try meja.list()
+        let capped = try meja.records(RecordQuery(), offset: 0, limit: 5, countLimit: 10)
+        #expect(capped.total == 10 && capped.totalIsLowerBound)
+        #expect(capped.records.map(\.id) == all.prefix(5).map(\.id), "the same order as `sinkron list`")
+        let later = try meja.records(RecordQuery(), offset: 20, limit: 5)
+        #expect(later.total == 30 && !later.totalIsLowerBound && later.records.map(\.id) == all.dropFirst(20).prefix(5).map(\.id))
+        let plain = try sandbox.replica("plain", role: .stafTI)
+        try Exchange.runs(from: meja, to: plain)
+        let copy = try sandbox.replica("copy", role: .stafTI)
+        try copy.prepareListIndexes()
+        try Exchange.runs(from: meja, to: copy)
+        let table = "SELECT * FROM bug_reports ORDER BY id"
+        #expect(try plain.rows(table) == copy.rows(table) && copy.rows(table) == meja.rows(table), "the local index changes nothing materialised")
+    }
+
     @Test func keepingAValueOfAConflictReplacesBothWritesAndDeletesNothing() throws {
         let meja = try sandbox.replica("meja", role: .mejaSatu)
         let staf = try sandbox.replica("staf", role: .stafTI)

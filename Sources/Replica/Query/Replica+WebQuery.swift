@@ -29,6 +29,8 @@ public struct RecordQuery: Sendable, Equatable {
 public struct RecordPage: Sendable, Equatable {
     public var records: [RecordSummary]
     public var total: Int
+    /// More records match than were counted (`total` is the count limit).
+    public var totalIsLowerBound = false
 }
 
 /// The largest page a caller may ask for.
@@ -46,33 +48,66 @@ extension Replica {
         try db.cached("SELECT coalesce(sum(max_seq), 0) FROM origins").first { $0.int(0) } ?? 0
     }
 
-    /// A page of records matching `query`, newest change first.
-    public func records(_ query: RecordQuery, offset: Int = 0, limit: Int = 50, now: Date? = nil) throws -> RecordPage {
+    /// A page of records matching `query`, newest change first. Only the page's rows are read
+    /// whole: the order comes from the `(status, updated_at)` index (see `prepareListIndexes`), and
+    /// `total` is exact up to `countLimit` (beyond it, `countLimit` and `totalIsLowerBound`):
+    /// a page costs at most `countLimit` index entries per kind and status, however large the replica.
+    public func records(_ query: RecordQuery, offset: Int = 0, limit: Int = 50, countLimit: Int = 100_000, now: Date? = nil) throws -> RecordPage {
         let now = now ?? courtDate
         let limit = max(1, min(limit, maxRecordPage))
-        let offset = max(0, offset)
-        var rows: [RecordSummary] = []
+        let offset = max(0, min(offset, 10_000_000))
+        var keys: [(updated: Int64, id: String, kind: RecordKind)] = []
         var total = 0
+        var capped = false
+        let openOnly = query.openOnly || query.waitingFor != nil || query.lateOnly
+        // One ordered walk of the index per kind and status, merged here.
         for kind in query.kind.map({ [$0] }) ?? RecordKind.allCases {
-            guard let (clause, values) = Self.filter(query, kind: kind, now: now) else { continue }
-            let whereSQL = clause.isEmpty ? "" : "WHERE " + clause.joined(separator: " AND ")
-            total += Int(try db.prepare("SELECT count(*) FROM \(kind.table) \(whereSQL)").bind(all: values).first { $0.int(0) } ?? 0)
-            let sql = "SELECT \(Self.summaryColumns(kind)) FROM \(kind.table) \(whereSQL) ORDER BY updated_at DESC, id DESC LIMIT ?"
-            try db.prepare(sql).bind(all: values + [.int(Int64(offset + limit))]).forEach { row in
-                rows.append(summary(row, kind: kind, now: now).0)
+            guard let (clause, filterValues) = Self.filter(query, kind: kind, now: now) else { continue }
+            for status in openOnly ? ["open"] : ["open", "done", "archived"] {
+                let values = [SQLValue.text(status)] + filterValues
+                let whereSQL = "WHERE " + (["status = ?"] + clause).joined(separator: " AND ")
+                // One walk gives both the count (up to the limit) and the page's keys.
+                var count = 0
+                let wanted = max(countLimit + 1, offset + limit)
+                try db.prepare("SELECT updated_at, id FROM \(kind.table) \(whereSQL) ORDER BY updated_at DESC, id DESC LIMIT ?")
+                    .bind(all: values + [.int(Int64(wanted))]).forEach { row in
+                        count += 1
+                        if count <= offset + limit { keys.append((row.int(0), row.text(1), kind)) }
+                    }
+                if count > countLimit { capped = true }
+                total += min(count, countLimit)
             }
         }
-        rows.sort { ($0.updatedAt, $0.id) > ($1.updatedAt, $1.id) }
-        let page = rows.dropFirst(offset).prefix(limit)
-        return RecordPage(records: Array(page), total: total)
+        keys.sort { ($0.updated, $0.id) > ($1.updated, $1.id) }
+        var rows: [RecordSummary] = []
+        for key in keys.dropFirst(offset).prefix(limit) {
+            if let row = try db.cached("SELECT \(Self.summaryColumns(key.kind)) FROM \(key.kind.table) WHERE id = ?").bind(.text(key.id))
+                .first({ summary($0, kind: key.kind, now: now).0 })
+            {
+                rows.append(row)
+            }
+        }
+        return RecordPage(records: rows, total: total, totalIsLowerBound: capped)
     }
 
-    /// The WHERE terms of `query` for one kind's table; nil when no record of this kind can match.
+    /// Indexes that let list pages read records in order of their last change without sorting
+    /// the table. Local to this file: they hold nothing of their own (the digest and the schema
+    /// version do not see them), so replicas with and without them stay equal. Each makes every
+    /// change to a record's row update one more index.
+    public func prepareListIndexes() throws {
+        try storage {
+            for kind in RecordKind.allCases {
+                try db.execute("CREATE INDEX IF NOT EXISTS \(kind.table)_recent ON \(kind.table)(status, updated_at)")
+            }
+        }
+    }
+
+    /// The WHERE terms of `query` for one kind's table, besides its status; nil when no record of
+    /// this kind can match.
     static func filter(_ query: RecordQuery, kind: RecordKind, now: Date) -> ([String], [SQLValue])? {
         var terms: [String] = []
         var values: [SQLValue] = []
         let sops = SOP.catalog.filter { $0.kind == kind }
-        if query.openOnly || query.waitingFor != nil || query.lateOnly { terms.append("status = 'open'") }
         if let role = query.waitingFor {
             var any: [String] = []
             for sop in sops {

@@ -28,17 +28,21 @@ enum RecordView: String, CaseIterable {
 extension WebApp {
     static let pageSize = 50
     static let homeRows = 10
+    /// Lists count their records exactly up to here, then say "N+" (counting costs a scan).
+    static let homeCountLimit = 1_000
+    static let listCountLimit = 10_000
 
     func home(_ c: WebContext) throws -> Response {
         let (node, lists) = try replica.use { r -> (NodeInfo, [(RecordView, RecordPage)]) in
             let node = try NodeInfo(r)
-            let lists = try [RecordView.waiting, .mine, .late].map { ($0, try r.records($0.query(node), limit: Self.homeRows)) }
+            let lists = try [RecordView.waiting, .mine, .late].map { ($0, try r.records($0.query(node), limit: Self.homeRows, countLimit: Self.homeCountLimit)) }
             return (node, lists)
         }
         var sections: [HTML] = [searchForm(c, query: "")]
         for (view, page) in lists {
-            let more: HTML = page.total > page.records.count ? "<p><a href=\"/records?view=\(view.rawValue)\">\(c.t(.showAll)) (\(page.total))</a></p>" : .empty
-            sections.append("<section data-live id=\"home-\(view.rawValue)\"><h2>\(c.t(view.label)) <span class=\"count\">\(page.total)</span></h2>\(recordTable(page.records, c))\(more)</section>")
+            let total = "\(page.total)\(page.totalIsLowerBound ? "+" : "")"
+            let more: HTML = page.total > page.records.count ? "<p><a href=\"/records?view=\(view.rawValue)\">\(c.t(.showAll)) (\(total))</a></p>" : .empty
+            sections.append("<section data-live id=\"home-\(view.rawValue)\"><h2>\(c.t(view.label)) <span class=\"count\">\(total)</span></h2>\(recordTable(page.records, c))\(more)</section>")
         }
         return Pages.page(c, node, title: c.t(.home), path: "/", sections.joined())
     }
@@ -60,7 +64,7 @@ extension WebApp {
             var query = view.query(node)
             query.search = search
             query.kind = kind
-            return (node, try r.records(query, offset: (pageNumber - 1) * Self.pageSize, limit: Self.pageSize))
+            return (node, try r.records(query, offset: (pageNumber - 1) * Self.pageSize, limit: Self.pageSize, countLimit: Self.listCountLimit))
         }
         let pages = max(1, (page.total + Self.pageSize - 1) / Self.pageSize)
         let tabs = RecordView.allCases.map { v -> HTML in
@@ -71,8 +75,8 @@ extension WebApp {
         }
         let pager: HTML = """
             <nav class="pager" aria-label="\(c.t(.page))">\(pageNumber > 1 ? "<a rel=\"prev\" href=\"\(link(pageNumber - 1))\">\(c.t(.previous))</a>" as HTML : .empty)
-            <span>\(c.t(.page)) \(pageNumber) \(c.t(.of)) \(pages) · \(page.total) \(c.t(.totalRecords))</span>
-            \(pageNumber < pages ? "<a rel=\"next\" href=\"\(link(pageNumber + 1))\">\(c.t(.next))</a>" as HTML : .empty)</nav>
+            <span>\(c.t(.page)) \(pageNumber) \(c.t(.of)) \(pages)\(page.totalIsLowerBound ? "+" : "") · \(page.total)\(page.totalIsLowerBound ? "+" : "") \(c.t(.totalRecords))</span>
+            \(pageNumber < pages || page.totalIsLowerBound ? "<a rel=\"next\" href=\"\(link(pageNumber + 1))\">\(c.t(.next))</a>" as HTML : .empty)</nav>
             """
         let body: HTML = """
             <h1>\(c.t(view.label))</h1><nav class="tabs">\(tabs)</nav>\(searchForm(c, query: search))

@@ -9,9 +9,17 @@ extension WebApp {
         case sop, desk, weeks, steps
     }
 
+    func cachedOverview(_ r: Replica) throws -> Overview {
+        let key = "\(try r.changeMark()) \(Int(r.courtDate.timeIntervalSince1970 / 60))"
+        if let hit = overviewCache.withLock({ $0?.key == key ? $0?.overview : nil }) { return hit }
+        let fresh = try r.overview()
+        overviewCache.withLock { $0 = (key, fresh) }
+        return fresh
+    }
+
     func overviewPage(_ c: WebContext) throws -> Response {
         try admin(c) { r, node in
-            let o = try r.overview()
+            let o = try cachedOverview(r)
             func csvLink(_ list: OverviewList) -> HTML { "<p class=\"tools\"><a href=\"/overview/\(list.rawValue).csv\" download>\(c.t(.downloadCSV))</a></p>" }
             let sopRows = o.perSOP.map { x -> HTML in
                 let title = SOP.named(x.key)?.title ?? x.key
@@ -45,7 +53,7 @@ extension WebApp {
             throw ReplicaError(.notFound, "no list named \(name)", hint: "the overview links to sop.csv, desk.csv, weeks.csv and steps.csv")
         }
         return try admin(c) { r, _ in
-            let o = try r.overview()
+            let o = try cachedOverview(r)
             var rows: [[String]]
             switch list {
             case .sop: rows = [["sop", "title", "open", "late"]] + o.perSOP.map { [$0.key, SOP.named($0.key)?.title ?? "", "\($0.open)", "\($0.late)"] }
