@@ -54,7 +54,7 @@ extension Replica {
             let sql = """
                 WITH std(sop, step, lim) AS (VALUES \(limits.joined(separator: ", ")))
                 SELECT t.sop, t.step, count(*), sum(t.step_since < std.lim) FROM \(kind.table) t
-                LEFT JOIN std ON std.sop = t.sop AND std.step = t.step WHERE t.status = 'open' GROUP BY t.sop, t.step
+                LEFT JOIN std ON std.sop = t.sop AND std.step = t.step WHERE +t.status = 'open' GROUP BY t.sop, t.step
                 """
             try db.prepare(sql).forEach { row in
                 let code = row.text(0)
