@@ -57,8 +57,10 @@ def web(home, extra=()):
     return found.group(1), found.group(0)[len("open: "):]
 
 
-def browser():
+def browser(scale=None):
     options = webdriver.ChromeOptions()
+    if scale:
+        options.add_argument(f"--force-device-scale-factor={scale}")
     options.binary_location = "/usr/bin/chromium"
     for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1100", "--disable-dev-shm-usage", "--lang=id"]:
         options.add_argument(flag)
@@ -215,6 +217,12 @@ def main():
     kb.get(kurl + "/r/" + bug)
     check("the English switch is remembered on the next page", "Full history" in kb.page_source and "lang=\"en\"" in kb.page_source)
     shot(kb, "10-record-english")
+    # A small picture of the record page for the README (docs/record-page.png is copied from it).
+    small = browser(scale=0.6)
+    small.get(sinkron("open", "--no-browser", home=s).strip())
+    small.set_window_size(1150, 1450)
+    small.get(staf_url + "/r/" + bug)
+    small.save_screenshot(os.path.join(SHOTS, "readme-record-page.png"))
     sb.set_window_size(390, 900)
     sb.get(staf_url + "/r/" + bug)
     sb.save_screenshot(os.path.join(SHOTS, "11-record-narrow.png"))

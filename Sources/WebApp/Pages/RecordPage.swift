@@ -28,14 +28,14 @@ extension WebApp {
         }.joined()
         let conflictNote: HTML = detail.conflicts > 0 ? "<p class=\"warn\">\(detail.conflicts) \(c.t(.conflictCount)) — <a href=\"/admin/conflicts\">\(c.t(.conflicts))</a></p>" : .empty
         parts.append("<section data-live id=\"fields\"><h2>\(c.t(.fields))</h2><table class=\"fields\">\(rows)</table>\(conflictNote)</section>")
-        // Step buttons for this desk's role, timing.
+        // Step buttons for this desk's role; then the flow and the timing.
         parts.append(stepSection(s, sop: sop, role: role, c))
-        parts.append(timingSection(s, steps: detail.steps, sop: sop, c))
         // Flow diagram.
         if let sop {
             let diagram = FlowDiagram(sop: sop, current: s.step, status: s.status, steps: detail.steps, language: c.language, dates: dates).render()
             parts.append("<section data-live id=\"flow\"><h2>\(c.t(.flow))</h2><div class=\"flow-wrap\">\(diagram)</div></section>")
         }
+        parts.append(timingSection(s, steps: detail.steps, sop: sop, c))
         // Letters.
         if !detail.letters.isEmpty {
             let items = detail.letters.map { l -> HTML in "<li><a href=\"/r/\(l)\"><code>\(String(l.prefix(8)))</code></a></li>" }.joined()
