@@ -143,3 +143,50 @@ import Testing
         }
     }
 }
+
+@Suite("Letters and the flow diagram") struct LetterAndFlowTests {
+    @Test func onlyAnUmumKeuanganDeskNumbersAnOutgoingLetter() async throws {
+        let court = try Court()
+        let umum = try court.sandbox.member("umum", role: .umumKeuangan, invitedBy: court.kasubbag, clock: SystemClock())
+        try umum.setCourtCode("W4-U2")
+        let letter = try court.staf.draftLetter(subject: "Surat ke MA", recipient: "Mahkamah Agung", classification: "HK2.6")
+        try court.carry(court.staf, court.kasubbag)
+        try court.carry(court.kasubbag, umum)
+        try await court.web("staf").run(person: "Andi") { browser in
+            let page = try await browser.get("/r/\(letter.hex)").text
+            #expect(!page.contains("action=\"/r/\(letter.hex)/number\""), "no number form on a staf TI desk")
+            let refused = try await browser.post("/r/\(letter.hex)/number", [:])
+            #expect(refused.status == .forbidden && refused.text.contains("letter numbers are given by umum-keuangan"))
+        }
+        try await court.web("umum").run(person: "Pak Budi") { browser in
+            let page = try await browser.get("/r/\(letter.hex)").text
+            #expect(page.contains("action=\"/r/\(letter.hex)/number\""))
+            let numbered = try await browser.post("/r/\(letter.hex)/number", [:])
+            #expect(numbered.status == .seeOther)
+            let after = try await browser.get("/r/\(letter.hex)").text
+            #expect(after.contains("/KPN.W4-U2/HK2.6/"))
+        }
+    }
+
+    @Test func theDiagramMarksDoneStepsAndTheCurrentOne() throws {
+        let sop = try #require(SOP.named("BUG"))
+        // StepEntry has no public initialiser: made as the JSON `sinkron show --json` prints.
+        func entry(_ step: Int, _ branch: String?, _ note: String, _ author: String, _ role: String, _ status: String) throws -> StepEntry {
+            var object: [String: Any] = [
+                "op": "0a:\(step)", "at": 1_796_083_200 - 978_307_200, "step": step, "note": note, "node": "n", "role": role, "author": author, "status": status,
+            ]
+            if let branch { object["branch"] = branch }
+            return try JSONDecoder().decode(StepEntry.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+        let steps = [
+            try entry(1, nil, "", "Rina", "meja-satu", "ok"), try entry(2, "tidak", "pusat <b>", "Andi", "staf-ti", "ok"),
+            try entry(6, nil, "", "X", "meja-satu", "unauthorized"),
+        ]
+        let svg = FlowDiagram(sop: sop, current: 4, status: "open", steps: steps, language: .id, dates: CourtDates(timeZone: TimeZone(identifier: "Asia/Jakarta")!)).render().text
+        #expect(svg.components(separatedBy: "class=\"step done\"").count - 1 == 2, "steps 1 and 2 are done; a refused step is not drawn as done")
+        #expect(svg.components(separatedBy: "class=\"step current\"").count - 1 == 1 && svg.contains("aria-current=\"step\""))
+        #expect(svg.contains("Andi (staf-ti) · 1 Des 2026 07.00 WIB → tidak") && svg.contains("pusat &lt;b&gt;"))
+        #expect(svg.contains("tidak → 4") && svg.contains("ya</text>"), "both answers of step 2 are drawn")
+        #expect(svg.components(separatedBy: "<g class=\"step").count - 1 == sop.steps.count)
+    }
+}

@@ -37,7 +37,16 @@ func say(_ text: String) {
 /// Runs the web app for `home` on `address`. With `blocking`, waits until SIGINT/SIGTERM;
 /// without, returns once it listens (beside the sync daemon, which owns the signals).
 func startWeb(home: String, address: WebAddress, blocking: Bool) throws {
-    let web = try WebApp(options: WebApp.Options(home: home))
+    var options = WebApp.Options(home: home)
+    // The court's zone for dates on the pages: WIB unless SINKRON_TIME_ZONE says otherwise
+    // (Asia/Makassar for WITA, Asia/Jayapura for WIT).
+    if let zone = ProcessInfo.processInfo.environment["SINKRON_TIME_ZONE"], !zone.isEmpty {
+        guard let timeZone = TimeZone(identifier: zone) else {
+            throw ReplicaError(.invalidInput, "SINKRON_TIME_ZONE=\(zone) is not a time zone", hint: "e.g. Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)")
+        }
+        options.timeZone = timeZone
+    }
+    let web = try WebApp(options: options)
     let (name, role) = try { () throws -> (String, String) in
         let r = try Replica(home: home)
         return (r.identity.name, r.identity.role.rawValue)
