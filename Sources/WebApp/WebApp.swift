@@ -32,6 +32,8 @@ public final class WebApp: Sendable {
     /// The last overview and what it was computed for (operations held, court minute): the
     /// overview aggregates every record, so it is computed again only when either changes.
     let overviewCache = Mutex<(key: String, overview: Overview)?>(nil)
+    /// The last verify report and digest, for the operations held then (both read the whole replica).
+    let verifyCache = Mutex<(mark: Int64, report: VerifyReport, digest: String)?>(nil)
     /// At most this many signed-in browsers are kept; the longest unused is dropped first.
     static let maxSessions = 32
     static let sessionCookie = "sinkron_session"

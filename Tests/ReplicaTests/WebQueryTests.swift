@@ -48,6 +48,17 @@ import Testing
         #expect(try plain.rows(table) == copy.rows(table) && copy.rows(table) == meja.rows(table), "the local index changes nothing materialised")
     }
 
+    @Test func aFilterMatchingManyRowsReadsTheIndexInOrder() throws {
+        let meja = try sandbox.replica("meja", role: .mejaSatu)
+        try meja.prepareListIndexes()
+        try meja.fill(records: 2_100, sets: 500, batch: 1_000, seed: 5) { _ in }
+        let all = try meja.list()
+        let waiting = try meja.records(RecordQuery(waitingFor: .mejaSatu), offset: 100, limit: 20, countLimit: 5_000)
+        #expect(waiting.total == 2_100 && waiting.records.map(\.id) == all.dropFirst(100).prefix(20).map(\.id))
+        let none = try meja.records(RecordQuery(waitingFor: .kasubbag))
+        #expect(none.total == 0 && none.records.isEmpty)
+    }
+
     @Test func keepingAValueOfAConflictReplacesBothWritesAndDeletesNothing() throws {
         let meja = try sandbox.replica("meja", role: .mejaSatu)
         let staf = try sandbox.replica("staf", role: .stafTI)

@@ -65,18 +65,31 @@ extension Replica {
             guard let (clause, filterValues) = Self.filter(query, kind: kind, now: now) else { continue }
             for status in openOnly ? ["open"] : ["open", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
-                // A search matches few rows: one sequential scan of the table beats walking the
-                // status index with a lookup per row ("+status" keeps SQLite off that index).
-                let searching = !(query.search ?? "").trimmingCharacters(in: .whitespaces).isEmpty
-                let whereSQL = "WHERE " + ([searching ? "+status = ?" : "status = ?"] + clause).joined(separator: " AND ")
-                // One walk gives both the count (up to the limit) and the page's keys.
-                var count = 0
                 let wanted = max(countLimit + 1, offset + limit)
-                try db.prepare("SELECT updated_at, id FROM \(kind.table) \(whereSQL) ORDER BY updated_at DESC, id DESC LIMIT ?")
-                    .bind(all: values + [.int(Int64(wanted))]).forEach { row in
-                        count += 1
-                        if count <= offset + limit { keys.append((row.int(0), row.text(1), kind)) }
+                var found: [(updated: Int64, id: String)] = []
+                if clause.isEmpty {
+                    // The index alone answers, in order (it holds status, updated_at and the id).
+                    try db.prepare("SELECT updated_at, id FROM \(kind.table) WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?")
+                        .bind(all: values + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
+                } else {
+                    // A filter may match most open rows (a desk's own steps) or almost none (a search,
+                    // another role's steps). One sequential scan first ("+status" keeps SQLite off the
+                    // index, which costs a row lookup per entry): when it finds fewer than `wanted`
+                    // rows it has found them all, and they are sorted here; when it stops at `wanted`,
+                    // matches are dense and the ordered index walk reaches them as early.
+                    let filter = clause.joined(separator: " AND ")
+                    try db.prepare("SELECT updated_at, id FROM \(kind.table) WHERE +status = ? AND \(filter) LIMIT ?")
+                        .bind(all: values + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
+                    if found.count < wanted {
+                        found.sort { ($0.updated, $0.id) > ($1.updated, $1.id) }
+                    } else {
+                        found.removeAll(keepingCapacity: true)
+                        try db.prepare("SELECT updated_at, id FROM \(kind.table) WHERE status = ? AND \(filter) ORDER BY updated_at DESC, id DESC LIMIT ?")
+                            .bind(all: values + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
                     }
+                }
+                let count = found.count
+                for key in found.prefix(offset + limit) { keys.append((key.updated, key.id, kind)) }
                 if count > countLimit { capped = true }
                 total += min(count, countLimit)
             }

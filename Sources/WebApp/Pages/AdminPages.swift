@@ -210,8 +210,11 @@ extension WebApp {
 
     func verifyPage(_ c: WebContext) throws -> Response {
         try admin(c) { r, node in
-            let report = try r.verify()
-            let digest = try r.digest()
+            let mark = try r.changeMark()
+            let cached = verifyCache.withLock { $0?.mark == mark ? $0 : nil }
+            let report = try cached?.report ?? r.verify()
+            let digest = try cached?.digest ?? r.digest()
+            verifyCache.withLock { $0 = (mark, report, digest) }
             let problems = report.problems.map { p -> HTML in "<li>\(p)</li>" }.joined()
             let state: HTML = report.ok ? "<p class=\"ok\">\(c.t(.verifyOK))</p>" : "<div class=\"error\"><h2>\(c.t(.verifyProblems))</h2><ul>\(problems)</ul></div>"
             let body: HTML = """
