@@ -49,9 +49,9 @@ extension Replica {
     }
 
     /// A page of records matching `query`, newest change first. Only the page's rows are read
-    /// whole: the order comes from the `(status, updated_at)` index (see `prepareListIndexes`), and
-    /// `total` is exact up to `countLimit` (beyond it, `countLimit` and `totalIsLowerBound`):
-    /// a page costs at most `countLimit` index entries per kind and status, however large the replica.
+    /// whole: open records come in order from a partial index (see `prepareListIndexes`), closed
+    /// ones from a scan with a top-N sort; `total` is exact up to `countLimit` (beyond it,
+    /// `countLimit` and `totalIsLowerBound`).
     public func records(_ query: RecordQuery, offset: Int = 0, limit: Int = 50, countLimit: Int = 100_000, now: Date? = nil) throws -> RecordPage {
         let now = now ?? courtDate
         let limit = max(1, min(limit, maxRecordPage))
@@ -67,16 +67,24 @@ extension Replica {
                 let values = [SQLValue.text(status)] + filterValues
                 let wanted = max(countLimit + 1, offset + limit)
                 var found: [(updated: Int64, id: String)] = []
+                // Open records (what desks work on) are read in order from the partial index
+                // `prepareListIndexes` makes; it names status = 'open' literally, so the query must too.
+                // Closed ones are found by a scan and SQLite's top-N sort.
+                let indexed = status == "open" && hasListIndex(kind)
+                let ordered = indexed ? "status = 'open'" : "+status = ?"
+                let orderedValues = indexed ? filterValues : values
+                // Named, or SQLite (without statistics) prefers the (status, step_since) index and a sort.
+                let source = indexed ? "\(kind.table) INDEXED BY \(Self.listIndex(kind))" : kind.table
+                let tail = " ORDER BY updated_at DESC, id DESC LIMIT ?"
                 if clause.isEmpty {
-                    // The index alone answers, in order (it holds status, updated_at and the id).
-                    try db.prepare("SELECT updated_at, id FROM \(kind.table) WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?")
-                        .bind(all: values + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
+                    try db.prepare("SELECT updated_at, id FROM \(source) WHERE \(ordered)" + tail)
+                        .bind(all: orderedValues + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
                 } else {
                     // A filter may match most open rows (a desk's own steps) or almost none (a search,
                     // another role's steps). One sequential scan first ("+status" keeps SQLite off the
-                    // index, which costs a row lookup per entry): when it finds fewer than `wanted`
-                    // rows it has found them all, and they are sorted here; when it stops at `wanted`,
-                    // matches are dense and the ordered index walk reaches them as early.
+                    // status indexes, which cost a row lookup per entry): when it finds fewer than
+                    // `wanted` rows it has found them all, and they are sorted here; when it stops at
+                    // `wanted`, matches are dense and the ordered read reaches them as early.
                     let filter = clause.joined(separator: " AND ")
                     try db.prepare("SELECT updated_at, id FROM \(kind.table) WHERE +status = ? AND \(filter) LIMIT ?")
                         .bind(all: values + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
@@ -84,8 +92,8 @@ extension Replica {
                         found.sort { ($0.updated, $0.id) > ($1.updated, $1.id) }
                     } else {
                         found.removeAll(keepingCapacity: true)
-                        try db.prepare("SELECT updated_at, id FROM \(kind.table) WHERE status = ? AND \(filter) ORDER BY updated_at DESC, id DESC LIMIT ?")
-                            .bind(all: values + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
+                        try db.prepare("SELECT updated_at, id FROM \(source) WHERE \(ordered) AND \(filter)" + tail)
+                            .bind(all: orderedValues + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
                     }
                 }
                 let count = found.count
@@ -106,14 +114,21 @@ extension Replica {
         return RecordPage(records: rows, total: total, totalIsLowerBound: capped)
     }
 
-    /// Indexes that let list pages read records in order of their last change without sorting
-    /// the table. Local to this file: they hold nothing of their own (the digest and the schema
-    /// version do not see them), so replicas with and without them stay equal. Each makes every
-    /// change to a record's row update one more index.
+    /// Indexes that let list pages read open records in order of their last change without
+    /// sorting the table. Local to this file: they hold nothing of their own (the digest and the
+    /// schema version do not see them), so replicas with and without them stay equal. Partial (open
+    /// records only), so the closed history, most of a court's records, costs merges nothing; each
+    /// change to an open record's row updates one more index.
+    static func listIndex(_ kind: RecordKind) -> String { "\(kind.table)_open_recent" }
+
+    func hasListIndex(_ kind: RecordKind) -> Bool {
+        (try? db.cached("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").bind(.text(Self.listIndex(kind))).first { _ in true }) != nil
+    }
+
     public func prepareListIndexes() throws {
         try storage {
             for kind in RecordKind.allCases {
-                try db.execute("CREATE INDEX IF NOT EXISTS \(kind.table)_recent ON \(kind.table)(status, updated_at)")
+                try db.execute("CREATE INDEX IF NOT EXISTS \(Self.listIndex(kind)) ON \(kind.table)(updated_at) WHERE status = 'open'")
             }
         }
     }
