@@ -47,6 +47,8 @@ import Testing
             #expect(out.status == .seeOther)
             let task = try await browser.post("/new/task", ["sop": "BACKUP", "assignee": "Andi", "due": "2026-12-02T16:00"])
             #expect(task.status == .seeOther)
+            let linked = try await browser.get("/r/\(bug.hex)").text
+            #expect(linked.contains("Pemberitahuan bug") && linked.contains("→ SATGAS SIPP"), "the bug lists its letter")
         }
         let mine = try court.meja.list()
         #expect(mine.filter { $0.author == "Rina" }.count == 3, "the person is the author")

@@ -88,7 +88,9 @@ extension WebApp {
     func recordTable(_ records: [RecordSummary], _ c: WebContext) -> HTML {
         guard !records.isEmpty else { return "<p class=\"empty\">\(c.t(.noRecords))</p>" }
         let rows = records.map { s -> HTML in
-            let step: HTML = s.step.map { n in "\(n). \(s.stepActivity ?? "")" } ?? .empty
+            // SOP texts stay in Indonesian; English pages add the SOP book's gloss.
+            let gloss: HTML = c.language == .en ? (s.stepGloss.map { "<br><small class=\"gloss\">\($0)</small>" } ?? .empty) : .empty
+            let step: HTML = s.step.map { n in "\(n). \(s.stepActivity ?? "")\(gloss)" } ?? .empty
             let late: HTML = s.overdueMinutes.map { "<span class=\"late\">\(describeMinutes($0, c.language))</span>" } ?? .empty
             return """
                 <tr\(if: s.overdue, " class=\"overdue\"")><td><a href="/r/\(s.id)"><code>\(String(s.id.prefix(8)))</code></a></td>

@@ -4,8 +4,11 @@ import Replica
 
 extension WebApp {
     func recordPage(_ id: String, _ c: WebContext, error: ReplicaError? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
-        let (node, detail, history, role) = try replica.use { r in
-            (try NodeInfo(r), try r.show(id), try r.history(id), r.identity.role)
+        let (node, detail, history, role, letters) = try replica.use { r in
+            let detail = try r.show(id)
+            // A record links a handful of letters at most (one per SOP step that writes one).
+            let letters = try detail.letters.prefix(20).map { try r.show($0) }
+            return (try NodeInfo(r), detail, try r.history(id), r.identity.role, letters)
         }
         let s = detail.summary
         let sop = SOP.named(s.sop)
@@ -38,7 +41,13 @@ extension WebApp {
         parts.append(timingSection(s, steps: detail.steps, sop: sop, c))
         // Letters.
         if !detail.letters.isEmpty {
-            let items = detail.letters.map { l -> HTML in "<li><a href=\"/r/\(l)\"><code>\(String(l.prefix(8)))</code></a></li>" }.joined()
+            let items = letters.map { l -> HTML in
+                let number = l.fields["number"].flatMap { $0 }
+                return """
+                    <li><a href="/r/\(l.summary.id)"><code>\(String(l.summary.id.prefix(8)))</code> \(l.summary.title)</a>
+                    \(l.fields["recipient"].flatMap { $0 }.map { "→ \($0)" } ?? "") · \(number ?? "—") · \(c.t(Strings.status(l.summary.status)))</li>
+                    """ as HTML
+            }.joined()
             parts.append("<section data-live id=\"letters\"><h2>\(c.t(.letters))</h2><ul>\(items)</ul></section>")
         }
         // Comments.
