@@ -18,6 +18,8 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 BIN = os.environ["SINKRON_BIN"]
@@ -84,7 +86,15 @@ def shot(driver, name):
 
 
 def wait(driver, condition, seconds=10):
-    return WebDriverWait(driver, seconds).until(condition)
+    # A page that is being replaced (a form just posted, a live refresh) may hand out stale elements.
+    return WebDriverWait(driver, seconds, ignored_exceptions=[StaleElementReferenceException, WebDriverException]).until(condition)
+
+
+def click(driver, element):
+    """Clicks a submit button and waits until the next page has replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
 
 
 def fill(driver, values):
@@ -95,7 +105,7 @@ def fill(driver, values):
 
 
 def submit(driver, form_action):
-    driver.find_element(By.CSS_SELECTOR, f"form[action='{form_action}'] button[type=submit]").click()
+    click(driver, driver.find_element(By.CSS_SELECTOR, f"form[action='{form_action}'] button[type=submit]"))
 
 
 def main():
@@ -156,10 +166,10 @@ def main():
     shot(sb, "04-staf-home")
     sb.get(staf_url + "/r/" + bug)
     sb.find_element(By.ID, "note").send_keys("Bug di aplikasi pusat, tidak bisa diperbaiki sendiri")
-    sb.find_element(By.CSS_SELECTOR, "button[name=branch][value=tidak]").click()
+    click(sb, sb.find_element(By.CSS_SELECTOR, "button[name=branch][value=tidak]"))
     wait(sb, lambda d: "4. Melaporkan" in d.find_element(By.ID, "step").text)
     check("the bug advanced through the tidak branch to step 4", "→ tidak" in sb.page_source)
-    sb.find_element(By.CSS_SELECTOR, "form[action$='/step'] button[type=submit]").click()
+    click(sb, sb.find_element(By.CSS_SELECTOR, "form[action$='/step'] button[type=submit]"))
     wait(sb, lambda d: "Langkah saat ini: 5." in d.find_element(By.ID, "step").text)
     shot(sb, "05-record-page")
 
@@ -193,7 +203,7 @@ def main():
     timeline = kb.find_element(By.ID, "merges").text
     check("the Kasubbag's merge timeline shows the desks' sessions", "meja-satu-1" in timeline and "staf-ti-1" in timeline)
     shot(kb, "06-merges")
-    kb.find_element(By.CSS_SELECTOR, "#merges a").click()
+    click(kb, kb.find_element(By.CSS_SELECTOR, "#merges a"))
     wait(kb, lambda d: "/admin/merges/" in d.current_url)
     shot(kb, "07-session")
     kb.get(kurl + "/r/" + bug)
@@ -203,7 +213,7 @@ def main():
     check("the conflict is shown side by side", "Error 500 saat simpan pihak" in kb.page_source and "SIPP: simpan pihak gagal (error 500)" in kb.page_source)
     shot(kb, "08-conflicts")
     loser = kb.find_elements(By.CSS_SELECTOR, ".side")[1].find_element(By.CSS_SELECTOR, ".value").text
-    kb.find_elements(By.CSS_SELECTOR, ".side")[1].find_element(By.TAG_NAME, "button").click()
+    click(kb, kb.find_elements(By.CSS_SELECTOR, ".side")[1].find_element(By.TAG_NAME, "button"))
     wait(kb, lambda d: "/r/" in d.current_url)
     check("keeping the losing value makes it the title", loser in kb.find_element(By.TAG_NAME, "h1").text)
     kb.get(kurl + "/admin/conflicts")
@@ -212,7 +222,7 @@ def main():
     shot(kb, "09-overview")
 
     # English, remembered.
-    kb.find_element(By.CSS_SELECTOR, "form[action='/lang'] button").click()
+    click(kb, kb.find_element(By.CSS_SELECTOR, "form[action='/lang'] button"))
     wait(kb, lambda d: "Open and late per SOP" in d.page_source)
     kb.get(kurl + "/r/" + bug)
     check("the English switch is remembered on the next page", "Full history" in kb.page_source and "lang=\"en\"" in kb.page_source)
