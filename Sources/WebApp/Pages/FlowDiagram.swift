@@ -67,7 +67,7 @@ struct FlowDiagram {
                 }
                 let from = row[step.number]!
                 if to == from + 1 {
-                    let x = Self.left + Self.boxWidth / 2 - (label == "tidak" || label == "no" ? 0 : 0)
+                    let x = Self.left + Self.boxWidth / 2
                     let y1 = y + Self.boxHeight
                     let y2 = top(to)
                     parts.append("<line class=\"arrow\" x1=\"\(x)\" y1=\"\(y1)\" x2=\"\(x)\" y2=\"\(y2 - 2)\" marker-end=\"url(#head)\"/>")
