@@ -18,8 +18,6 @@ public final class WebApp: Sendable {
         public var allowedHosts: [String] = []
         /// The court's time zone for dates (WIB unless told otherwise).
         public var timeZone = TimeZone(identifier: "Asia/Jakarta") ?? .current
-        /// Seconds between the live pages' polls for new operations.
-        public var pollSeconds = 5
 
         public init(home: String) { self.home = home }
     }

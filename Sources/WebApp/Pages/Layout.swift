@@ -23,6 +23,9 @@ struct NodeInfo {
 }
 
 enum Pages {
+    /// Seconds between an open page's polls for operations a sync brought (`/live`).
+    static let pollSeconds = 5
+
     static func respond(_ body: HTML, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body.text)))
     }
@@ -61,7 +64,8 @@ enum Pages {
             <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · Sinkron</title>
             <link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head>
-            <body data-mark="\(node.mark)" data-poll="5">
+            <body data-mark="\(node.mark)" data-poll="\(Self.pollSeconds)">
+            <a class="skip" href="#content">\(c.t(.skipToContent))</a>
             <header class="top">
               <div class="brand"><a href="/">Sinkron</a> <span class="node">\(node.name) · \(node.role.title) · \(node.court)</span></div>
               <nav aria-label="\(c.t(.appName))">\(links)</nav>
@@ -71,7 +75,7 @@ enum Pages {
               </div>
             </header>
             <p id="live-note" class="live-note" hidden>\(c.t(.liveUpdated))</p>
-            <main>
+            <main id="content" tabindex="-1">
             \(body)
             </main>
             </body></html>

@@ -31,7 +31,7 @@ enum L: String, CaseIterable, Sendable {
     case verify, digest, verifyOK, verifyProblems, operations, signatures, origins, compareHint
     case openPerSOP, openPerDesk, perWeek, opened, closed, stepTimes, average, count, downloadCSV, printPage
     case loginNeeded, loginHow, forbiddenHost, forbiddenCSRF, notFound, notAllowed, errorTitle, adminOnly
-    case liveUpdated, numberLetter, numberHint, yes, no
+    case liveUpdated, numberLetter, numberHint, yes, no, skipToContent
 }
 
 enum Strings {
@@ -217,6 +217,7 @@ enum Strings {
         .numberHint: [.id: "Kosongkan untuk nomor berikutnya dari buku agenda.", .en: "Leave empty for the next number of the agenda book."],
         .yes: [.id: "ya", .en: "yes"],
         .no: [.id: "tidak", .en: "no"],
+        .skipToContent: [.id: "Langsung ke isi", .en: "Skip to content"],
     ]
 
     static func text(_ key: L, _ language: Language) -> String {
