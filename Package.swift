@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -65,11 +67,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "WebApp",
+            dependencies: [
+                "Replica",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Assets")]
+        ),
         .executableTarget(
             name: "NodeCLI",
             dependencies: [
                 "Replica",
                 "SyncProtocol",
+                "WebApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -89,6 +102,13 @@ let package = Package(
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SyncProtocolTests", dependencies: ["SyncProtocol", "SyncSession", "Replica", "ReplicaTesting", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "NoiseTests", dependencies: ["Noise"], exclude: ["cacophony-XX_25519_ChaChaPoly_SHA256.json"]),
+        .testTarget(
+            name: "WebAppTests",
+            dependencies: [
+                "WebApp", "Replica", "ReplicaTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(name: "NodeCLITests", dependencies: ["Replica", "ReplicaTesting"]),
     ],
     swiftLanguageModes: [.v6]

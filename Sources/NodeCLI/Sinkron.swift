@@ -20,6 +20,7 @@ struct Sinkron: ParsableCommand {
             List.self, Show.self, StepCommand.self, SetField.self, Comment.self, Archive.self, History.self,
             Conflicts.self, Alerts.self, Merges.self, Vector.self, Digest.self, Verify.self,
             Export.self, Import.self, Backup.self, Restore.self, Sync.self, Serve.self, Status.self, PeersCommand.self, Dev.self,
+            Web.self, Open.self, Resolve.self,
         ]
     )
 

@@ -56,14 +56,21 @@ struct CLI {
         environment.removeValue(forKey: "SINKRON_HOME")
         for (k, v) in env { environment[k] = v }
         process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
+        // Output goes to files, not pipes: a daemon that another test starts meanwhile inherits
+        // open descriptors, and would hold a pipe's write end open (no EOF until it exits).
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("sinkron-cli-\(UUID().uuidString)").path
+        defer { for s in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base + s) } }
+        for s in [".out", ".err"] { FileManager.default.createFile(atPath: base + s, contents: nil) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let stdout = (try? Data(contentsOf: URL(fileURLWithPath: base + ".out"))) ?? Data()
+        let stderr = (try? Data(contentsOf: URL(fileURLWithPath: base + ".err"))) ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 

@@ -136,12 +136,14 @@ struct Serve: ParsableCommand {
     @Option(help: "Where to hear beacons, HOST:PORT.") var discoveryListen = "0.0.0.0:7071"
     @Option(name: .customLong("beacon-to"), help: "Where to send beacons, HOST:PORT (repeatable; default: the broadcast address of each IPv4 interface, at the discovery port).")
     var beaconTargets: [String] = []
+    @Option(help: "Also serve the desk's web app here, 127.0.0.1:PORT (loopback only).") var web: String?
 
     func validate() throws {
         for text in [listen, discoveryListen] + peers + beaconTargets {
             do { _ = try PeerAddress(parsing: text) } catch let error as SyncError { throw ValidationError(error.description) }
         }
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
+        if let web { _ = try WebAddress(parsing: web) }
     }
 
     func run() throws {
@@ -157,6 +159,7 @@ struct Serve: ParsableCommand {
             options.discovery.enabled = !noDiscovery
             options.discovery.listen = try PeerAddress(parsing: discoveryListen)
             if !beaconTargets.isEmpty { options.discovery.targets = try beaconTargets.map { try PeerAddress(parsing: $0) } }
+            if let web { try startWeb(home: global.resolvedHome, address: try WebAddress(parsing: web), blocking: false) }
             do {
                 let daemon = try SyncDaemon(home: global.resolvedHome, options: options, logger: Logger(label: "sinkron.serve"))
                 try daemon.run()

@@ -156,6 +156,15 @@ public struct SOPStep: Sendable, Hashable {
     public let external: SOPExternal?
     /// The time standard (Mutu Baku "waktu"), as written.
     public let time: TimeStandard
+
+    /// The standard as clock minutes, for the web app's quick "late" filters over whole tables:
+    /// minutes and hours as they are, a working day as 24 h (the least clock time it can take, so
+    /// the filter never misses a late step but may flag one early across a weekend or holiday),
+    /// and no deadline as never. Due times in working time come from the working calendar.
+    public var minutes: Int {
+        guard let limit = time.limit else { return Int(Int32.max) }
+        return limit.minutes ?? limit.value * 24 * 60
+    }
     /// Mutu Baku "kelengkapan/persyaratan", as in the SOP.
     public let requirements: String
     /// Mutu Baku "output", as in the SOP.

@@ -1,0 +1,210 @@
+import Foundation
+
+/// Which records a page lists. Every filter is pushed into SQL, so a page of a large replica
+/// reads only the rows it shows (plus one count per kind).
+public struct RecordQuery: Sendable, Equatable {
+    public var kind: RecordKind?
+    /// Only records whose flow is running.
+    public var openOnly = false
+    /// Only open records whose current step a node of this role performs.
+    public var waitingFor: Role?
+    /// Only records created by this node (its name, as in `created_by`).
+    public var createdBy: String?
+    /// Only open records past the time standard of their current step.
+    public var lateOnly = false
+    /// Words that must occur in the record's title, case number or subject.
+    public var search: String?
+
+    public init(kind: RecordKind? = nil, openOnly: Bool = false, waitingFor: Role? = nil, createdBy: String? = nil, lateOnly: Bool = false, search: String? = nil) {
+        self.kind = kind
+        self.openOnly = openOnly
+        self.waitingFor = waitingFor
+        self.createdBy = createdBy
+        self.lateOnly = lateOnly
+        self.search = search
+    }
+}
+
+/// One page of records, newest change first, and how many match in all.
+public struct RecordPage: Sendable, Equatable {
+    public var records: [RecordSummary]
+    public var total: Int
+    /// More records match than were counted (`total` is the count limit).
+    public var totalIsLowerBound = false
+}
+
+/// The largest page a caller may ask for.
+public let maxRecordPage = 500
+
+extension Replica {
+    /// Reloads what other processes (the sync daemon) added to the log since this replica was
+    /// opened: new origins and their names. Long-lived readers call it before each read.
+    public func refresh() throws {
+        try loadOrigins()
+    }
+
+    /// A number that changes whenever an operation is added (here or by a sync): live pages poll it.
+    public func changeMark() throws -> Int64 {
+        try db.cached("SELECT coalesce(sum(max_seq), 0) FROM origins").first { $0.int(0) } ?? 0
+    }
+
+    /// A page of records matching `query`, newest change first. Only the page's rows are read
+    /// whole: open records come in order from a partial index (see `prepareListIndexes`), closed
+    /// ones from a scan with a top-N sort; `total` is exact up to `countLimit` (beyond it,
+    /// `countLimit` and `totalIsLowerBound`).
+    public func records(_ query: RecordQuery, offset: Int = 0, limit: Int = 50, countLimit: Int = 100_000, now: Date? = nil) throws -> RecordPage {
+        let now = now ?? courtDate
+        let limit = max(1, min(limit, maxRecordPage))
+        let offset = max(0, min(offset, 10_000_000))
+        var keys: [(updated: Int64, id: String, kind: RecordKind)] = []
+        var total = 0
+        var capped = false
+        let openOnly = query.openOnly || query.waitingFor != nil || query.lateOnly
+        // One ordered walk of the index per kind and status, merged here.
+        for kind in query.kind.map({ [$0] }) ?? RecordKind.allCases {
+            guard let (clause, filterValues) = Self.filter(query, kind: kind, now: now) else { continue }
+            for status in openOnly ? ["open"] : ["open", "done", "archived"] {
+                let values = [SQLValue.text(status)] + filterValues
+                let wanted = max(countLimit + 1, offset + limit)
+                var found: [(updated: Int64, id: String)] = []
+                // Open records (what desks work on) are read in order from the partial index
+                // `prepareListIndexes` makes; it names status = 'open' literally, so the query must too.
+                // Closed ones are found by a scan and SQLite's top-N sort.
+                let indexed = status == "open" && hasListIndex(kind)
+                let ordered = indexed ? "status = 'open'" : "+status = ?"
+                let orderedValues = indexed ? filterValues : values
+                // Named, or SQLite (without statistics) prefers the (status, step_since) index and a sort.
+                let source = indexed ? "\(kind.table) INDEXED BY \(Self.listIndex(kind))" : kind.table
+                let tail = " ORDER BY updated_at DESC, id DESC LIMIT ?"
+                if clause.isEmpty {
+                    try db.prepare("SELECT updated_at, id FROM \(source) WHERE \(ordered)" + tail)
+                        .bind(all: orderedValues + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
+                } else {
+                    // A filter may match most open rows (a desk's own steps) or almost none (a search,
+                    // another role's steps). One sequential scan first ("+status" keeps SQLite off the
+                    // status indexes, which cost a row lookup per entry): when it finds fewer than
+                    // `wanted` rows it has found them all, and they are sorted here; when it stops at
+                    // `wanted`, matches are dense and the ordered read reaches them as early.
+                    let filter = clause.joined(separator: " AND ")
+                    try db.prepare("SELECT updated_at, id FROM \(kind.table) WHERE +status = ? AND \(filter) LIMIT ?")
+                        .bind(all: values + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
+                    if found.count < wanted {
+                        found.sort { ($0.updated, $0.id) > ($1.updated, $1.id) }
+                    } else {
+                        found.removeAll(keepingCapacity: true)
+                        try db.prepare("SELECT updated_at, id FROM \(source) WHERE \(ordered) AND \(filter)" + tail)
+                            .bind(all: orderedValues + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
+                    }
+                }
+                let count = found.count
+                for key in found.prefix(offset + limit) { keys.append((key.updated, key.id, kind)) }
+                if count > countLimit { capped = true }
+                total += min(count, countLimit)
+            }
+        }
+        keys.sort { ($0.updated, $0.id) > ($1.updated, $1.id) }
+        var rows: [RecordSummary] = []
+        for key in keys.dropFirst(offset).prefix(limit) {
+            if let row = try db.cached("SELECT \(Self.summaryColumns(key.kind)) FROM \(key.kind.table) WHERE id = ?").bind(.text(key.id))
+                .first({ summary($0, kind: key.kind, now: now).0 })
+            {
+                rows.append(row)
+            }
+        }
+        return RecordPage(records: rows, total: total, totalIsLowerBound: capped)
+    }
+
+    /// Indexes that let list pages read open records in order of their last change without
+    /// sorting the table. Local to this file: they hold nothing of their own (the digest and the
+    /// schema version do not see them), so replicas with and without them stay equal. Partial (open
+    /// records only), so the closed history, most of a court's records, costs merges nothing; each
+    /// change to an open record's row updates one more index.
+    static func listIndex(_ kind: RecordKind) -> String { "\(kind.table)_open_recent" }
+
+    func hasListIndex(_ kind: RecordKind) -> Bool {
+        (try? db.cached("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").bind(.text(Self.listIndex(kind))).first { _ in true }) != nil
+    }
+
+    public func prepareListIndexes() throws {
+        try storage {
+            for kind in RecordKind.allCases {
+                try db.execute("CREATE INDEX IF NOT EXISTS \(Self.listIndex(kind)) ON \(kind.table)(updated_at) WHERE status = 'open'")
+            }
+        }
+    }
+
+    /// The WHERE terms of `query` for one kind's table, besides its status; nil when no record of
+    /// this kind can match.
+    static func filter(_ query: RecordQuery, kind: RecordKind, now: Date) -> ([String], [SQLValue])? {
+        var terms: [String] = []
+        var values: [SQLValue] = []
+        let sops = SOP.catalog.filter { $0.kind == kind }
+        if let role = query.waitingFor {
+            var any: [String] = []
+            for sop in sops {
+                let steps = sop.steps.filter { $0.actors.contains(role) }.map(\.number)
+                guard !steps.isEmpty else { continue }
+                // A record names its flow as CODE, or CODE@N for version N of the court's book.
+                any.append("((sop = ? OR sop GLOB ?) AND step IN (\(steps.map(String.init).joined(separator: ","))))")
+                values += [.text(sop.code), .text(sop.code + "@*")]
+            }
+            guard !any.isEmpty else { return nil }
+            terms.append("(" + any.joined(separator: " OR ") + ")")
+        }
+        if query.lateOnly {
+            let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+            var any: [String] = []
+            for sop in sops {
+                for step in sop.steps {
+                    any.append("((sop = ? OR sop GLOB ?) AND step = \(step.number) AND step_since < \(nowMs - Int64(step.minutes) * 60_000))")
+                    values += [.text(sop.code), .text(sop.code + "@*")]
+                }
+            }
+            guard !any.isEmpty else { return nil }
+            terms.append("(" + any.joined(separator: " OR ") + ")")
+        }
+        if let node = query.createdBy {
+            terms.append("created_by = ?")
+            values.append(.text(node))
+        }
+        if let words = query.search?.trimmingCharacters(in: .whitespacesAndNewlines), !words.isEmpty {
+            let columns = kind.fields.filter { [.title, .caseNumber, .subject, .description, .reason].contains($0) }.map(\.name)
+            for word in words.split(separator: " ").prefix(8) {
+                let pattern = "%" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+                var any = columns.map { "\($0) LIKE ? ESCAPE '\\'" }
+                values.append(contentsOf: Array(repeating: .text(pattern), count: columns.count))
+                // A word of at least 4 hex digits also finds the record whose id starts with it.
+                if word.count >= 4, word.allSatisfy(\.isHexDigit) {
+                    any.append("(id >= ? AND id < ?)")
+                    values.append(contentsOf: [.text(word.lowercased()), .text(word.lowercased() + "g")])
+                }
+                terms.append("(" + any.joined(separator: " OR ") + ")")
+            }
+        }
+        return (terms, values)
+    }
+
+    /// One merge session, or nil.
+    public func session(_ id: Int64) throws -> SessionEntry? {
+        try sessions(limit: Int.max).first { $0.id == id }
+    }
+
+    /// Operations a merge session brought, per origin node name (most first).
+    public func sessionOrigins(_ id: Int64) throws -> [(node: String, operations: Int)] {
+        var out: [(String, Int)] = []
+        try db.prepare("SELECT origin_idx, count(*) FROM ops WHERE session = ? GROUP BY origin_idx").bind(.int(id)).forEach { row in
+            let name = originsByIdx[row.int(0)].flatMap { origins[$0]?.name } ?? "?"
+            out.append((name, Int(row.int(1))))
+        }
+        return out.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map { (node: $0.0, operations: $0.1) }
+    }
+}
+
+extension Statement {
+    /// Binds a list of values to parameters 1, 2, 3...
+    @discardableResult
+    func bind(all values: [SQLValue]) -> Statement {
+        for (offset, value) in values.enumerated() { bind(value, at: Int32(offset + 1)) }
+        return self
+    }
+}
