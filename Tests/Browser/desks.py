@@ -98,11 +98,24 @@ def click(driver, element):
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
 
 
+def retrying(action, tries=6):
+    """Runs an action on the page again when a live refresh replaced what it held (bounded)."""
+    for attempt in range(tries):
+        try:
+            return action()
+        except (StaleElementReferenceException, WebDriverException):
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 def fill(driver, values):
     for name, value in values.items():
-        field = driver.find_element(By.NAME, name)
-        field.clear()
-        field.send_keys(value)
+        def put(name=name, value=value):
+            field = driver.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        retrying(put)
 
 
 def submit(driver, form_action):
@@ -166,8 +179,13 @@ def main():
     check("staf TI's home shows the bug and the deletion request waiting", "Tombol simpan pihak error 500" in waiting and "7/Pdt.P/2026/PN Bls" in waiting)
     shot(sb, "04-staf-home")
     sb.get(staf_url + "/r/" + bug)
-    sb.find_element(By.ID, "note").send_keys("Bug di aplikasi pusat, tidak bisa diperbaiki sendiri")
-    click(sb, sb.find_element(By.CSS_SELECTOR, "button[name=branch][value=tidak]"))
+
+    def advance():
+        note = sb.find_element(By.ID, "note")
+        note.clear()
+        note.send_keys("Bug di aplikasi pusat, tidak bisa diperbaiki sendiri")
+        sb.find_element(By.CSS_SELECTOR, "button[name=branch][value=tidak]").click()
+    retrying(advance)
     wait(sb, lambda d: "4. Melaporkan" in d.find_element(By.ID, "step").text)
     check("the bug advanced through the tidak branch to step 4", "→ tidak" in sb.page_source)
     click(sb, sb.find_element(By.CSS_SELECTOR, "form[action$='/step'] button[type=submit]"))
