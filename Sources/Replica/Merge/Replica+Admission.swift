@@ -116,11 +116,15 @@ extension Replica {
         var name: String
         var maxSeq: UInt64
         var headHash: [UInt8]
+        /// Why it is held.
+        var reason: String
     }
 
     func heldHead(_ origin: OriginID) throws -> HeldHead? {
-        try db.cached("SELECT node, public_key, name, max_seq, head_hash FROM held_origins WHERE origin = ?").bind(.blob(origin.bytes)).first { row in
-            ID128(bytes: row.blob(0)).map { HeldHead(node: $0, publicKey: row.blob(1), name: row.text(2), maxSeq: UInt64(row.int(3)), headHash: row.blob(4)) }
+        try db.cached("SELECT node, public_key, name, max_seq, head_hash, reason FROM held_origins WHERE origin = ?").bind(.blob(origin.bytes)).first { row in
+            ID128(bytes: row.blob(0)).map {
+                HeldHead(node: $0, publicKey: row.blob(1), name: row.text(2), maxSeq: UInt64(row.int(3)), headHash: row.blob(4), reason: row.text(5))
+            }
         } ?? nil
     }
 

@@ -181,7 +181,7 @@ extension Replica {
             key = held.publicKey
             head = held.headHash
             heldName = held.name
-            holdReason = try db.cached("SELECT reason FROM held_origins WHERE origin = ?").bind(.blob(origin.bytes)).first { $0.text(0) } ?? "not a member"
+            holdReason = held.reason
         } else if let known = origins[origin] {
             if seq > known.maxSeq + 1 {
                 report.gaps.append("origin \(origin.short): this replica holds up to \(known.maxSeq), the run starts at \(seq)")

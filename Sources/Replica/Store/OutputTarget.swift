@@ -76,6 +76,18 @@ struct OutputTarget {
         return folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
     }
 
+    /// Creates a new, empty temporary file beside the target (0600, never an existing one) and
+    /// returns its path with its open descriptor.
+    func createTemporary() throws -> (path: String, fd: Int32) {
+        let temporary = temporaryPath()
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the path and free space")
+        }
+        fchmod(fd, 0o600)
+        return (temporary, fd)
+    }
+
     func commit(temporary: String) throws {
         chmod(temporary, 0o600)
         let fd = open(temporary, O_RDONLY)
@@ -91,12 +103,7 @@ struct OutputTarget {
     }
 
     private func write(_ body: (Int32) -> Bool) throws {
-        let temporary = temporaryPath()
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the path and free space")
-        }
-        fchmod(fd, 0o600)
+        let (temporary, fd) = try createTemporary()
         let ok = body(fd) && fsync(fd) == 0
         let reason = String(cString: strerror(errno))
         close(fd)

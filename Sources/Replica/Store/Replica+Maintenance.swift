@@ -110,11 +110,9 @@ extension Replica {
     /// The file holds this node's private key: keep it as safe as the PC itself (mode 0600).
     public func backup(to path: String, force: Bool = false) throws {
         let target = try OutputTarget(path, force: force, replicaHome: home)
-        let temporary = target.temporaryPath()
+        let (temporary, fd) = try target.createTemporary()
+        close(fd)
         do {
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else { throw ReplicaError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the path and free space") }
-            close(fd)
             let destination = try Database(path: temporary)
             try db.backup(to: destination)
             try destination.execute("PRAGMA journal_mode=DELETE")
