@@ -232,6 +232,41 @@ struct DaemonTests {
         #expect((try after.json() as? [String: Any])?["running"] as? Bool == false)
     }
 
+    /// `peers` says live how far behind a peer is: nothing while both daemons run, then the
+    /// operations written here since the peer went away, and for how long.
+    @Test func peersShowLiveLagOfAPeerThatWentAway() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let (admin, desks) = try Self.court(dir, desks: [("meja-satu", "meja-satu")])
+        let deskDaemon = try Daemon(home: desks[0].home)
+        let deskPort = try deskDaemon.port()
+        let adminDaemon = try Daemon(home: admin.home, peers: [deskPort])
+        _ = try adminDaemon.port()
+        defer { _ = adminDaemon.stop() }
+        func peer() throws -> [String: Any]? {
+            (try admin.json("peers") as? [[String: Any]])?.first { ($0["address"] as? String)?.hasSuffix(":\(deskPort)") == true }
+        }
+        var row: [String: Any]?
+        for _ in 0..<60 {
+            row = try peer()
+            if row?["pendingOps"] as? Int == 0 { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        #expect(row?["pendingOps"] as? Int == 0 && row?["lag"] as? String == "up to date", "\(row ?? [:])")
+        #expect(deskDaemon.stop() == 0)
+        try admin.ok("task", "add", "--sop", "BACKUP", "--title", "ditulis saat meja satu mati")
+        try admin.ok("task", "add", "--sop", "BACKUP", "--title", "dan satu lagi")
+        for _ in 0..<60 {
+            row = try peer()
+            if (row?["pendingOps"] as? Int ?? 0) >= 2 { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        // Two records, each at least one operation; the time is since the last contact.
+        let pending = try #require(row?["pendingOps"] as? Int, "\(row ?? [:])")
+        #expect(pending >= 2 && row?["pendingSince"] is String, "\(row ?? [:])")
+        #expect(try admin.ok("peers").stdout.contains("\(pending) ops, <1 min"))
+    }
+
     @Test func revokedNodeIsRefused() throws {
         let dir = try TempDir()
         defer { dir.remove() }

@@ -26,6 +26,10 @@ struct PeersCommand: ParsableCommand {
             /// At the last good session: operations the peer lacked (sent to it), and this node lacked.
             var behindOps: Int?
             var aheadOps: Int?
+            /// Live: operations this node holds that the peer lacks, and since when (nil: unknown).
+            var pendingOps: Int?
+            var pendingSince: Date?
+            var lag: String
         }
 
         func run() throws {
@@ -36,10 +40,14 @@ struct PeersCommand: ParsableCommand {
                     let known = live.first { $0.address == entry.address }
                     return Row(
                         address: entry.address, source: known?.source ?? "static", addedAt: entry.addedAt, lastOK: entry.lastOK, lastError: entry.lastError,
-                        lastContact: known?.lastContact, behindOps: known?.behind, aheadOps: known?.ahead)
+                        lastContact: known?.lastContact, behindOps: known?.behind, aheadOps: known?.ahead,
+                        pendingOps: known?.pendingOps, pendingSince: known?.pendingSince, lag: known?.lag() ?? "")
                 }
                 for peer in live where !rows.contains(where: { $0.address == peer.address }) {
-                    rows.append(Row(address: peer.address, source: peer.source, lastContact: peer.lastContact, behindOps: peer.behind, aheadOps: peer.ahead))
+                    rows.append(
+                        Row(
+                            address: peer.address, source: peer.source, lastContact: peer.lastContact, behindOps: peer.behind, aheadOps: peer.ahead,
+                            pendingOps: peer.pendingOps, pendingSince: peer.pendingSince, lag: peer.lag()))
                 }
                 if global.json { Output.json(rows); return }
                 if rows.isEmpty {
@@ -49,8 +57,7 @@ struct PeersCommand: ParsableCommand {
                 Output.table(
                     ["ADDRESS", "SOURCE", "LAST CONTACT", "LAG", "LAST ERROR"],
                     rows.map { row in
-                        let lag = row.behindOps.map { "it lacked \($0), we \(row.aheadOps ?? 0)" } ?? ""
-                        return [row.address, row.source, Output.time(row.lastContact ?? row.lastOK), lag, row.lastError.map { Output.truncate($0, 50) } ?? ""]
+                        [row.address, row.source, Output.time(row.lastContact ?? row.lastOK), row.lag, row.lastError.map { Output.truncate($0, 50) } ?? ""]
                     })
             }
         }

@@ -45,7 +45,9 @@ struct Status: ParsableCommand {
             if d.peers.isEmpty {
                 Output.line("  peers: none")
             } else {
-                Output.table(["PEER", "SOURCE", "LAST SYNC", "STATE"], d.peers.map { [$0.address, $0.source, Output.time($0.lastSync), $0.failing ? "failing" : "ok"] })
+                Output.table(
+                    ["PEER", "SOURCE", "LAST SYNC", "STATE", "LAG"],
+                    d.peers.map { [$0.address, $0.source, Output.time($0.lastSync), $0.failing ? "failing" : "ok", $0.lag()] })
             }
         } else {
             Output.line("daemon: not running on this home (start it with `sinkron serve --listen HOST:PORT`)")

@@ -16,6 +16,11 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
         public var lastContact: Date?
         public var behind: Int?
         public var ahead: Int?
+        /// Live lag: operations this node holds now that the peer did not hold when the last good
+        /// session ended (written here or brought by other peers since), and since when the peer
+        /// has been behind (the last contact), nil when it is up to date.
+        public var pendingOps: Int?
+        public var pendingSince: Date?
     }
 
     public var pid: Int32
@@ -53,5 +58,20 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
         guard let data = FileManager.default.contents(atPath: path(home: home)), let status = try? decoder.decode(DaemonStatus.self, from: data) else { return nil }
         guard kill(status.pid, 0) == 0 || errno == EPERM, now.timeIntervalSince(status.updatedAt) < staleAfter else { return nil }
         return status
+    }
+}
+
+extension DaemonStatus.Peer {
+    /// How far behind the peer is, for a table: "up to date", "12 ops, 5 min" (operations it
+    /// lacks and for how long), or what each side lacked at the last session when that is all
+    /// that is known.
+    public func lag(now: Date = Date()) -> String {
+        if let pending = pendingOps {
+            guard pending > 0 else { return "up to date" }
+            let minutes = pendingSince.map { max(0, Int(now.timeIntervalSince($0) / 60)) }
+            return "\(pending) ops" + (minutes.map { $0 < 1 ? ", <1 min" : $0 < 120 ? ", \($0) min" : ", \($0 / 60) h" } ?? "")
+        }
+        guard let behind else { return "" }
+        return "it lacked \(behind), we \(ahead ?? 0)"
     }
 }

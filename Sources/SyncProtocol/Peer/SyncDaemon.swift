@@ -138,6 +138,9 @@ final class DaemonState {
         /// operations it sent us).
         var lastContact: UInt64?
         var lag: (behind: Int, ahead: Int) = (0, 0)
+        /// Our vector when the last good session left both sides equal: what the peer surely
+        /// holds, so that `status` can say live how far behind it is (what we hold beyond it).
+        var contactVector: VersionVector?
     }
 
     let replica: Replica
@@ -242,16 +245,25 @@ final class DaemonState {
 
     func status(startedAt: Date, listen: String) -> DaemonStatus {
         let now = clock.milliseconds()
+        let vector = try? replica.vector()
+        func date(_ ms: UInt64) -> Date { Date(timeIntervalSinceNow: -Double(now - min(now, ms)) / 1000) }
         let peerList = peers.sorted { $0.key.description < $1.key.description }.map { address, peer in
-            DaemonStatus.Peer(
+            let pending = vector.flatMap { v in peer.contactVector.map { Self.missing(in: $0, from: v) } }
+            return DaemonStatus.Peer(
                 address: address.description, source: peer.discovered != nil ? "discovered" : peer.learned ? "learned" : "static",
                 lastSync: peer.lastSync == 0 ? nil : Date(timeIntervalSinceNow: -Double(now - min(now, peer.lastSync)) / 1000), failing: peer.failing,
                 lastContact: peer.lastContact.map { Date(timeIntervalSinceNow: -Double(now - min(now, $0)) / 1000) },
-                behind: peer.lastContact == nil ? nil : peer.lag.behind, ahead: peer.lastContact == nil ? nil : peer.lag.ahead)
+                behind: peer.lastContact == nil ? nil : peer.lag.behind, ahead: peer.lastContact == nil ? nil : peer.lag.ahead,
+                pendingOps: pending, pendingSince: pending.flatMap { $0 > 0 ? peer.lastContact.map(date) : nil })
         }
         return DaemonStatus(
             pid: getpid(), listen: listen, startedAt: startedAt, updatedAt: Date(), sessions: admission.sessions, pending: admission.pendingCount,
             refused: refusals.totals, peers: peerList)
+    }
+
+    /// Operations `vector` holds beyond `base`: what a peer that held `base` still lacks.
+    static func missing(in base: VersionVector, from vector: VersionVector) -> Int {
+        Int(vector.entries.reduce(into: UInt64(0)) { sum, entry in sum += entry.value - min(entry.value, base[entry.key]) })
     }
 
     /// A daemon that dialed us announces its listening port: dial it back when we have news, so
@@ -259,13 +271,22 @@ final class DaemonState {
     private func learn(from summary: SessionSummary, remote: String) {
         guard summary.ok, let port = summary.peerListenPort, let host = try? PeerAddress(parsing: remote).host else { return }
         let address = PeerAddress(host: host, port: port)
-        guard peers[address] == nil else { return }
-        var peer = Peer(backoff: options.backoff)
-        peer.learned = true
-        peer.syncedVector = summary.inSync ? try? replica.vector() : nil
-        peer.lastSync = clock.milliseconds()
+        let now = clock.milliseconds()
+        let known = peers[address] != nil
+        var peer = peers[address] ?? Peer(backoff: options.backoff)
+        if !known {
+            peer.learned = true
+            peer.lastSync = now
+        }
+        // An inbound session is contact too: what it left equal counts for the peer's lag.
+        if summary.inSync, let vector = try? replica.vector() {
+            peer.syncedVector = vector
+            peer.contactVector = vector
+        }
+        peer.lastContact = now
+        peer.lag = (summary.sent, summary.received)
         peers[address] = peer
-        logger.info("peer \(summary.peerName ?? "?") listens on \(address): will dial it when there is news")
+        if !known { logger.info("peer \(summary.peerName ?? "?") listens on \(address): will dial it when there is news") }
     }
 
     // MARK: Discovery
@@ -373,6 +394,7 @@ final class DaemonState {
             peer.failing = false
             peer.backoff.reset()
             peer.syncedVector = inSync ? try? replica.vector() : nil
+            if let synced = peer.syncedVector { peer.contactVector = synced }
             // Not in sync (a write during the session): go again soon, not in a hot loop.
             peer.nextAttempt = inSync ? now : now + 1_000
         } else if busy {
