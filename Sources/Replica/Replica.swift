@@ -38,6 +38,8 @@ public final class Replica {
     package let db: Database
     public let identity: NodeIdentity
     let privateKey: Curve25519.Signing.PrivateKey
+    /// Where this replica's ids, keys and codes come from (the system CSPRNG unless a test seeds it).
+    public let entropy: any EntropySource
     /// The origin this replica writes under; replaced when a copy or restore is detected.
     public private(set) var origin: OriginID
     var clock: HybridClock
@@ -63,18 +65,22 @@ public final class Replica {
     /// desks normally join with `initialize(home:invitation:)` instead.
     @discardableResult
     public static func initialize(
-        home: String, court: String, name: String, role: Role, physicalClock: any PhysicalClock = SystemClock()
+        home: String, court: String, name: String, role: Role, physicalClock: any PhysicalClock = SystemClock(),
+        entropy: any EntropySource = SystemEntropy()
     ) throws -> Replica {
-        let key = Curve25519.Signing.PrivateKey()
-        return try create(home: home, court: court, name: name, role: role, node: NodeID.random(), key: key,
-            courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, issued: nil, physicalClock: physicalClock)
+        let key = entropy.signingKey()
+        return try create(home: home, court: court, name: name, role: role, node: entropy.id(), key: key,
+            courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, issued: nil, physicalClock: physicalClock,
+            entropy: entropy)
     }
 
     /// Creates a node from an invitation file written by the court admin (`sinkron invite`) and
     /// the one-time code that came with it: its identity, the court root, and the admin's replica
     /// so far. The invitation is authenticated whole and its key opened before anything is written.
     @discardableResult
-    public static func initialize(home: String, invitation path: String, code: String, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
+    public static func initialize(
+        home: String, invitation path: String, code: String, physicalClock: any PhysicalClock = SystemClock(), entropy: any EntropySource = SystemEntropy()
+    ) throws -> Replica {
         let (invite, key) = try Invitation.open(path, code: code)
         let runs: [OperationRun]
         do {
@@ -86,7 +92,7 @@ public final class Replica {
         }
         return try create(home: home, court: invite.court, name: invite.name, role: invite.role, node: invite.node, key: key,
             courtRoot: invite.courtRoot, courtCode: invite.courtCode.isEmpty ? nil : invite.courtCode, bundle: runs, issued: (invite.issuedAt, invite.issuedBy),
-            physicalClock: physicalClock)
+            physicalClock: physicalClock, entropy: entropy)
     }
 
     /// Makes the replica under a temporary name and renames it into place only once it is whole
@@ -94,7 +100,8 @@ public final class Replica {
     /// and running it again with good input works.
     private static func create(
         home: String, court: String, name: String, role: Role, node: NodeID, key: Curve25519.Signing.PrivateKey, courtRoot: String,
-        courtCode: String?, bundle: [OperationRun]?, issued: (at: UInt64, by: String)?, physicalClock: any PhysicalClock
+        courtCode: String?, bundle: [OperationRun]?, issued: (at: UInt64, by: String)?, physicalClock: any PhysicalClock,
+        entropy: any EntropySource
     ) throws -> Replica {
         let court = court.trimmingCharacters(in: .whitespaces)
         let name = name.trimmingCharacters(in: .whitespaces)
@@ -139,7 +146,7 @@ public final class Replica {
                 }
             }
             db.close()
-            let replica = try Replica(path: temporary, home: home, physicalClock: physicalClock)
+            let replica = try Replica(path: temporary, home: home, physicalClock: physicalClock, entropy: entropy)
             if let issued { try replica.adoptInvitationClock(issuedAt: issued.at, admin: issued.by) }
             if let bundle {
                 let report = try replica.apply(bundle)
@@ -159,7 +166,7 @@ public final class Replica {
             if let error = error as? ReplicaError { throw error }
             throw ReplicaError(.storage, "cannot create the replica in \(home): \(error)", hint: "nothing was left behind; check the folder and free space")
         }
-        return try Replica(home: home, physicalClock: physicalClock)
+        return try Replica(home: home, physicalClock: physicalClock, entropy: entropy)
     }
 
     /// Makes a replica's home private: mode 0700, its database, WAL and shared-memory file 0600.
@@ -183,16 +190,17 @@ public final class Replica {
     }
 
     /// Opens the replica in `home`.
-    public convenience init(home: String, physicalClock: any PhysicalClock = SystemClock()) throws {
+    public convenience init(home: String, physicalClock: any PhysicalClock = SystemClock(), entropy: any EntropySource = SystemEntropy()) throws {
         let path = Self.databasePath(home: home)
         guard FileManager.default.fileExists(atPath: path) else {
             throw ReplicaError(.notInitialized, "no replica in \(home)", hint: "run `sinkron init --court NAME --name NODE --role ROLE` first, or pass --home")
         }
-        try self.init(path: path, home: home, physicalClock: physicalClock)
+        try self.init(path: path, home: home, physicalClock: physicalClock, entropy: entropy)
     }
 
-    init(path: String, home: String, physicalClock: any PhysicalClock) throws {
+    init(path: String, home: String, physicalClock: any PhysicalClock, entropy: any EntropySource) throws {
         self.home = home
+        self.entropy = entropy
         // The database holds this node's private key: it and its WAL stay 0600 whatever the umask.
         let previousMask = umask(0o077)
         defer { umask(previousMask) }
@@ -337,7 +345,7 @@ public final class Replica {
     /// Starts a new origin log for this node (at init, after a restore or copy, and when its
     /// stamps ran ahead of court time: `restartClock` then starts the new log's clock afresh).
     func startOrigin(predecessor: OriginID?, restartClock: Bool = false) throws {
-        let newOrigin = OriginID.random()
+        let newOrigin = entropy.id()
         let genesis = Genesis(
             node: identity.node, publicKey: identity.publicKey, name: identity.name, role: identity.role, court: identity.court,
             predecessor: predecessor)

@@ -9,8 +9,12 @@ public final class Sandbox {
     public let root: String
     /// The court every replica made here belongs to unless told otherwise.
     public static let court = "PN Bengkalis"
+    /// Where the replicas made or opened here take their ids, keys and codes from: the system's
+    /// generator, or a seeded one so that a run replays exactly.
+    public let entropy: any EntropySource
 
-    public init(_ label: String = "sinkron") throws {
+    public init(_ label: String = "sinkron", entropy: any EntropySource = SystemEntropy()) throws {
+        self.entropy = entropy
         var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
         guard made else {
@@ -46,11 +50,12 @@ public final class Sandbox {
         guard court == Sandbox.court else { return try founder(name, role: role, court: court, clock: clock, fast: fast) }
         let adminHome = home("court-admin")
         if !FileManager.default.fileExists(atPath: Replica.databasePath(home: adminHome)) {
-            try Replica.initialize(home: adminHome, court: court, name: "court-admin", role: .kasubbag, physicalClock: ManualClock()).disableSync()
+            try Replica.initialize(home: adminHome, court: court, name: "court-admin", role: .kasubbag, physicalClock: ManualClock(), entropy: entropy)
+                .disableSync()
         }
         // The admin reads the new node's clock, so the invitation's court time is the node's own
         // (a node whose clock is far from the invitation's would take the invitation's).
-        let admin = try Replica(home: adminHome, physicalClock: clock)
+        let admin = try Replica(home: adminHome, physicalClock: clock, entropy: entropy)
         try admin.disableSync()
         return try member(name, role: role, invitedBy: admin, clock: clock, fast: fast)
     }
@@ -60,14 +65,14 @@ public final class Sandbox {
     public func founder(
         _ name: String, role: Role, court: String = Sandbox.court, clock: any PhysicalClock = ManualClock(), fast: Bool = true
     ) throws -> Replica {
-        let replica = try Replica.initialize(home: home(name), court: court, name: name, role: role, physicalClock: clock)
+        let replica = try Replica.initialize(home: home(name), court: court, name: name, role: role, physicalClock: clock, entropy: entropy)
         if fast { try replica.disableSync() }
         return replica
     }
 
     /// Opens the replica in `home(name)` again (a new instance, as another process would).
     public func reopen(_ name: String, clock: any PhysicalClock = ManualClock(), fast: Bool = true) throws -> Replica {
-        let replica = try Replica(home: home(name), physicalClock: clock)
+        let replica = try Replica(home: home(name), physicalClock: clock, entropy: entropy)
         if fast { try replica.disableSync() }
         return replica
     }
@@ -112,7 +117,7 @@ extension Sandbox {
         let invitation = path("\(name).invitation")
         let receipt = try admin.invite(name: name, role: role, to: invitation, strength: .testing)
         defer { try? FileManager.default.removeItem(atPath: invitation) }
-        let replica = try Replica.initialize(home: home(name), invitation: invitation, code: receipt.code, physicalClock: clock)
+        let replica = try Replica.initialize(home: home(name), invitation: invitation, code: receipt.code, physicalClock: clock, entropy: entropy)
         if fast { try replica.disableSync() }
         return replica
     }

@@ -188,7 +188,7 @@ public final class FuzzCourt {
     }()
 
     public init() throws {
-        homes = try SimulationHomes()
+        homes = try SimulationHomes(seed: 11)
         let clock = ManualClock()
         admin = try homes.replica("admin", role: .kasubbag, clock: clock)
         desk = try homes.member("desk", role: .mejaSatu, invitedBy: admin, clock: clock)

@@ -21,6 +21,8 @@ public final class Simulation {
         /// An outsider with a same-name court and a member that lies about its role inject
         /// operations through bundles and relays (see `Simulation+Adversaries`).
         public var adversaries = true
+        /// Keep each node's log as text in the result (`Result.logs`), to compare two runs.
+        public var keepLogs = false
         public init() {}
     }
 
@@ -31,6 +33,9 @@ public final class Simulation {
         public var stats: [String: Int] = [:]
         /// Operations in the converged log.
         public var operations = 0
+        /// With `Options.keepLogs`: each node's whole log, one line per operation (origin, seq,
+        /// stamp, payload and signature in hex, in origin and seq order), by node name.
+        public var logs: [String: String] = [:]
         public var faults: Int { ["cut", "stall", "crash", "crash after apply", "partition", "clock jump", "reopen", "peer vanished"].reduce(0) { $0 + stats[$1, default: 0] } }
         public var ok: Bool { failures.isEmpty }
         public init(seed: UInt64) { self.seed = seed }
@@ -207,7 +212,7 @@ public final class Simulation {
         self.seed = seed
         self.options = options
         rng = SplitMix64(seed: seed)
-        sandbox = try SimulationHomes()
+        sandbox = try SimulationHomes(seed: seed)
         result = Result(seed: seed)
         groups = Array(repeating: 0, count: options.nodes)
         var config = SessionConfig()
@@ -602,6 +607,14 @@ public final class Simulation {
                 }
             }
             result.operations = Int(try replicas[0].counts().operations)
+            if options.keepLogs {
+                for node in nodes {
+                    guard let replica = node.replica else { continue }
+                    result.logs[node.name] = try replica.rows(
+                        "SELECT hex(g.origin), o.seq, o.hlc, hex(o.body), hex(o.sig) FROM ops o JOIN origins g ON g.idx = o.origin_idx ORDER BY g.origin, o.seq"
+                    ).map { $0.joined(separator: " ") }.joined(separator: "\n")
+                }
+            }
             result.stats["conflicts"] = conflicts.count
             result.stats["number collisions"] = collisions.count
         } catch {
@@ -629,8 +642,12 @@ extension Simulation {
 /// `SINKRON_SIM_DIR` chooses another parent folder.
 final class SimulationHomes {
     let root: String
+    /// Every id, key and code of the run, drawn from the seed: a seed replays byte for byte.
+    let entropy: SeededEntropy
 
-    init() throws {
+    init(seed: UInt64) throws {
+        // Its own stream, apart from the simulator's choices (the golden-ratio constant).
+        entropy = SeededEntropy(seed: seed ^ 0x9E37_79B9_7F4A_7C15)
         let environment = ProcessInfo.processInfo.environment
         var parent = environment["SINKRON_SIM_DIR"] ?? NSTemporaryDirectory()
         if environment["SINKRON_SIM_DIR"] == nil, access("/dev/shm", W_OK) == 0 { parent = "/dev/shm" }
@@ -647,7 +664,7 @@ final class SimulationHomes {
     func home(_ name: String) -> String { (root as NSString).appendingPathComponent("home-\(name)") }
 
     func replica(_ name: String, role: Role, clock: any PhysicalClock) throws -> Replica {
-        let replica = try Replica.initialize(home: home(name), court: Sandbox.court, name: name, role: role, physicalClock: clock)
+        let replica = try Replica.initialize(home: home(name), court: Sandbox.court, name: name, role: role, physicalClock: clock, entropy: entropy)
         try replica.disableSync()
         return replica
     }
@@ -656,13 +673,13 @@ final class SimulationHomes {
         let invitation = (root as NSString).appendingPathComponent("\(name).invitation")
         let receipt = try admin.invite(name: name, role: role, to: invitation, strength: .testing)
         defer { try? FileManager.default.removeItem(atPath: invitation) }
-        let replica = try Replica.initialize(home: home(name), invitation: invitation, code: receipt.code, physicalClock: clock)
+        let replica = try Replica.initialize(home: home(name), invitation: invitation, code: receipt.code, physicalClock: clock, entropy: entropy)
         try replica.disableSync()
         return replica
     }
 
     func reopen(_ name: String, clock: any PhysicalClock) throws -> Replica {
-        let replica = try Replica(home: home(name), physicalClock: clock)
+        let replica = try Replica(home: home(name), physicalClock: clock, entropy: entropy)
         try replica.disableSync()
         return replica
     }

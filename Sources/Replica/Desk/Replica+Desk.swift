@@ -17,7 +17,7 @@ public struct StepOutcome: Sendable, Codable, Equatable {
 extension Replica {
     func newRecord(_ kind: RecordKind, sop flow: (sop: SOP, pin: String), fields: [FieldValue], completeStart: Bool, author: String) throws -> RecordID {
         let sop = flow.sop
-        let record = RecordID.random()
+        let record = entropy.id()
         var bodies: [OperationBody] = [.create(record: record, kind: kind, sop: flow.pin, fields: fields)]
         if completeStart {
             guard let first = sop.step(sop.start), first.actors.contains(enrolledRole) else {

@@ -53,9 +53,8 @@ public enum Invitation {
     }
 
     /// A new one-time code, shown in groups of four: `K7QM-3XWD-9PHT`.
-    static func newCode() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let chars = (0..<codeLength).map { _ in alphabet[Int(rng.next(upperBound: UInt32(alphabet.count)))] }
+    static func newCode(using entropy: any EntropySource) -> String {
+        let chars = (0..<codeLength).map { _ in alphabet[Int(entropy.below(UInt32(alphabet.count)))] }
         return stride(from: 0, to: codeLength, by: 4).map { String(chars[$0..<$0 + 4]) }.joined(separator: "-")
     }
 
@@ -74,12 +73,13 @@ public enum Invitation {
         try KDF.Scrypt.deriveKey(from: code, salt: salt, outputByteCount: 32, rounds: 1 << Int(strength.logN), blockSize: 8, parallelism: 1)
     }
 
-    static func encode(_ c: Contents, privateKey: [UInt8], code: String, strength: Strength, signer: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
-        var salt = [UInt8](repeating: 0, count: 16)
-        var rng = SystemRandomNumberGenerator()
-        for i in salt.indices { salt[i] = UInt8.random(in: 0...255, using: &rng) }
+    static func encode(
+        _ c: Contents, privateKey: [UInt8], code: String, strength: Strength, signer: Curve25519.Signing.PrivateKey, entropy: any EntropySource
+    ) throws -> [UInt8] {
+        let salt = entropy.bytes(16)
         let key = try sealingKey(code: try normalise(code), salt: salt, strength: strength)
-        let sealed = try ChaChaPoly.seal(privateKey, using: key, authenticating: c.node.bytes + c.publicKey).combined
+        let nonce = try ChaChaPoly.Nonce(data: entropy.bytes(12))
+        let sealed = try ChaChaPoly.seal(privateKey, using: key, nonce: nonce, authenticating: c.node.bytes + c.publicKey).combined
         var w = BinaryWriter(capacity: c.bundle.count + 512)
         w.raw(magic)
         w.u8(version)

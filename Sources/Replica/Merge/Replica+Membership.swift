@@ -106,17 +106,17 @@ extension Replica {
             throw ReplicaError(.invalidInput, "a member is already named \(name)", hint: "choose another name")
         }
         let target = try OutputTarget(path, force: force, replicaHome: home)
-        let key = Curve25519.Signing.PrivateKey()
-        let member = Member(node: NodeID.random(), publicKey: Array(key.publicKey.rawRepresentation), name: name, role: role)
+        let key = entropy.signingKey()
+        let member = Member(node: entropy.id(), publicKey: Array(key.publicKey.rawRepresentation), name: name, role: role)
         try commit([.enroll(member)])
         var runs: [OperationRun] = []
         try missingRuns(since: VersionVector()) { runs.append($0) }
-        let code = Invitation.newCode()
+        let code = Invitation.newCode(using: entropy)
         let contents = Invitation.Contents(
             court: identity.court, courtRoot: courtRoot ?? "", courtCode: courtCode ?? "", node: member.node, publicKey: member.publicKey,
             name: name, role: role, issuedAt: courtTime, issuedBy: identity.name,
             bundle: Bundle.encode(court: identity.court, root: courtRoot ?? "", exporter: identity.name, runs: runs))
-        let bytes = try Invitation.encode(contents, privateKey: Array(key.rawRepresentation), code: code, strength: strength, signer: privateKey)
+        let bytes = try Invitation.encode(contents, privateKey: Array(key.rawRepresentation), code: code, strength: strength, signer: privateKey, entropy: entropy)
         try target.write(bytes)
         let entry = MemberEntry(node: member.node.hex, name: name, role: role.rawValue, publicKey: member.publicKey.hex, admin: false, revoked: false, enrolledBy: nil)
         return InvitationReceipt(member: entry, code: code, path: path)

@@ -130,7 +130,9 @@ extension Replica {
     /// it as `replica.db.before-restore-<time>`. The restored replica writes under a new origin, so
     /// it never reuses seq numbers its old origin used after the backup was taken.
     @discardableResult
-    public static func restore(from backup: String, home: String, force: Bool = false, physicalClock: any PhysicalClock = SystemClock()) throws -> Replica {
+    public static func restore(
+        from backup: String, home: String, force: Bool = false, physicalClock: any PhysicalClock = SystemClock(), entropy: any EntropySource = SystemEntropy()
+    ) throws -> Replica {
         guard FileManager.default.fileExists(atPath: backup) else {
             throw ReplicaError(.notFound, "no backup at \(backup)", hint: "check the path")
         }
@@ -188,7 +190,7 @@ extension Replica {
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         guard rename(temporary, path) == 0 else { throw ReplicaError(.storage, "cannot move the restored replica into \(home)") }
-        let replica = try Replica(home: home, physicalClock: physicalClock)
+        let replica = try Replica(home: home, physicalClock: physicalClock, entropy: entropy)
         try replica.startOrigin(predecessor: replica.origin)
         return replica
     }
