@@ -34,7 +34,7 @@ extension Replica {
                 }
                 var applier = try Applier(replica: self, session: nil)
                 var seq = info.maxSeq
-                var hash = info.headHash
+                var walk = ChainWalk(origin: origin, after: info.maxSeq, head: info.headHash, lastHLC: nil, key: identity.publicKey)
                 var written: [Operation] = []
                 written.reserveCapacity(bodies.count)
                 var unsigned = (count: 0, bytes: 0)
@@ -42,13 +42,12 @@ extension Replica {
                     seq += 1
                     let op = Operation(origin: origin, seq: seq, hlc: clock.tick(), author: author, body: body)
                     let payload = payloads[i]
-                    let digest = Chain.nextDigest(previous: hash, origin: origin, seq: seq, hlc: op.hlc, payload: payload)
-                    hash = Array(digest)
+                    let digest = walk.append(hlc: op.hlc, payload: payload)
                     unsigned = (unsigned.count + 1, unsigned.bytes + payload.count)
                     // Sign at the end, and often enough that a signed stretch always fits a sync batch.
                     let sign = i == bodies.count - 1 || unsigned.count >= signEvery || unsigned.bytes >= Self.signEveryBytes
                     if sign { unsigned = (0, 0) }
-                    let signature = sign ? try Chain.sign(origin: origin, seq: seq, hash: hash, key: privateKey) : nil
+                    let signature = sign ? try Chain.sign(origin: origin, seq: seq, hash: Array(digest), key: privateKey) : nil
                     try applier.insert(op, payload: payload, signature: signature, hash: digest, flags: 0)
                     written.append(op)
                 }

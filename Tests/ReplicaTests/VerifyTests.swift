@@ -53,4 +53,42 @@ import Testing
         #expect(report.problems.first?.contains(a.origin.short) == true, "the problem names the damaged origin")
         #expect(try b.verify().ok)
     }
+
+    /// Import and verify walk a log with one checker (`ChainWalk`): a log whose clock falls,
+    /// though its chain and signature are genuine (made with the node's own key), is refused
+    /// by import and reported by verify, for the same reason.
+    @Test func importAndVerifyRefuseTheSameFallingClock() throws {
+        let forger = try sandbox.founder("forger", role: .kasubbag)
+        let receiver = try sandbox.founder("receiver", role: .kasubbag)
+        let origin = forger.origin
+        let genesis = try #require(try forger.rows("SELECT hlc, hex(body) FROM ops WHERE seq = 1").first)
+        var walk = ChainWalk(origin: origin)
+        var entries: [OperationRun.Entry] = []
+        let start = UInt64(genesis[0])!
+        for (seq, hlc) in [(1, start), (2, start + 10), (3, start + 5)] as [(UInt64, UInt64)] {
+            let payload = seq == 1
+                ? Replica.bytes(hex: genesis[1])
+                : Operation(origin: origin, seq: seq, hlc: HLC(raw: hlc), author: "", body: .comment(record: ID128(high: 1, low: 1), text: "mundur \(seq)")).encodePayload()
+            let hash = Array(walk.append(hlc: HLC(raw: hlc), payload: payload))
+            let signature = seq == 3 ? try Chain.sign(origin: origin, seq: seq, hash: hash, key: forger.privateKey) : nil
+            entries.append(.init(hlc: HLC(raw: hlc), payload: payload, signature: signature))
+        }
+        let run = OperationRun(origin: origin, firstSeq: 1, entries: entries)
+        let digest = try receiver.digest()
+        #expect(throws: ReplicaError.self) { try receiver.apply([run]) }
+        do { try receiver.apply([run]) } catch let error as ReplicaError {
+            #expect(error.code == .brokenChain && error.message.contains("\(origin.short):3 has a clock that does not rise"), "\(error)")
+        }
+        #expect(try receiver.digest() == digest)
+        // The same log stored by hand (chain and head consistent) is what verify reports.
+        let idx = try #require(forger.origins[origin]?.idx)
+        for (i, entry) in entries.enumerated().dropFirst() {
+            try forger.executeRaw(
+                "INSERT INTO ops(origin_idx, seq, hlc, body, sig) VALUES (\(idx), \(i + 1), \(entry.hlc.raw), X'\(entry.payload.hex)', "
+                    + (entry.signature.map { "X'\($0.hex)'" } ?? "NULL") + ")")
+        }
+        try forger.executeRaw("UPDATE origins SET max_seq = 3, head_hash = X'\(walk.hash.hex)' WHERE idx = \(idx)")
+        let report = try forger.verify()
+        #expect(report.problems == ["origin \(origin.short) (forger): the clock of operation 3 does not rise from the one before"], "\(report.problems)")
+    }
 }

@@ -121,6 +121,36 @@ extension Replica {
     struct BatchState {
         var forked: Set<OriginID> = []
         var nodeOf: [OriginID: NodeID]
+        /// The clock of each origin's last operation checked in this batch (the rows may still
+        /// wait in the applier's buffers).
+        var lastClock: [OriginID: HLC] = [:]
+    }
+
+    /// The clock of a stored operation (applied, or held), nil when it is not there.
+    private func storedClock(of origin: OriginID, at seq: UInt64, held: Bool) throws -> HLC? {
+        let statement =
+            if held { try db.cached("SELECT hlc FROM held_ops WHERE origin = ? AND seq = ?").bind(.blob(origin.bytes), .int(Int64(seq))) }
+            else if let idx = origins[origin]?.idx { try db.cached("SELECT hlc FROM ops WHERE origin_idx = ? AND seq = ?").bind(.int(idx), .int(Int64(seq))) }
+            else { nil as Statement? }
+        return try statement?.first { HLC(raw: UInt64($0.int(0))) } ?? nil
+    }
+
+    /// What import says of a log that `ChainWalk` refused: the batch is refused whole.
+    private func importRefusal(_ problem: ChainWalk.Problem, origin: OriginID) -> ReplicaError {
+        let nothing = "nothing was imported"
+        return switch problem {
+        case .malformed(let seq, let reason):
+            ReplicaError(.badBundle, "operation \(origin.short):\(seq) is malformed: \(reason)", hint: "the data is damaged; \(nothing)")
+        case .noGenesis: ReplicaError(.brokenChain, "origin \(origin.short) does not start with its genesis operation", hint: nothing)
+        case .restarted(let seq): ReplicaError(.brokenChain, "operation \(origin.short):\(seq) restarts its origin", hint: nothing)
+        case .clockDoesNotRise(let seq): ReplicaError(.brokenChain, "operation \(origin.short):\(seq) has a clock that does not rise", hint: nothing)
+        case .noKey: ReplicaError(.brokenChain, "origin \(origin.short) has no key", hint: nothing)
+        case .badSignature(let seq):
+            ReplicaError(
+                .badSignature,
+                "the signature of operation \(origin.short):\(seq) (\(nodeName(origin))) does not verify: the data was altered, forged, or forks this origin's log",
+                hint: "\(nothing); ask the sender for a fresh bundle")
+        }
     }
 
     /// Checks one run against this replica's heads, which include the runs of this batch already
@@ -163,7 +193,6 @@ extension Replica {
         var seq = run.firstSeq
         var key = origins[origin]?.publicKey
         var head = origins[origin]?.headHash ?? Chain.initialHash(origin: origin)
-        var hash: SHA256Digest?
         /// Why this run's operations are held instead of applied (its origin is not a member).
         var holdReason: String?
         var heldName = ""
@@ -210,21 +239,23 @@ extension Replica {
         guard entries.last?.signature != nil else {
             throw ReplicaError(.badSignature, "run of origin \(origin.short) ends without a signature", hint: "nothing was imported")
         }
-        var lastHLC: HLC?
+        // The clock must rise from the operation before this run too: this batch's last of the
+        // origin, or the stored one.
+        let lastHLC = seq == 1 ? nil : try state.lastClock[origin] ?? storedClock(of: origin, at: seq - 1, held: holdReason != nil)
+        var walk = ChainWalk(origin: origin, after: seq - 1, head: head, lastHLC: lastHLC, key: key)
         let loopStart = seq
         for entry in entries {
             let op: Operation
-            do {
-                op = try Operation.decode(origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload)
+            let next: SHA256Digest
+            do throws(ChainWalk.Problem) {
+                (op, next) = try walk.check(hlc: entry.hlc, payload: entry.payload, signature: entry.signature)
             } catch {
-                throw ReplicaError(.badBundle, "operation \(origin.short):\(seq) is malformed: \(error)", hint: "the data is damaged; nothing was imported")
+                throw importRefusal(error, origin: origin)
             }
             if case .genesis(let g) = op.body {
-                guard seq == 1 else { throw ReplicaError(.brokenChain, "operation \(origin.short):\(seq) restarts its origin", hint: "nothing was imported") }
                 guard g.court == identity.court else {
                     throw ReplicaError(.wrongCourt, "origin \(origin.short) (\(g.name)) belongs to court \"\(g.court)\", this replica to \"\(identity.court)\"", hint: "nothing was imported; bundles move only within one court")
                 }
-                key = g.publicKey
                 if let refusal = admissionRefusal(of: g, origin: origin, enrollments: enrollments) {
                     holdReason = refusal
                     heldName = g.name
@@ -235,24 +266,7 @@ extension Replica {
                 } else {
                     try noteSecondUse(of: g, origin: origin)
                 }
-            } else if seq == 1 {
-                throw ReplicaError(.brokenChain, "origin \(origin.short) does not start with its genesis operation", hint: "nothing was imported")
             }
-            guard let key else { throw ReplicaError(.brokenChain, "origin \(origin.short) has no key") }
-            if let lastHLC, op.hlc <= lastHLC {
-                throw ReplicaError(.brokenChain, "operation \(origin.short):\(seq) has a clock that does not rise", hint: "nothing was imported")
-            }
-            let next =
-                if let hash { Chain.nextDigest(previous: hash, origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload) }
-                else { Chain.nextDigest(previous: head, origin: origin, seq: seq, hlc: entry.hlc, payload: entry.payload) }
-            hash = next
-            if let signature = entry.signature, !Chain.verify(origin: origin, seq: seq, hash: Array(next), signature: signature, publicKey: key) {
-                throw ReplicaError(
-                    .badSignature,
-                    "the signature of operation \(origin.short):\(seq) (\(nodeName(origin))) does not verify: the data was altered, forged, or forks this origin's log",
-                    hint: "nothing was imported; ask the sender for a fresh bundle")
-            }
-            lastHLC = op.hlc
             if holdReason == nil {
                 try deliver(op, entry, next)
             } else {
@@ -261,13 +275,15 @@ extension Replica {
             }
             seq += 1
         }
-        if let holdReason, let hash {
+        state.lastClock[origin] = walk.lastHLC
+        if let holdReason {
+            let hash = walk.hash
             guard try heldCount() <= Self.maxHeldOperations else {
                 throw ReplicaError(
                     .notPermitted, "more than \(Self.maxHeldOperations) operations of origins that are not members of \(identity.court) would be held",
                     hint: "nothing was imported; the court admin can see who sends them in `alerts`")
             }
-            try db.cached("UPDATE held_origins SET max_seq = ?, head_hash = ? WHERE origin = ?").bind(.int(Int64(seq - 1)), .blob(Array(hash)), .blob(origin.bytes)).run()
+            try db.cached("UPDATE held_origins SET max_seq = ?, head_hash = ? WHERE origin = ?").bind(.int(Int64(seq - 1)), .blob(hash), .blob(origin.bytes)).run()
             let count = report.held[origin.hex]?.operations ?? 0
             report.held[origin.hex] = .init(name: heldName, operations: count + Int(seq - loopStart), reason: holdReason)
         }

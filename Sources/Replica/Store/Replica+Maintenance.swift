@@ -29,55 +29,56 @@ extension Replica {
                     continue
                 }
                 report.origins += 1
-                var hash = Chain.initialHash(origin: origin)
-                var expected: UInt64 = 1
-                var lastSigned: UInt64 = 0
+                // The same walk import checks with (`ChainWalk`): what it refuses, verify reports.
+                var walk = ChainWalk(origin: origin)
                 var problem: String?
                 try select.bind(.int(idx)).forEach { row in
                     guard problem == nil else { return }
                     let seq = UInt64(row.int(0))
-                    guard seq == expected else {
-                        problem = "origin \(origin.short) (\(nodeName(origin))): operation \(expected) is missing (next held is \(seq))"
+                    guard seq == walk.nextSeq else {
+                        problem = "origin \(origin.short) (\(nodeName(origin))): operation \(walk.nextSeq) is missing (next held is \(seq))"
                         return
                     }
-                    let hlc = HLC(raw: UInt64(row.int(1)))
-                    let payload = row.blob(2)
-                    do {
-                        let op = try Operation.decode(origin: origin, seq: seq, hlc: hlc, payload: payload)
+                    let signature = row.isNull(3) ? nil : row.blob(3)
+                    if signature != nil { report.signatures += 1 }
+                    do throws(ChainWalk.Problem) {
+                        let (op, _) = try walk.check(hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2), signature: signature)
                         if case .genesis(let g) = op.body, g.publicKey != key {
                             problem = "origin \(origin.short): the key in its genesis differs from the stored key"
-                        } else if seq == 1, case .genesis = op.body {} else if seq == 1 {
-                            problem = "origin \(origin.short): operation 1 is not a genesis"
                         }
                     } catch {
-                        problem = "origin \(origin.short): operation \(seq) is malformed (\(error))"
-                    }
-                    hash = Chain.next(previous: hash, origin: origin, seq: seq, hlc: hlc, payload: payload)
-                    if !row.isNull(3) {
-                        report.signatures += 1
-                        if Chain.verify(origin: origin, seq: seq, hash: hash, signature: row.blob(3), publicKey: key) {
-                            lastSigned = seq
-                        } else {
-                            problem = "origin \(origin.short) (\(nodeName(origin))): the signature at operation \(seq) does not verify — an operation at or before it was altered"
-                        }
+                        problem = verifyProblem(error, origin: origin)
                     }
                     report.operations += 1
-                    expected += 1
                 }
                 select.reset()
                 if let problem {
                     report.problems.append(problem)
                     continue
                 }
-                if expected - 1 != maxSeq {
-                    report.problems.append("origin \(origin.short) (\(nodeName(origin))): the log ends at \(expected - 1) but the head says \(maxSeq) — operations were removed")
-                } else if hash != headHash {
+                let last = walk.nextSeq - 1
+                if last != maxSeq {
+                    report.problems.append("origin \(origin.short) (\(nodeName(origin))): the log ends at \(last) but the head says \(maxSeq) — operations were removed")
+                } else if walk.hash != headHash {
                     report.problems.append("origin \(origin.short) (\(nodeName(origin))): the chain does not end at the recorded head hash")
-                } else if lastSigned != maxSeq {
-                    report.problems.append("origin \(origin.short) (\(nodeName(origin))): operations after \(lastSigned) are not covered by a signature")
+                } else if walk.lastSigned != maxSeq {
+                    report.problems.append("origin \(origin.short) (\(nodeName(origin))): operations after \(walk.lastSigned) are not covered by a signature")
                 }
             }
             return report
+        }
+    }
+
+    /// What verify says of a stored log that `ChainWalk` refused.
+    private func verifyProblem(_ problem: ChainWalk.Problem, origin: OriginID) -> String {
+        let name = "origin \(origin.short) (\(nodeName(origin)))"
+        return switch problem {
+        case .malformed(let seq, let reason): "origin \(origin.short): operation \(seq) is malformed (\(reason))"
+        case .noGenesis: "origin \(origin.short): operation 1 is not a genesis"
+        case .restarted(let seq): "\(name): operation \(seq) is a second genesis"
+        case .clockDoesNotRise(let seq): "\(name): the clock of operation \(seq) does not rise from the one before"
+        case .noKey: "\(name): no key to check its signatures with"
+        case .badSignature(let seq): "\(name): the signature at operation \(seq) does not verify — an operation at or before it was altered"
         }
     }
 
