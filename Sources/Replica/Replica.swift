@@ -134,10 +134,12 @@ public final class Replica {
             let db = try Database(path: temporary)
             try db.execute("PRAGMA journal_mode=DELETE; PRAGMA page_size=\(Schema.pageSize)")
             try db.transaction {
+                // Schema 1; opening it below runs every migration since (`Migrations`), so a new
+                // replica and an updated one end at the same schema.
                 try db.execute(Schema.statements)
                 let put = try db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)")
                 for (k, v): (String, SQLValue) in [
-                    ("schema_version", .int(Int64(Schema.version))), ("node", .blob(node.bytes)), ("name", .text(name)),
+                    ("schema_version", .int(1)), ("node", .blob(node.bytes)), ("name", .text(name)),
                     ("role", .text(role.rawValue)), ("court", .text(court)), ("private_key", .blob(Array(key.rawRepresentation))),
                     ("hlc", .int(0)), ("court_root", .text(courtRoot)), ("court_code", .optional(courtCode)),
                 ] {
@@ -219,11 +221,9 @@ public final class Replica {
         }
         var meta = try Self.readMeta(db)
         if case .int(let version)? = meta["schema_version"], version != Schema.version {
-            try Self.migrate(db, from: version, path: path)
+            try Migrations.run(db, from: version, path: path)
             meta = try Self.readMeta(db)
         }
-        // The SOP book's table, which replicas made before it lack (no other change comes with it).
-        try? db.execute(FlowBook.table)
         guard let nodeBytes = meta["node"].flatMap({ if case .blob(let b) = $0 { b } else { nil } }),
             let node = NodeID(bytes: nodeBytes),
             case .text(let name)? = meta["name"], case .text(let roleName)? = meta["role"], let role = Role(rawValue: roleName),
@@ -239,76 +239,6 @@ public final class Replica {
         if case .text(let stored)? = meta["file_id"], stored != Self.fileID(path) { fileMoved = true }
         try refreshClock()
         try loadOrigins()
-    }
-
-    /// Brings a replica written by an earlier version of Sinkron to the current schema, in one
-    /// transaction (another process may have done it meanwhile: the version is read again inside).
-    static func migrate(_ db: Database, from version: Int64, path: String) throws {
-        guard version < Schema.version else {
-            throw ReplicaError(
-                .storage, "\(path) was written by a newer Sinkron (schema \(version), this one reads \(Schema.version))",
-                hint: "run the newer sinkron, or restore a backup made by this version")
-        }
-        do {
-            try db.transaction {
-                let current = try db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").first { $0.int(0) } ?? Int64(Schema.version)
-                // Schema 2: field-write heads are derived from the writes' preds instead of stored.
-                if current < 2 { try db.execute("ALTER TABLE field_writes DROP COLUMN head") }
-                // Schema 3: one row per field holding its whole write set, instead of one per write.
-                if current < 3 { try migrateToWriteSets(db) }
-                // Schema 4: the log no longer repeats what its payload says (kind, record) nor an
-                // arrival time (its merge session has one).
-                if current < 4 {
-                    try db.execute("ALTER TABLE ops DROP COLUMN kind; ALTER TABLE ops DROP COLUMN rid; ALTER TABLE ops DROP COLUMN received_at")
-                }
-                // Schema 5: every enrollment kept (roles and admission come from them), and the
-                // operations of origins that are not members held apart.
-                if current < 5 {
-                    try db.execute((Schema.enrollmentsTable + Schema.heldTables).replacingOccurrences(of: "CREATE TABLE ", with: "CREATE TABLE IF NOT EXISTS ") + FlowBook.table)
-                    try db.execute("INSERT OR IGNORE INTO enrollments(node, public_key, role, name, hlc, enrolled_by) SELECT node, public_key, role, name, enrolled_hlc, enrolled_by FROM members")
-                }
-                try db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").bind(.int(Int64(Schema.version))).run()
-            }
-        } catch let error as SQLiteError {
-            throw ReplicaError(.storage, "cannot update \(path) to schema \(Schema.version): \(error.message)", hint: "nothing was changed; restore a backup if it keeps failing")
-        }
-    }
-
-    /// Folds schema 2's `field_writes` (one row per write, replaced writes as a count and
-    /// (16-byte origin, seq) pairs) into `write_sets`.
-    static func migrateToWriteSets(_ db: Database) throws {
-        try db.execute(Schema.writeSetsTable)
-        var localNumber: [OriginID: Int64] = [:]
-        try db.prepare("SELECT idx, origin FROM origins").forEach { row in
-            if let origin = OriginID(bytes: row.blob(1)) { localNumber[origin] = row.int(0) }
-        }
-        let insert = try db.prepare("INSERT INTO write_sets(rid, field, hlc, writes) VALUES (?,?,?,?)")
-        var key: (rid: Int64, field: Int64)?
-        var group: [FieldWrite] = []
-        func write() throws {
-            guard let key, !group.isEmpty else { return }
-            let blob = WriteSetCodec.encode(group) { localNumber[$0] }
-            let hlc = Int64(group.map(\.hlc.raw).max() ?? 0)
-            try insert.bind(.int(key.rid), .int(key.field), .int(hlc), .blob(blob)).run()
-            insert.reset()
-            group.removeAll(keepingCapacity: true)
-        }
-        try db.prepare("SELECT rid, field, origin_idx, seq, hlc, preds, valid FROM field_writes ORDER BY rid, field, origin_idx, seq").forEach { row in
-            let rowKey = (rid: row.int(0), field: row.int(1))
-            if let key, key != rowKey { try write() }
-            key = rowKey
-            var preds: [OpID] = []
-            var reader = BinaryReader(row.blob(5))
-            if reader.remaining > 0 {
-                for _ in 0..<(try reader.varint()) { preds.append(OpID(origin: try reader.id(), seq: try reader.varint())) }
-            }
-            group.append(
-                FieldWrite(
-                    op: OpID(origin: ID128(high: 0, low: 0), seq: UInt64(row.int(3))), originIdx: row.int(2), hlc: HLC(raw: UInt64(row.int(4))),
-                    preds: preds, head: true, valid: row.int(6) != 0))
-        }
-        try write()
-        try db.execute("DROP TABLE field_writes")
     }
 
     static func readMeta(_ db: Database) throws -> [String: SQLValue] {

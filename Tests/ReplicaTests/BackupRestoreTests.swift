@@ -173,70 +173,41 @@ import Testing
         #expect(try b.show(task).comments.map(\.text) == ["asli"])
     }
 
-    /// A replica written by the first schema (one `field_writes` row per write, its head stored
-    /// in a `head` column, a log with `kind`, `rid` and `received_at` columns) opens under this
-    /// one: its writes are folded into one write set per field, the log's extra columns go,
-    /// every value, outcome and conflict stays, and writes go on. One written by a newer schema
-    /// is refused with a clear message, not misread.
-    @Test func aReplicaOfTheEarlierSchemaIsUpdatedInPlace() throws {
-        let a = try sandbox.founder("a", role: .stafTI)
-        let b = try sandbox.member("b", role: .mejaSatu, invitedBy: a)
-        let id = try b.fileBug(title: "awal", description: "d")
-        try Exchange.meshUntilEqual([a, b])
-        // Two concurrent edits of the title (a conflict), then one that replaces the winner.
-        try a.setField(id.hex, field: "title", value: "dari a")
-        try b.setField(id.hex, field: "title", value: "dari b")
-        try Exchange.meshUntilEqual([a, b])
-        try a.setField(id.hex, field: "description", value: "kedua")
+    /// Schema changes after version 1 are named migrations run in order, once, each inside the
+    /// transaction that bumps the version: a new replica is made at schema 1 and brought up the
+    /// same way; a failing migration changes nothing; a newer replica is refused, not misread.
+    @Test func namedMigrationsRunInOrderOnceAndAllOrNothing() throws {
+        let a = try sandbox.founder("a", role: .mejaSatu)
+        #expect(try a.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(Schema.version))
+        let id = try a.fileBug(title: "sebelum", description: "d")
         let digest = try a.digest()
-        let history = try a.history(id.hex).map { "\($0.op):\($0.field ?? ""):\($0.outcome ?? ""):\($0.against.sorted())" }
-        #expect(try a.conflicts().count == 1)
-        // The schema-1 shape, written from this schema's write sets: one row per write, the
-        // replaced writes as a count and (16-byte origin, seq) pairs, and a head column.
-        var rows: [String] = []
-        for row in try a.rows("SELECT rid, field FROM write_sets") {
-            let rid = try #require(Int64(row[0]))
-            let field = try #require(UInt8(row[1]).flatMap(Field.init(rawValue:)))
-            for w in try a.storedWrites(rid: rid, field: field) {
-                var preds = BinaryWriter()
-                preds.varint(UInt64(w.preds.count))
-                for p in w.preds {
-                    preds.id(p.origin)
-                    preds.varint(p.seq)
-                }
-                let predsSQL = w.preds.isEmpty ? "NULL" : "x'\(preds.bytes.hex)'"
-                rows.append("(\(rid), \(field.rawValue), \(w.originIdx), \(w.op.seq), \(w.hlc.raw), \(predsSQL), \(w.valid ? 1 : 0), \(w.head ? 1 : 0))")
+        let path = a.db.path
+        let list = [
+            Migration(version: 2, name: "peers get a note") { try $0.execute("ALTER TABLE peers ADD COLUMN note TEXT") },
+            // Needs the column the one before made: they run in order.
+            Migration(version: 3, name: "every peer noted") { try $0.execute("INSERT INTO peers(address, added_at, note) VALUES ('10.0.0.9:7070', 0, 'migrasi')") },
+        ]
+        try Migrations.run(a.db, from: 1, path: path, list: list)
+        #expect(try a.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 3)
+        #expect(try a.rows("SELECT address, note FROM peers") == [["10.0.0.9:7070", "migrasi"]])
+        // Run again from an old reading of the version: the ones done are skipped (adding the
+        // column twice would fail).
+        try Migrations.run(a.db, from: 1, path: path, list: list)
+        #expect(try a.scalar("SELECT count(*) FROM peers") == 1)
+        // A failing migration leaves everything as it was, and says which one failed.
+        let failing = list + [
+            Migration(version: 4, name: "half done") { db in
+                try db.execute("CREATE TABLE half (x INTEGER)")
+                throw ReplicaError(.storage, "disk full")
             }
-        }
-        #expect(rows.count == 5)
-        try a.executeRaw(
-            """
-            CREATE TABLE field_writes (
-                rid INTEGER NOT NULL, field INTEGER NOT NULL, origin_idx INTEGER NOT NULL, seq INTEGER NOT NULL,
-                hlc INTEGER NOT NULL, preds BLOB, valid INTEGER NOT NULL, head INTEGER NOT NULL DEFAULT 1,
-                PRIMARY KEY (rid, field, origin_idx, seq)) WITHOUT ROWID;
-            INSERT INTO field_writes VALUES \(rows.joined(separator: ", "));
-            DROP TABLE write_sets;
-            ALTER TABLE ops ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;
-            ALTER TABLE ops ADD COLUMN rid INTEGER;
-            ALTER TABLE ops ADD COLUMN received_at INTEGER NOT NULL DEFAULT 0;
-            UPDATE meta SET value = 1 WHERE key = 'schema_version';
-            """)
-        let old = try sandbox.reopen("a")
-        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 5)
-        #expect(try old.rows("SELECT name FROM pragma_table_info('ops') WHERE name IN ('kind', 'rid', 'received_at')").isEmpty)
-        #expect(try old.rows("SELECT name FROM sqlite_schema WHERE name = 'field_writes'").isEmpty)
-        #expect(try old.scalar("SELECT count(*) FROM write_sets") == 2)
-        #expect(try old.digest() == digest)
-        #expect(try old.history(id.hex).map { "\($0.op):\($0.field ?? ""):\($0.outcome ?? ""):\($0.against.sorted())" } == history)
-        try old.setField(id.hex, field: "title", value: "ketiga")
-        #expect(try old.show(id.hex).fields["title"] == "ketiga")
-        #expect(try old.verify().ok)
-        // The peer that never left schema 3 agrees once they merge.
-        try Exchange.meshUntilEqual([old, b])
-        #expect(try b.show(id.hex).fields["title"] == "ketiga")
-
-        try old.executeRaw("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
+        ]
+        code(.storage, containing: "migration 4, half done") { try Migrations.run(a.db, from: 3, path: path, list: failing) }
+        #expect(try a.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 3)
+        #expect(try a.rows("SELECT name FROM sqlite_schema WHERE name = 'half'").isEmpty)
+        #expect(try a.digest() == digest)
+        #expect(try a.show(id.hex).fields["title"] == "sebelum")
+        // A replica of a newer Sinkron than this one is refused when opened.
+        try a.executeRaw("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
         code(.storage, containing: "newer Sinkron") { _ = try self.sandbox.reopen("a") }
     }
 }

@@ -88,7 +88,7 @@ import Testing
         try importFails(b, [], .badBundle, "an empty file")
         #expect(throws: ReplicaError.self) { try b.importBundle(from: self.sandbox.path("missing.sinkron")) }
         // A well-formed bundle whose runs do not parse is refused by its content, not its checksum.
-        try importFails(b, Bundle.encode(court: Sandbox.court, exporter: "x", runs: []) + [0], .badBundle, "trailing garbage")
+        try importFails(b, Bundle.encode(court: Sandbox.court, root: b.courtRoot!, exporter: "x", runs: []) + [0], .badBundle, "trailing garbage")
     }
 
     @Test func bundlesFromAnotherCourtAreRefused() throws {
@@ -96,9 +96,15 @@ import Testing
         let b = try busy("b")
         try dumai.exportBundle(to: sandbox.path("dumai.sinkron"))
         try importFails(b, Array(try Data(contentsOf: URL(fileURLWithPath: sandbox.path("dumai.sinkron")))), .wrongCourt, "another court's bundle")
-        // A bundle that claims this court but carries another court's node.
+        // A bundle that claims this court and its root but carries another court's node.
         let runs = try dumai.runsByOrigin().values.flatMap { $0 }
-        try importFails(b, Bundle.encode(court: Sandbox.court, exporter: "dumai", runs: runs), .wrongCourt, "a relabelled bundle")
+        try importFails(b, Bundle.encode(court: Sandbox.court, root: b.courtRoot!, exporter: "dumai", runs: runs), .wrongCourt, "a relabelled bundle")
+        // One that names no root at all is another court's too.
+        try importFails(b, Bundle.encode(court: Sandbox.court, root: "", exporter: "dumai", runs: []), .wrongCourt, "a bundle without a root")
+        // A bundle of a format that never shipped is refused by its version, with what to do.
+        var old = Bundle.encode(court: Sandbox.court, root: b.courtRoot!, exporter: "x", runs: [])
+        old[8] = 2
+        try importFails(b, old, .badBundle, "a format-2 bundle")
     }
 
     /// Altered, re-signed with the wrong key, unsigned, or claiming another node's key: the whole
@@ -135,11 +141,11 @@ import Testing
         ) { s, h in try Chain.sign(origin: borrowedIdentity, seq: s, hash: h, key: b.privateKey) }
 
         for (label, forged) in [("an altered payload", altered), ("a wrong key", wrongKey), ("a borrowed public key", impostor)] {
-            try importFails(b, Bundle.encode(court: Sandbox.court, exporter: "?", runs: honest + [forged]), .badSignature, label)
+            try importFails(b, Bundle.encode(court: Sandbox.court, root: b.courtRoot!, exporter: "?", runs: honest + [forged]), .badSignature, label)
         }
         // One tick back is no longer after the stored operation before it: the clock check
         // refuses it before the signature would.
-        try importFails(b, Bundle.encode(court: Sandbox.court, exporter: "?", runs: honest + [moved]), .brokenChain, "an altered clock")
+        try importFails(b, Bundle.encode(court: Sandbox.court, root: b.courtRoot!, exporter: "?", runs: honest + [moved]), .brokenChain, "an altered clock")
         let digest = try b.digest()
         #expect { _ = try b.apply(honest + [unsigned]) } throws: { ($0 as? ReplicaError)?.code == .badSignature }
         #expect(try b.digest() == digest)
@@ -190,7 +196,7 @@ import Testing
         let before = try b.dumpTables()
         _ = try c.addTask(sop: "BACKUP", title: "dari ketua")
         let fromC = try #require(c.runsByOrigin(since: b.vector())[c.origin])
-        try Data(Bundle.encode(court: Sandbox.court, exporter: "usb", runs: [fork] + fromC)).write(to: URL(fileURLWithPath: sandbox.path("fork.sinkron")))
+        try Data(Bundle.encode(court: Sandbox.court, root: b.courtRoot!, exporter: "usb", runs: [fork] + fromC)).write(to: URL(fileURLWithPath: sandbox.path("fork.sinkron")))
         let imported = try b.importBundle(from: sandbox.path("fork.sinkron"))
         #expect(imported.report.forks.count == 1)
         #expect(imported.report.forks.first?.contains("seq \(seq)") == true)

@@ -1,4 +1,4 @@
-/// The transport encoding of runs (sync batches and bundles, format 2).
+/// The transport encoding of runs (sync batches and bundles).
 ///
 /// It is a lossless transform of each operation's payload: the receiver rebuilds exactly the
 /// bytes the origin hashed and signed. What repeats is not sent again:
@@ -177,26 +177,6 @@ extension OperationRun {
                 payload = w.bytes
             }
             let signature = header & 4 != 0 ? Array(try r.raw(64)) : nil
-            entries.append(Entry(hlc: HLC(raw: hlc), payload: payload, signature: signature))
-        }
-        guard entries.last?.signature != nil else { throw CodecError.malformed("run of origin \(origin.short) ends without a signature") }
-        return OperationRun(origin: origin, firstSeq: first, entries: entries)
-    }
-
-    /// Format 1 (bundles written before the compact encoding): every entry is
-    /// `varint clock delta`, `data payload`, `u8 signed` [+ 64 bytes], the origin inline.
-    package static func decodeFormat1(from r: inout BinaryReader) throws -> OperationRun {
-        let origin = try r.id()
-        let (first, count) = try readRange(&r)
-        var entries: [Entry] = []
-        entries.reserveCapacity(Int(count))
-        var previousClock: UInt64 = 0
-        for _ in 0..<count {
-            let hlc = try readClock(&r, previous: &previousClock, first: entries.isEmpty)
-            let payload = try r.data(limit: Operation.maxPayload)
-            let flag = try r.u8()
-            guard flag <= 1 else { throw CodecError.malformed("bad signature flag \(flag)") }
-            let signature = flag == 1 ? Array(try r.raw(64)) : nil
             entries.append(Entry(hlc: HLC(raw: hlc), payload: payload, signature: signature))
         }
         guard entries.last?.signature != nil else { throw CodecError.malformed("run of origin \(origin.short) ends without a signature") }

@@ -4,8 +4,8 @@ import Foundation
 /// What a bundle file says about itself.
 public struct BundleInfo: Sendable, Codable, Equatable {
     public var court: String
-    /// The exporting court's root key (hex); empty in bundles of format 2.
-    public var courtRoot: String = ""
+    /// The exporting court's root key (hex).
+    public var courtRoot: String
     public var exporter: String
     public var operations: Int
     public var runs: Int
@@ -21,18 +21,17 @@ public struct ImportReport: Sendable, Codable, Equatable {
 
 /// Bundles: the same signed runs as the wire, in a file, for flash-disk sync and backup.
 ///
-/// Layout: magic `SINKRONB`, format version, court, court root (format 3), exporter name, run count, runs, and a
+/// Layout: magic `SINKRONB`, format version (3), court, court root (hex), exporter name, run
+/// count, the runs as one stream of the compact run encoding (`OperationRun+Codec`), and a
 /// SHA-256 of everything before it (a truncated or damaged file is refused before any check).
-/// Version 2 writes the runs as one stream of the compact run encoding (`OperationRun+Codec`);
-/// version 1 bundles (each payload as is) are still read.
+/// Formats 1 and 2 never left this repository and are not read.
 public enum Bundle {
     static let magic = Array("SINKRONB".utf8)
     static let version: UInt8 = 3
-    static let readableVersions: ClosedRange<UInt8> = 1...3
     /// Largest bundle accepted (1 GiB).
     public static let maxBytes = 1 << 30
 
-    public static func encode(court: String, root: String = "", exporter: String, runs: [OperationRun]) -> [UInt8] {
+    public static func encode(court: String, root: String, exporter: String, runs: [OperationRun]) -> [UInt8] {
         var w = BinaryWriter(capacity: 1 << 16)
         w.raw(magic)
         w.u8(version)
@@ -82,7 +81,7 @@ public enum Bundle {
         var r = BinaryReader(bytes, offset: magic.count + 1, end: min(bytes.count, bodyEnd))
         do {
             let court = try r.string(limit: 256)
-            let root = bytes[magic.count] >= 3 ? try r.string(limit: 128) : ""
+            let root = try r.string(limit: 128)
             let exporter = try r.string(limit: 256)
             let count = try r.varint()
             guard count <= UInt64(bodyEnd - r.offset) else { throw CodecError.malformed("run count \(count) exceeds the bundle") }
@@ -93,7 +92,6 @@ public enum Bundle {
     }
 
     private static func forEachRun(_ source: inout RunSource, size: Int, _ body: (OperationRun) throws -> Void) throws -> BundleInfo {
-        let format = source.buffer[magic.count]
         let (court, root, exporter, count, start) = try header(source.buffer, bodyEnd: source.bodyEnd)
         source.cursor = start
         var operations = 0
@@ -102,7 +100,7 @@ public enum Bundle {
             let saved = context
             let run = try source.next { r in
                 context = saved  // a retry after reading more starts from the context before this run
-                return format == 1 ? try OperationRun.decodeFormat1(from: &r) : try OperationRun.decode(from: &r, context: &context)
+                return try OperationRun.decode(from: &r, context: &context)
             }
             operations += run.entries.count
             try body(run)
@@ -124,8 +122,8 @@ public enum Bundle {
     /// Magic and format version, from the first bytes of a bundle.
     static func checkHead(_ bytes: [UInt8]) throws {
         guard bytes.count > magic.count, Array(bytes.prefix(magic.count)) == magic else { throw notABundle }
-        guard readableVersions.contains(bytes[magic.count]) else {
-            throw ReplicaError(.badBundle, "bundle format version \(bytes[magic.count]) is not supported (this program reads versions \(readableVersions.lowerBound)–\(readableVersions.upperBound))", hint: "update sinkron on this PC")
+        guard bytes[magic.count] == version else {
+            throw ReplicaError(.badBundle, "bundle format version \(bytes[magic.count]) is not supported (this program reads version \(version))", hint: "export it again with this sinkron, or update sinkron on this PC")
         }
     }
 
@@ -304,11 +302,11 @@ extension Replica {
     }
 
     /// Refuses what comes from another court: another name, or another root (an outsider's
-    /// court of the same name). Both courts are named by name and root fingerprint. An empty
-    /// root (a format-2 bundle) says nothing; every operation in it is still checked for membership.
+    /// court of the same name), or no root at all. Both courts are named by name and root
+    /// fingerprint.
     public func checkSameCourt(name: String, root: String, what: String) throws {
         let ours = courtRoot ?? ""
-        if name == identity.court && (root.isEmpty || root == ours) { return }
+        if name == identity.court && !root.isEmpty && root == ours { return }
         let theirs = root.isEmpty ? "" : " (root \(Self.fingerprint(root)))"
         throw ReplicaError(
             .wrongCourt,

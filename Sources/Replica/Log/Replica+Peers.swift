@@ -26,7 +26,6 @@ extension Schema {
 extension Replica {
     public func peers() throws -> [PeerEntry] {
         try storage {
-            try ensurePeersTable()
             return try db.prepare("SELECT address, added_at, last_ok, last_error FROM peers ORDER BY address").map { r in
                 PeerEntry(address: r.text(0), addedAt: date(ms: r.int(1)), lastOK: r.optionalInt(2).map { date(ms: $0) }, lastError: r.optionalText(3))
             }
@@ -37,7 +36,6 @@ extension Replica {
     @discardableResult
     public func addPeer(_ address: String) throws -> Bool {
         try storage {
-            try ensurePeersTable()
             return try db.transaction {
                 try db.cached("INSERT OR IGNORE INTO peers(address, added_at) VALUES (?, ?)").bind(.text(address), .int(Int64(clock.now()))).run()
                 return db.changes > 0
@@ -49,7 +47,6 @@ extension Replica {
     @discardableResult
     public func removePeer(_ address: String) throws -> Bool {
         try storage {
-            try ensurePeersTable()
             return try db.transaction {
                 try db.cached("DELETE FROM peers WHERE address = ?").bind(.text(address)).run()
                 return db.changes > 0
@@ -60,7 +57,6 @@ extension Replica {
     /// Notes the outcome of a session with a listed peer (nothing happens for unlisted addresses).
     public func recordPeerResult(_ address: String, error: String?) throws {
         try storage {
-            try ensurePeersTable()
             try db.transaction {
                 if let error {
                     try db.cached("UPDATE peers SET last_error = ? WHERE address = ?").bind(.text(error), .text(address)).run()
@@ -69,10 +65,5 @@ extension Replica {
                 }
             }
         }
-    }
-
-    private func ensurePeersTable() throws {
-        let exists = try db.cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'peers'").first { _ in true } ?? false
-        if !exists { try db.execute(Schema.peersTable) }
     }
 }

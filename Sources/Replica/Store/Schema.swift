@@ -1,6 +1,7 @@
 /// The SQL schema of a replica. Documented for readers in the README ("Where the state lives").
 enum Schema {
-    static let version = 5
+    /// The version `statements` make, brought up through every migration (`Migrations`).
+    static let version = Migrations.latest()
 
     /// Page size of a new replica. 16 KiB pages (SQLite's default is 4 KiB) halve the depth of
     /// the larger B-trees and the pages a merge rewrites: about 8 % less time for a 1M-operation
