@@ -255,4 +255,28 @@ import Testing
         var h = BinaryReader(Self.encode(huge))
         #expect(throws: CodecError.self) { try OperationRun.decode(from: &h) }
     }
+
+    /// The payload layout pinned in bytes (`OperationPayload`): what origins hash and sign, so
+    /// it may never change under a replica's signatures. A set is rebuilt to the same bytes by
+    /// the run codec, which carries it in parts.
+    @Test func payloadBytesArePinned() throws {
+        let recordBytes = Self.record.bytes
+        let set = Operation(origin: Self.origin, seq: 2, hlc: HLC(raw: 5), author: "ani", body: .set(record: Self.record, field: .title, value: "x", replaces: [OpID(origin: Self.origin, seq: 1)]))
+        let expectedSet: [UInt8] = [3, 0x61, 0x6E, 0x69, 3] + recordBytes + [1, 1, 0x78, 1] + Self.origin.bytes + [1]
+        #expect(set.encodePayload() == expectedSet)
+        let comment = Operation(origin: Self.origin, seq: 3, hlc: HLC(raw: 6), author: "", body: .comment(record: Self.record, text: "ok"))
+        #expect(comment.encodePayload() == [0, 5] + recordBytes + [2, 0x6F, 0x6B])
+        #expect(Operation(origin: Self.origin, seq: 4, hlc: HLC(raw: 7), author: "", body: .archive(record: Self.record)).encodePayload() == [0, 6] + recordBytes)
+        // Through the run codec (compact forms) and back: the same bytes.
+        let run = OperationRun(origin: Self.origin, firstSeq: 2, entries: [
+            .init(hlc: set.hlc, payload: expectedSet, signature: nil),
+            .init(hlc: comment.hlc, payload: comment.encodePayload(), signature: [UInt8](repeating: 7, count: 64)),
+        ])
+        var w = BinaryWriter()
+        run.encode(into: &w)
+        var r = BinaryReader(w.bytes)
+        #expect(try OperationRun.decode(from: &r) == run)
+        #expect(w.bytes.count < expectedSet.count + comment.encodePayload().count + 64, "the compact forms are shorter than the payloads")
+        #expect(try Operation.decode(origin: Self.origin, seq: 2, hlc: set.hlc, payload: expectedSet) == set)
+    }
 }

@@ -112,7 +112,15 @@ package struct BinaryReader {
     package mutating func string(limit: Int = 1 << 20) throws -> String {
         let count = try varint()
         guard count <= UInt64(limit) else { throw CodecError.malformed("string of \(count) bytes exceeds the limit of \(limit)") }
-        let slice = try raw(Int(count))
+        return try Self.text(try raw(Int(count)))
+    }
+
+    /// The bytes at `range` (already read) as UTF-8 text, refused when not valid UTF-8.
+    package func text(_ range: Range<Int>) throws -> String {
+        try Self.text(bytes[range])
+    }
+
+    private static func text(_ slice: ArraySlice<UInt8>) throws -> String {
         if slice.isEmpty { return "" }
         // Most text here is ASCII, valid UTF-8 as it stands: decode it without the generic validator
         // (which costs more than the rest of an operation's decoding).

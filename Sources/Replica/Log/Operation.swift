@@ -65,17 +65,17 @@ public enum OperationBody: Sendable, Equatable {
         }
     }
 
-    var tag: UInt8 {
+    var tag: OperationTag {
         switch self {
-        case .genesis: 1
-        case .create: 2
-        case .set: 3
-        case .step: 4
-        case .comment: 5
-        case .archive: 6
-        case .enroll: 7
-        case .revoke: 8
-        case .flow: FlowRevision.tag
+        case .genesis: .genesis
+        case .create: .create
+        case .set: .set
+        case .step: .step
+        case .comment: .comment
+        case .archive: .archive
+        case .enroll: .enroll
+        case .revoke: .revoke
+        case .flow: .flow
         }
     }
 
@@ -140,8 +140,7 @@ extension Operation {
     }
 
     func encodePayload(into w: inout BinaryWriter) {
-        w.string(author)
-        w.u8(body.tag)
+        OperationPayload.writeHead(author: author.utf8, tag: body.tag, record: body.record, into: &w)
         switch body {
         case .genesis(let g):
             w.id(g.node)
@@ -155,8 +154,7 @@ extension Operation {
             } else {
                 w.u8(0)
             }
-        case .create(let record, let kind, let sop, let fields):
-            w.id(record)
+        case .create(_, let kind, let sop, let fields):
             w.u8(kind.code)
             w.string(sop)
             w.varint(UInt64(fields.count))
@@ -164,25 +162,16 @@ extension Operation {
                 w.u8(f.field.rawValue)
                 w.string(f.value)
             }
-        case .set(let record, let field, let value, let replaces):
-            w.id(record)
-            w.u8(field.rawValue)
-            w.string(value)
-            w.varint(UInt64(replaces.count))
-            for p in replaces {
-                w.id(p.origin)
-                w.varint(p.seq)
-            }
-        case .step(let record, let step, let branch, let note):
-            w.id(record)
+        case .set(_, let field, let value, let replaces):
+            OperationPayload.writeSetTail(field: field.rawValue, value: value.utf8, replaces: replaces, into: &w)
+        case .step(_, let step, let branch, let note):
             w.varint(UInt64(step))
             w.u8(branch == .ya ? 1 : branch == .tidak ? 2 : 0)
             w.string(note)
-        case .comment(let record, let text):
-            w.id(record)
+        case .comment(_, let text):
             w.string(text)
-        case .archive(let record):
-            w.id(record)
+        case .archive:
+            break
         case .enroll(let m):
             w.id(m.node)
             w.data(m.publicKey)
@@ -216,18 +205,18 @@ extension Operation {
         let bytes = Array(payload)
         guard bytes.count <= maxPayload else { throw CodecError.malformed("operation payload of \(bytes.count) bytes is too large") }
         var r = BinaryReader(bytes)
-        let author = try r.string(limit: 256)
-        let tag = try r.u8()
+        let head = try OperationPayload.readHead(&r)
+        let author = try r.text(head.author)
         let body: OperationBody
-        switch tag {
-        case 1:
+        switch head.tag {
+        case .genesis:
             let (node, key, name, role) = try readNodeIdentity(&r)
             let court = try r.string(limit: 256)
             let hasPredecessor = try r.u8()
             guard hasPredecessor <= 1 else { throw CodecError.malformed("bad predecessor flag") }
             let predecessor = hasPredecessor == 1 ? try r.id() : nil
             body = .genesis(Genesis(node: node, publicKey: key, name: name, role: role, court: court, predecessor: predecessor))
-        case 2:
+        case .create:
             let record = try r.id()
             let code = try r.u8()
             guard let kind = RecordKind(code: code) else { throw CodecError.malformed("unknown record kind \(code)") }
@@ -241,41 +230,34 @@ extension Operation {
                 fields.append(FieldValue(field, try r.string(limit: 16 * 1024)))
             }
             body = .create(record: record, kind: kind, sop: sop, fields: fields)
-        case 3:
+        case .set:
             let record = try r.id()
-            let f = try r.u8()
-            guard let field = Field(rawValue: f) else { throw CodecError.malformed("unknown field \(f)") }
-            let value = try r.string(limit: 16 * 1024)
-            let count = try r.varint()
-            guard count <= 64 else { throw CodecError.malformed("too many replaced writes") }
-            var replaces: [OpID] = []
-            for _ in 0..<count { replaces.append(OpID(origin: try r.id(), seq: try r.varint())) }
-            body = .set(record: record, field: field, value: value, replaces: replaces)
-        case 4:
+            let tail = try OperationPayload.readSetTail(&r)
+            guard let field = Field(rawValue: tail.field) else { throw CodecError.malformed("unknown field \(tail.field)") }
+            body = .set(record: record, field: field, value: try r.text(tail.value), replaces: tail.replaces)
+        case .step:
             let record = try r.id()
             let step = try r.varint()
             guard step < 1000 else { throw CodecError.malformed("step number \(step) out of range") }
             let b = try r.u8()
             guard b <= 2 else { throw CodecError.malformed("bad branch \(b)") }
             body = .step(record: record, step: Int(step), branch: b == 1 ? .ya : b == 2 ? .tidak : nil, note: try r.string(limit: 16 * 1024))
-        case 5:
+        case .comment:
             body = .comment(record: try r.id(), text: try r.string(limit: 16 * 1024))
-        case 6:
+        case .archive:
             body = .archive(record: try r.id())
-        case 7:
+        case .enroll:
             let (node, key, name, role) = try readNodeIdentity(&r)
             body = .enroll(Member(node: node, publicKey: key, name: name, role: role))
-        case 8:
+        case .revoke:
             let node = try r.id()
             let count = try r.varint()
             guard count <= 1024 else { throw CodecError.malformed("too many origins in a revocation") }
             var keep: [OpID] = []
             for _ in 0..<count { keep.append(OpID(origin: try r.id(), seq: try r.varint())) }
             body = .revoke(node: node, keep: keep)
-        case FlowRevision.tag:
+        case .flow:
             body = .flow(try FlowRevision.decode(&r))
-        default:
-            throw CodecError.malformed("unknown operation type \(tag)")
         }
         guard r.isAtEnd else { throw CodecError.malformed("\(r.remaining) trailing bytes after operation") }
         return Operation(origin: origin, seq: seq, hlc: hlc, author: author, body: body)

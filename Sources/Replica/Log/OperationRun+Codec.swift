@@ -80,14 +80,14 @@ extension OperationRun {
                 let sameAuthor: UInt8 = author.elementsEqual(previousAuthor) ? 8 : 0
                 previousAuthor = author
                 var replaceForm: UInt8 = 0
-                if body.tag == 3, !body.replaces.isEmpty {
+                if body.tag == .set, !body.replaces.isEmpty {
                     replaceForm = body.replaces.count == 1 && body.replaces[0].origin == origin && body.replaces[0].seq < seq ? 1 : 2
                 }
-                w.u8((body.tag == 3 ? 1 : 2) | signed | sameAuthor | replaceForm << 4)
+                w.u8((body.tag == .set ? 1 : 2) | signed | sameAuthor | replaceForm << 4)
                 w.varint(delta)
                 if sameAuthor == 0 { w.data(author) }
                 context.write(body.record, into: &w)
-                if body.tag == 3 {
+                if body.tag == .set {
                     w.u8(body.field)
                     w.data(e.payload[body.rest])
                     if replaceForm == 1 {
@@ -100,7 +100,7 @@ extension OperationRun {
                         }
                     }
                 } else {
-                    w.u8(body.tag)
+                    w.u8(body.tag.rawValue)
                     w.data(e.payload[body.rest])
                 }
             } else {
@@ -139,38 +139,32 @@ extension OperationRun {
             } else {
                 var w = BinaryWriter(capacity: 80)
                 if !sameAuthor { previousAuthor = try r.data(limit: Operation.maxPayload) }
-                w.data(previousAuthor)
                 let record = try context.read(&r)
                 if form == 1 {
-                    w.u8(3)
-                    w.id(record)
-                    w.u8(try r.u8())
-                    w.data(try r.dataSlice(limit: Operation.maxPayload))
+                    OperationPayload.writeHead(author: previousAuthor, tag: .set, record: record, into: &w)
+                    let field = try r.u8()
+                    let value = try r.dataSlice(limit: Operation.maxPayload)
+                    var replaces: [OpID] = []
                     switch replaceForm {
                     case 0:
-                        w.varint(0)
+                        break
                     case 1:
                         let seq = first + i
                         let distance = try r.varint()
                         guard distance < seq else { throw CodecError.malformed("replaced write \(distance + 1) back from seq \(seq)") }
-                        w.varint(1)
-                        w.id(origin)
-                        w.varint(seq - distance - 1)
+                        replaces = [OpID(origin: origin, seq: seq - distance - 1)]
                     default:
                         let n = try r.varint()
-                        guard n >= 1, n <= UInt64(r.remaining / 2) else { throw CodecError.malformed("\(n) replaced writes is out of range") }
-                        w.varint(n)
-                        for _ in 0..<n {
-                            w.id(try context.read(&r))
-                            w.varint(try r.varint())
-                            guard w.bytes.count <= Operation.maxPayload else { throw CodecError.malformed("operation payload is too large") }
-                        }
+                        guard n >= 1, n <= UInt64(OperationPayload.maxReplaces) else { throw CodecError.malformed("\(n) replaced writes is out of range") }
+                        for _ in 0..<n { replaces.append(OpID(origin: try context.read(&r), seq: try r.varint())) }
                     }
+                    OperationPayload.writeSetTail(field: field, value: value, replaces: replaces, into: &w)
                 } else {
-                    let tag = try r.u8()
-                    guard CompactBody.recordTags.contains(tag) else { throw CodecError.malformed("operation type \(tag) has no compact form") }
-                    w.u8(tag)
-                    w.id(record)
+                    let code = try r.u8()
+                    guard let tag = OperationTag(rawValue: code), CompactBody.hasRecordForm(tag) else {
+                        throw CodecError.malformed("operation type \(code) has no compact form")
+                    }
+                    OperationPayload.writeHead(author: previousAuthor, tag: tag, record: record, into: &w)
                     w.raw(try r.dataSlice(limit: Operation.maxPayload))
                 }
                 guard w.bytes.count <= Operation.maxPayload else { throw CodecError.malformed("operation payload of \(w.bytes.count) bytes is too large") }
@@ -234,15 +228,16 @@ struct IDWindow: Sendable {
     }
 }
 
-/// A payload split into the parts the compact forms carry, when it has one of their shapes:
-/// `string author, u8 tag, id record, …` for a record body; for a set (tag 3) the rest is
-/// `u8 field, data value, varint n, (id origin, varint seq) × n` and must end there. Rebuilding
-/// from the parts gives the same bytes (varints are read in their one shortest form).
+/// A payload split into the parts the compact forms carry, when it has one of their shapes
+/// (read with `OperationPayload`): a record body other than a set, whose bytes after the record
+/// id go as they are, or a set, which must end after its replaced writes. Rebuilding from the
+/// parts gives the same bytes (varints are read in their one shortest form).
 struct CompactBody {
-    static let recordTags: Set<UInt8> = [2, 4, 5, 6]
+    /// Record bodies other than a set: the bytes after their record id travel as they are.
+    static func hasRecordForm(_ tag: OperationTag) -> Bool { tag.isRecordBody && tag != .set }
 
     var author: Range<Int>
-    var tag: UInt8
+    var tag: OperationTag
     var record: ID128
     var field: UInt8 = 0
     /// A set's value, or the bytes after the record id of another record body.
@@ -251,25 +246,17 @@ struct CompactBody {
 
     init?(parsing payload: [UInt8]) {
         var r = BinaryReader(payload)
-        guard let length = try? r.varint(), length <= UInt64(r.remaining) else { return nil }
-        author = r.offset..<r.offset + Int(length)
-        r.offset += Int(length)
-        guard let tag = try? r.u8(), tag == 3 || Self.recordTags.contains(tag), let record = try? r.id() else { return nil }
-        self.tag = tag
+        guard let head = try? OperationPayload.readHead(&r), head.tag.isRecordBody, let record = try? r.id() else { return nil }
+        author = head.author
+        tag = head.tag
         self.record = record
-        guard tag == 3 else {
+        guard tag == .set else {
             rest = r.offset..<payload.count
             return
         }
-        guard let field = try? r.u8(), let length = try? r.varint(), length <= UInt64(r.remaining) else { return nil }
-        self.field = field
-        rest = r.offset..<r.offset + Int(length)
-        r.offset += Int(length)
-        guard let n = try? r.varint(), n <= UInt64(r.remaining / 17) else { return nil }
-        for _ in 0..<n {
-            guard let origin = try? r.id(), let seq = try? r.varint() else { return nil }
-            replaces.append(OpID(origin: origin, seq: seq))
-        }
-        guard r.isAtEnd else { return nil }
+        guard let tail = try? OperationPayload.readSetTail(&r), r.isAtEnd else { return nil }
+        field = tail.field
+        rest = tail.value
+        replaces = tail.replaces
     }
 }

@@ -19,8 +19,6 @@ public struct FlowRevision: Sendable, Equatable {
 
     public var retires: Bool { definition.isEmpty }
 
-    /// The operation tag. Tags 9-15 are left to other operation kinds.
-    static let tag: UInt8 = 16
     static let maxDefinition = 60 * 1024
 
     func encode(into w: inout BinaryWriter) {

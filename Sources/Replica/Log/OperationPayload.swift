@@ -1,0 +1,66 @@
+/// The one definition of an operation payload's layout, which the origin hashes and signs and
+/// the log stores as is:
+///
+///     string author | u8 tag | body
+///
+/// A record body (create, set, step, comment, archive) starts with the record's 16-byte id; a
+/// set's goes on `u8 field | data value | varint n | (id origin, varint seq) × n`. The other
+/// bodies are in `Operation.encodePayload`. `Operation` builds and reads payloads whole; the run
+/// codec (`OperationRun+Codec`) sends record bodies in parts and rebuilds them, with these same
+/// functions, so the two cannot drift apart.
+enum OperationTag: UInt8, Sendable {
+    case genesis = 1, create, set, step, comment, archive, enroll, revoke
+    /// Tags 9–15 are left to other operation kinds.
+    case flow = 16
+
+    /// Bodies whose first field is the record id.
+    var isRecordBody: Bool {
+        switch self {
+        case .create, .set, .step, .comment, .archive: true
+        case .genesis, .enroll, .revoke, .flow: false
+        }
+    }
+}
+
+enum OperationPayload {
+    /// Author and tag, then the record id of a record body.
+    static func writeHead(author: some Collection<UInt8>, tag: OperationTag, record: RecordID?, into w: inout BinaryWriter) {
+        w.data(author)
+        w.u8(tag.rawValue)
+        if let record { w.id(record) }
+    }
+
+    /// Where the author's bytes are, and the tag (refused when unknown).
+    static func readHead(_ r: inout BinaryReader) throws -> (author: Range<Int>, tag: OperationTag) {
+        let author = try r.dataSlice(limit: 256).indices
+        let code = try r.u8()
+        guard let tag = OperationTag(rawValue: code) else { throw CodecError.malformed("unknown operation type \(code)") }
+        return (author, tag)
+    }
+
+    /// Most writes a set may name as replaced.
+    static let maxReplaces = 64
+
+    /// A set's body after its record id.
+    static func writeSetTail(field: UInt8, value: some Collection<UInt8>, replaces: [OpID], into w: inout BinaryWriter) {
+        w.u8(field)
+        w.data(value)
+        w.varint(UInt64(replaces.count))
+        for p in replaces {
+            w.id(p.origin)
+            w.varint(p.seq)
+        }
+    }
+
+    /// A set's body after its record id: the field code, where the value's bytes are, and the
+    /// writes it replaces.
+    static func readSetTail(_ r: inout BinaryReader) throws -> (field: UInt8, value: Range<Int>, replaces: [OpID]) {
+        let field = try r.u8()
+        let value = try r.dataSlice(limit: 16 * 1024).indices
+        let count = try r.varint()
+        guard count <= UInt64(maxReplaces) else { throw CodecError.malformed("too many replaced writes") }
+        var replaces: [OpID] = []
+        for _ in 0..<count { replaces.append(OpID(origin: try r.id(), seq: try r.varint())) }
+        return (field, value, replaces)
+    }
+}
