@@ -8,6 +8,14 @@ public struct NodeIdentity: Sendable, Equatable {
     public var role: Role
     public var court: String
     public var publicKey: [UInt8]
+
+    public init(node: NodeID, name: String, role: Role, court: String, publicKey: [UInt8]) {
+        self.node = node
+        self.name = name
+        self.role = role
+        self.court = court
+        self.publicKey = publicKey
+    }
 }
 
 /// What a replica knows about one origin log.

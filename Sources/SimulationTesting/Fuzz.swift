@@ -205,8 +205,8 @@ public final class FuzzCourt {
 
         let config = self.config
         let clockS = StepClock()
-        let client = SessionDriver(replica: desk, direction: .outbound, address: "fuzz:admin", config: config, clock: clockS, logger: logger, keySeed: deskChallenge)
-        let server = SessionDriver(replica: admin, direction: .inbound, address: "fuzz:desk", config: config, clock: clockS, logger: logger, keySeed: adminChallenge)
+        let client = SessionDriver(store: desk, direction: .outbound, address: "fuzz:admin", config: config, clock: clockS, logger: logger, keySeed: deskChallenge)
+        let server = SessionDriver(store: admin, direction: .inbound, address: "fuzz:desk", config: config, clock: clockS, logger: logger, keySeed: adminChallenge)
         let clientOut = Recorder()
         let serverOut = Recorder()
         client.transport = clientOut
@@ -366,7 +366,7 @@ public final class SessionFuzzer {
         let clock = FuzzCourt.StepClock()
         let out = FuzzCourt.Recorder()
         let driver = SessionDriver(
-            replica: replica, direction: toAdmin ? .inbound : .outbound, address: "fuzz", config: court.config, clock: clock, logger: court.logger,
+            store: replica, direction: toAdmin ? .inbound : .outbound, address: "fuzz", config: court.config, clock: clock, logger: court.logger,
             keySeed: toAdmin ? court.adminChallenge : court.deskChallenge)
         driver.transport = out
         driver.start()

@@ -372,8 +372,8 @@ public final class Simulation {
         }
         let challenge = { (0..<32).map { _ in UInt8(truncatingIfNeeded: self.rng.next()) } }
         c.drivers = [
-            SessionDriver(replica: ra, direction: .outbound, address: "sim:\(nodes[b].name)", config: config, clock: clock, logger: logger, keySeed: challenge()),
-            SessionDriver(replica: rb, direction: .inbound, address: "sim:\(nodes[a].name)", config: config, clock: clock, logger: logger, keySeed: challenge()),
+            SessionDriver(store: ra, direction: .outbound, address: "sim:\(nodes[b].name)", config: config, clock: clock, logger: logger, keySeed: challenge()),
+            SessionDriver(store: rb, direction: .inbound, address: "sim:\(nodes[a].name)", config: config, clock: clock, logger: logger, keySeed: challenge()),
         ]
         for (i, driver) in c.drivers.enumerated() {
             driver.transport = c.pipes[i]

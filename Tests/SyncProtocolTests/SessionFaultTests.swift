@@ -26,7 +26,7 @@ struct SessionFaultTests {
             desk = try court.desk("desk", admin: replica)
             try replica.fileBugs(2, prefix: "admin")
             digest = try replica.digest()
-            driver = SessionDriver(replica: replica, direction: .inbound, address: "memory:test", clock: clock, logger: quietLogger)
+            driver = SessionDriver(store: replica, direction: .inbound, address: "memory:test", clock: clock, logger: quietLogger)
             driver.transport = out
             driver.start()
         }
@@ -162,7 +162,7 @@ struct SessionFaultTests {
     func oldDaemonAnswers() throws {
         let court = Court()
         let admin = try court.admin()
-        let driver = SessionDriver(replica: admin, direction: .outbound, address: "memory:old", clock: FakeClock(), logger: quietLogger)
+        let driver = SessionDriver(store: admin, direction: .outbound, address: "memory:old", clock: FakeClock(), logger: quietLogger)
         let out = MemoryTransport()
         driver.transport = out
         driver.start()
@@ -314,7 +314,7 @@ struct SessionFaultTests {
         _ = pair.run()
         #expect(pair.server.summary.ok)
         let after = try admin.digest()
-        let replay = SessionDriver(replica: admin, direction: .inbound, address: "replay", logger: quietLogger)
+        let replay = SessionDriver(store: admin, direction: .inbound, address: "replay", logger: quietLogger)
         let sink = MemoryTransport()
         replay.transport = sink
         replay.start()

@@ -92,9 +92,9 @@ final class SessionPair {
     /// Changes the client's frames before they are sealed (a member that lies).
     var clientRewrite: ((Frame) -> Frame)?
 
-    init(client: Replica, server: Replica, config: SessionConfig = SessionConfig()) {
-        self.client = SessionDriver(replica: client, direction: .outbound, address: "memory:server", config: config, clock: clock, logger: quietLogger)
-        self.server = SessionDriver(replica: server, direction: .inbound, address: "memory:client", config: config, clock: clock, logger: quietLogger)
+    init(client: any SessionStore, server: any SessionStore, config: SessionConfig = SessionConfig()) {
+        self.client = SessionDriver(store: client, direction: .outbound, address: "memory:server", config: config, clock: clock, logger: quietLogger)
+        self.server = SessionDriver(store: server, direction: .inbound, address: "memory:client", config: config, clock: clock, logger: quietLogger)
         self.client.transport = clientOut
         self.server.transport = serverOut
         self.client.rewriteOutgoing = { [unowned self] original in

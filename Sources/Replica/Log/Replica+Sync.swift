@@ -9,6 +9,13 @@ public struct PeerAuthorization: Sendable, Equatable {
     /// The peer's enrolled name and role, when known.
     public var name: String?
     public var role: Role?
+
+    public init(allowed: Bool, reason: String, name: String? = nil, role: Role? = nil) {
+        self.allowed = allowed
+        self.reason = reason
+        self.name = name
+        self.role = role
+    }
 }
 
 /// What the sync protocol needs from a replica: identity, proof of key, membership, the
@@ -25,7 +32,9 @@ extension Replica {
         return key.isValidSignature(signature, for: challengeMessage(challenge))
     }
 
-    static func challengeMessage(_ challenge: [UInt8]) -> [UInt8] { Array("sinkron.handshake.v1".utf8) + challenge }
+    /// What a node key signs for the handshake: the challenge after a domain prefix, so that it
+    /// can never pass for an operation's signature.
+    public static func challengeMessage(_ challenge: [UInt8]) -> [UInt8] { Array("sinkron.handshake.v1".utf8) + challenge }
 
     /// Whether the node with this id and key, claiming this court, may sync with us.
     public func authorize(node: NodeID, publicKey: [UInt8], court: String) throws -> PeerAuthorization {

@@ -15,7 +15,7 @@ public final class SyncConnection: SessionTransport {
         logger: Logger, onProgress: ((SyncProgress) -> Void)? = nil, onEnd: @escaping (SessionSummary) -> Void
     ) {
         self.connection = connection
-        driver = SessionDriver(replica: replica, direction: direction, address: connection.remoteAddress, config: config, clock: clock, logger: logger)
+        driver = SessionDriver(store: replica, direction: direction, address: connection.remoteAddress, config: config, clock: clock, logger: logger)
         let driver = driver
         ticker = LoopTimer(loop: connection.loop) { [weak driver] in driver?.tick() }
         driver.transport = self

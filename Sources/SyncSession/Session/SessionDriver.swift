@@ -10,11 +10,11 @@ public protocol SessionTransport: AnyObject {
     func close()
 }
 
-/// Runs a `Session` against a replica: performs its actions (sign, authorize, load, apply),
-/// writes the merge-session row, and reports progress. Not `Sendable`: it uses the replica,
-/// so it lives on the thread that owns the replica (the event loop's).
+/// Runs a `Session` against a store (the replica): performs its actions (sign, authorize, load,
+/// apply), writes the merge-session row, and reports progress. Not `Sendable`: it uses the
+/// replica, so it lives on the thread that owns the replica (the event loop's).
 public final class SessionDriver {
-    public let replica: Replica
+    public let store: any SessionStore
     public private(set) var session: Session
     public private(set) var summary: SessionSummary
     public weak var transport: (any SessionTransport)?
@@ -43,29 +43,29 @@ public final class SessionDriver {
     /// `keySeed` (tests, simulation): 32 bytes from which this session's Noise keys derive, so
     /// that a recorded session can be replayed; otherwise they are fresh random keys.
     public init(
-        replica: Replica, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
+        store: any SessionStore, direction: SessionSummary.Direction, address: String, config: SessionConfig = SessionConfig(),
         clock: any SyncClock = MonotonicClock(), logger: Logger = Logger(label: "sinkron.sync"), keySeed: [UInt8]? = nil
     ) {
-        self.replica = replica
+        self.store = store
         self.clock = clock
         self.logger = logger
         self.logger[metadataKey: "peer.address"] = "\(address)"
         started = clock.milliseconds()
-        startedCourtTime = replica.courtTime
+        startedCourtTime = store.courtTime
         summary = SessionSummary(direction: direction, address: address)
-        let id = replica.identity
+        let id = store.identity
         var hello = Hello(court: id.court, node: id.node, name: id.name, role: id.role.rawValue, publicKey: id.publicKey)
         hello.listenPort = config.listenPort
         // A Noise static key of this session's own, signed by the node key: made only when the
         // handshake starts.
         let ephemeralKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("ephemeral".utf8) + $0))) }
-        let keys = SessionKeys { [replica] in
+        let keys = SessionKeys { [store] in
             let staticKey = keySeed.flatMap { try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Array(SHA256.hash(data: Array("static".utf8) + $0))) }
                 ?? Curve25519.KeyAgreement.PrivateKey()
-            let signature = (try? replica.signChallenge(HandshakeIdentity.bindingMessage(Array(staticKey.publicKey.rawRepresentation)))) ?? []
+            let signature = (try? store.signChallenge(HandshakeIdentity.bindingMessage(Array(staticKey.publicKey.rawRepresentation)))) ?? []
             return (HandshakeIdentity(node: id.node, publicKey: id.publicKey, signature: signature), staticKey)
         }
-        let root = replica.courtRoot.map(HandshakeIdentity.rootBytes) ?? []
+        let root = store.courtRoot.map(HandshakeIdentity.rootBytes) ?? []
         session = Session(
             local: hello, initiator: direction == .outbound, keys: keys, prologue: HandshakeIdentity.prologue(courtRoot: root), ephemeralKey: ephemeralKey,
             config: config)
@@ -76,7 +76,7 @@ public final class SessionDriver {
     /// The connection is up: say hello. The merge-session row is written only once the peer is
     /// known to be a member, so that strangers leave nothing durable behind.
     public func start() {
-        session.setClock(replica.courtTime, hops: replica.clockHops)
+        session.setClock(store.courtTime, hops: store.clockHops)
         run(.start)
     }
 
@@ -89,7 +89,7 @@ public final class SessionDriver {
     /// when the session ends.
     private func recordSession() throws -> Int64 {
         if let id = summary.session { return id }
-        let id = try replica.beginSession(kind: sessionKind, peer: summary.peerName, address: summary.address, startedAt: startedCourtTime)
+        let id = try store.beginSession(kind: sessionKind, peer: summary.peerName, address: summary.address, startedAt: startedCourtTime)
         summary.session = id
         logger[metadataKey: "session.id"] = "\(id)"
         return id
@@ -150,7 +150,7 @@ public final class SessionDriver {
                 summary.peerNode = proven.node.hex
                 logger[metadataKey: "peer.node"] = "\(proven.node.short)"
                 // The prologue already held the court root: only membership is left to decide.
-                let verdict = try replica.authorize(node: proven.node, publicKey: proven.publicKey, court: replica.identity.court)
+                let verdict = try store.authorize(node: proven.node, publicKey: proven.publicKey, court: store.identity.court)
                 if !verdict.allowed {
                     summary.peerName = verdict.name
                     logger.debug("refused node \(proven.node.short): \(verdict.reason); it gets no data")
@@ -159,11 +159,11 @@ public final class SessionDriver {
                 if let error = admit?() { return .failed(error) }
                 authenticated = true
                 summary.peerName = verdict.name
-                return .authorized(verdict, vector: try replica.vector())
+                return .authorized(verdict, vector: try store.vector())
             case .greeted(let hello):
                 summary.peerName = hello.name
                 summary.peerListenPort = hello.listenPort == 0 ? nil : Int(hello.listenPort)
-                if let correction = try replica.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: replica.courtTime) {
+                if let correction = try store.observePeerClock(hello.clock, hops: hello.clockHops, peer: hello.name, peerKey: hello.publicKey, receivedAt: store.courtTime) {
                     if correction.deltaMs != 0 {
                         summary.clockCorrectionMs = correction.deltaMs
                         logger.notice("court time corrected by \(correction.deltaMs) ms from \(hello.name) (\(correction.hops) hops from the admin)")
@@ -175,12 +175,12 @@ public final class SessionDriver {
                 return nil
             case .loadBatch(let after):
                 let runs = try loadBounded(after: after)
-                return runs.isEmpty ? .exhausted(vector: try replica.vector()) : .batchLoaded(runs)
+                return runs.isEmpty ? .exhausted(vector: try store.vector()) : .batchLoaded(runs)
             case .apply(let id, let runs):
                 return apply(id: id, runs: runs)
             case .finish:
                 summary.ok = true
-                session.localVectorAtEnd = try replica.vector()
+                session.localVectorAtEnd = try store.vector()
                 summary.inSync = session.inSync
                 end(outcome: "ok")
                 return nil
@@ -202,7 +202,7 @@ public final class SessionDriver {
 
     private func apply(id: UInt64, runs: [OperationRun]) -> Session.Event {
         do {
-            let report = try replica.apply(runs, session: try recordSession())
+            let report = try store.apply(runs, session: try recordSession())
             for (origin, count) in report.applied { summary.receivedByOrigin[origin, default: 0] += count }
             summary.received += report.appliedTotal
             summary.duplicates += report.duplicates
@@ -228,7 +228,7 @@ public final class SessionDriver {
     private func loadBounded(after cursor: VersionVector) throws -> [OperationRun] {
         var limit = session.config.maxBatchOperations
         while true {
-            let runs = try replica.nextBatch(after: cursor, maxOperations: limit, runOperations: session.config.maxRunOperations)
+            let runs = try store.nextBatch(after: cursor, maxOperations: limit, runOperations: session.config.maxRunOperations)
             let count = runs.reduce(0) { $0 + $1.entries.count }
             var context = runEncoding
             let frame = Frame.batch(id: session.nextBatchID, runs: runs).encoded(runs: &context)
@@ -266,17 +266,13 @@ public final class SessionDriver {
         let idle = summary.ok && summary.session == nil && summary.received == 0 && summary.sent == 0 && summary.conflicts == 0 && summary.forks.isEmpty
         if idle, let peer = summary.peerName {
             do {
-                summary.session = try replica.recordIdleSession(
-                    kind: sessionKind, peer: peer, address: summary.address, startedAt: startedCourtTime, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
-                    detail: summary)
+                summary.session = try store.recordIdleSession(kind: sessionKind, peer: peer, address: summary.address, startedAt: startedCourtTime, summary: summary)
             } catch {
                 logger.error("could not record an idle merge session: \(error)")
             }
         } else if authenticated, let id = try? recordSession() {
             do {
-                try replica.endSession(
-                    id, received: summary.received, sent: summary.sent, conflicts: summary.conflicts, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
-                    outcome: outcome, detail: summary, peer: summary.peerName)
+                try store.endSession(id, summary: summary, outcome: outcome)
             } catch {
                 logger.error("could not record the end of merge session \(id): \(error)")
             }
