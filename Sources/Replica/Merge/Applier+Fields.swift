@@ -165,42 +165,30 @@ extension Applier {
         dirtyWriteSets.removeAll(keepingCapacity: true)
     }
 
-    /// Records one write of a field and updates the winner, heads and conflicts.
-    ///
-    /// A write replaces the writes it names; the heads are the valid writes no other write
-    /// replaced; the value is the greatest head by (clock, origin, seq). Two writes that replaced
-    /// the same value are concurrent: a conflict, recorded with its winner and loser. Heads are
-    /// derived from the writes' `preds`, never stored; the field's row of `write_sets` is
-    /// written once per batch (`flushWriteSets`), however many of its writes the batch holds.
+    /// Records one write of a field and updates the winner, heads and conflicts: the rule is
+    /// `FieldMerge.add`; around it, the field's writes are read (from the batch's cache, else
+    /// SQLite) and what it decided is written. Heads are derived from the writes' `preds`, never
+    /// stored; the field's row of `write_sets` is written once per batch (`flushWriteSets`),
+    /// however many of its writes the batch holds.
     mutating func applyFieldWrite(
         _ ref: RecordRef, field: Field, op: OpID, originIdx: Int64, role: Role, hlc: HLC, value: String, preds: [OpID]
     ) throws {
-        let required = RecordKind.letter.writer(of: field)
-        let valid = required == nil || role == required
         // Taken out of the cache while it changes, so appending does not copy it.
         let key = Self.fieldKey(ref.rid, field)
         var writes = try self.writes.removeValue(forKey: key) ?? loadStoredWrites(rid: ref.rid, field: field)
-        let before = writes.winnerIndex.map { writes[$0].op }
-        // Only a valid write replaces: a refused write (a letter number from the wrong role) must
-        // not take the value it named out of the running.
-        let superseded = writes.contains { $0.valid && $0.preds.contains(op) }
-        if valid && !preds.isEmpty {
-            for i in writes.indices where writes[i].head && preds.contains(writes[i].op) { writes[i].head = false }
-        }
-        let mine = FieldWrite(op: op, originIdx: originIdx, hlc: hlc, preds: preds, head: !superseded, valid: valid)
+        let write = FieldWrite(op: op, originIdx: originIdx, hlc: hlc, preds: preds, head: true, valid: FieldMerge.isValid(field: field, role: role))
+        let outcome = FieldMerge.add(write, to: &writes)
         dirtyWriteSets.insert(key)
-        if valid {
-            for other in writes where other.valid && other.isSibling(of: mine) {
-                try recordConflict(ref, field: field, mine, value: value, other)
-            }
-        }
-        writes.append(mine)
+        for other in outcome.conflicts { try recordConflict(ref, field: field, write, value: value, other) }
         cachedWrites += 1
-        let after = writes.winnerIndex.map { (op: writes[$0].op, originIdx: writes[$0].originIdx) }
         self.writes[key] = writes
-        guard after?.op != before, let kind = ref.kind, let column = kind.column(of: field) else { return }
+        guard outcome.after?.op != outcome.before, let kind = ref.kind, let column = kind.column(of: field) else { return }
         let newValue: String?
-        if let after { newValue = after.op == op ? value : try loadValue(after.op, originIdx: after.originIdx, field: field) } else { newValue = nil }
+        if let after = outcome.after {
+            newValue = after.op == op ? value : try loadValue(after.op, originIdx: after.originIdx, field: field)
+        } else {
+            newValue = nil
+        }
         setColumn(ref, kind: kind, column: column, value: newValue)
     }
 
