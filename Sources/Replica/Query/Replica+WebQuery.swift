@@ -10,7 +10,8 @@ public struct RecordQuery: Sendable, Equatable {
     public var waitingFor: Role?
     /// Only records created by this node (its name, as in `created_by`).
     public var createdBy: String?
-    /// Only open records past the time standard of their current step.
+    /// Only open records past their time standard in the court's working time, as
+    /// `list(overdueOnly:)` (`sinkron list --overdue`) finds them.
     public var lateOnly = false
     /// Words that must occur in the record's title, case number or subject.
     public var search: String?
@@ -60,9 +61,10 @@ extension Replica {
         var total = 0
         var capped = false
         let openOnly = query.openOnly || query.waitingFor != nil || query.lateOnly
+        let calendar = workingCalendar
         // One ordered walk of the index per kind and status, merged here.
         for kind in query.kind.map({ [$0] }) ?? RecordKind.allCases {
-            guard let (clause, filterValues) = Self.filter(query, kind: kind, now: now) else { continue }
+            guard let (clause, filterValues) = try filter(query, kind: kind, now: now, calendar: calendar) else { continue }
             for status in openOnly ? ["open"] : ["open", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
                 let wanted = max(countLimit + 1, offset + limit)
@@ -106,7 +108,7 @@ extension Replica {
         var rows: [RecordSummary] = []
         for key in keys.dropFirst(offset).prefix(limit) {
             if let row = try db.cached("SELECT \(Self.summaryColumns(key.kind)) FROM \(key.kind.table) WHERE id = ?").bind(.text(key.id))
-                .first({ summary($0, kind: key.kind, now: now).0 })
+                .first({ summary($0, kind: key.kind, now: now, calendar: calendar).0 })
             {
                 rows.append(row)
             }
@@ -135,7 +137,7 @@ extension Replica {
 
     /// The WHERE terms of `query` for one kind's table, besides its status; nil when no record of
     /// this kind can match.
-    static func filter(_ query: RecordQuery, kind: RecordKind, now: Date) -> ([String], [SQLValue])? {
+    func filter(_ query: RecordQuery, kind: RecordKind, now: Date, calendar: WorkingCalendar) throws -> ([String], [SQLValue])? {
         var terms: [String] = []
         var values: [SQLValue] = []
         let sops = SOP.catalog.filter { $0.kind == kind }
@@ -152,16 +154,9 @@ extension Replica {
             terms.append("(" + any.joined(separator: " OR ") + ")")
         }
         if query.lateOnly {
-            let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-            var any: [String] = []
-            for sop in sops {
-                for step in sop.steps {
-                    any.append("((sop = ? OR sop GLOB ?) AND step = \(step.number) AND step_since < \(nowMs - Int64(step.minutes) * 60_000))")
-                    values += [.text(sop.code), .text(sop.code + "@*")]
-                }
-            }
-            guard !any.isEmpty else { return nil }
-            terms.append("(" + any.joined(separator: " OR ") + ")")
+            guard let late = try lateCondition(kind, now: now, calendar: calendar) else { return nil }
+            terms.append(late.sql)
+            values += late.values
         }
         if let node = query.createdBy {
             terms.append("created_by = ?")
