@@ -178,21 +178,6 @@ extension Replica {
         }
         return (terms, values)
     }
-
-    /// One merge session, or nil.
-    public func session(_ id: Int64) throws -> SessionEntry? {
-        try sessions(limit: Int.max).first { $0.id == id }
-    }
-
-    /// Operations a merge session brought, per origin node name (most first).
-    public func sessionOrigins(_ id: Int64) throws -> [(node: String, operations: Int)] {
-        var out: [(String, Int)] = []
-        try db.prepare("SELECT origin_idx, count(*) FROM ops WHERE session = ? GROUP BY origin_idx").bind(.int(id)).forEach { row in
-            let name = originsByIdx[row.int(0)].flatMap { origins[$0]?.name } ?? "?"
-            out.append((name, Int(row.int(1))))
-        }
-        return out.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map { (node: $0.0, operations: $0.1) }
-    }
 }
 
 extension Statement {
