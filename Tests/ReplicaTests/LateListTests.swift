@@ -21,6 +21,11 @@ import Testing
         let clock = ManualClock(UInt64(Self.at(2026, 1, 8, 15, 50).timeIntervalSince1970 * 1000))
         let meja = try sandbox.replica("meja", role: .mejaSatu, clock: clock)
         let staf = try sandbox.replica("staf", role: .stafTI, clock: clock)
+        // The court's book holds BUG and SINKRON: records pin CODE@1, the rest the template.
+        let admin = try Replica(home: sandbox.home("court-admin"), physicalClock: clock)
+        try admin.adoptFlows(["BUG", "SINKRON"])
+        try Exchange.runs(from: admin, to: meja)
+        try Exchange.runs(from: admin, to: staf)
         _ = try meja.fileBug(title: "layar putih", description: "d")
         clock.advance(by: 20 * 60_000)
         _ = try meja.fileDeletion(caseNumber: "7/Pdt.P/2026/PN Bls", reason: "ganda")
@@ -32,6 +37,7 @@ import Testing
         let care = try staf.addTask(sop: "PEMELIHARAAN-SIPP")
         try staf.completeStep(care.hex)
         try staf.completeStep(care.hex)
+        #expect(try staf.list().contains { $0.sop == "BUG@1" } && staf.list().contains { $0.sop == "HAPUS" || !$0.sop.contains("@") })
         return (staf, clock)
     }
 

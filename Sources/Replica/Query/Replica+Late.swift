@@ -74,7 +74,7 @@ extension Replica {
                     values.append(.text(pin))
                 } else {
                     let known = revisions[code] ?? []
-                    match = "(sop = ? OR (sop GLOB ?" + (known.isEmpty ? "" : " AND sop NOT IN (\(known.map { _ in "?" }.joined(separator: ","))))") + "))"
+                    match = "(sop = ? OR (sop GLOB ?" + (known.isEmpty ? "" : " AND sop NOT IN (\(known.map { _ in "?" }.joined(separator: ",")))") + "))"
                     values += [.text(code), .text(code + "@*")] + known.map { .text($0) }
                 }
                 any.append("(\(match) AND (\(late.joined(separator: " OR "))))")
