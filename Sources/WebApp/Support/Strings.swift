@@ -168,7 +168,7 @@ enum Strings {
         .sent: [.id: "Dikirim", .en: "Sent"],
         .bytes: [.id: "Bita", .en: "Bytes"],
         .outcome: [.id: "Hasil", .en: "Outcome"],
-        .perOrigin: [.id: "Operasi yang dibawa, per asal", .en: "Operations brought, per origin"],
+        .perOrigin: [.id: "Operasi masuk dan keluar, per asal", .en: "Operations in and out, per origin"],
         .noSessions: [.id: "Belum ada sesi penggabungan.", .en: "No merge sessions yet."],
         .duration: [.id: "Lama", .en: "Duration"],
         .alerts: [.id: "Peringatan", .en: "Alerts"],
