@@ -72,8 +72,8 @@ extension WebApp {
             let table = rows.map { k, v -> HTML in "<tr><th scope=\"row\">\(c.t(k))</th><td>\(v)</td></tr>" }.joined()
             let body: HTML = """
                 <h1>\(c.t(.session)) #\(s.id) · \(s.kind)</h1>\(adminNav(c, "/admin/merges"))<table class="fields">\(table)</table>
-                \(s.detail.map { "<p class=\"detail\">\($0)</p>" as HTML } ?? .empty)
-                <h2>\(c.t(.perOrigin))</h2><table><thead><tr><th>\(c.t(.node))</th><th>\(c.t(.received))</th><th>\(c.t(.sent))</th></tr></thead><tbody>\(origins)</tbody></table>
+                <h2>\(c.t(.perOrigin))</h2><table class="traffic"><thead><tr><th>\(c.t(.node))</th><th class="num">\(c.t(.received))</th><th class="num">\(c.t(.sent))</th></tr></thead><tbody>\(origins)</tbody></table>
+                \(s.detail.map { "<details class=\"detail\"><summary>\(c.t(.technicalDetail))</summary><pre>\($0)</pre></details>" as HTML } ?? .empty)
                 """
             return Pages.page(c, node, title: "\(c.t(.session)) #\(s.id)", path: "/admin/merges", body)
         }

@@ -26,7 +26,7 @@ enum L: String, CaseIterable, Sendable {
     case stepDoneBy, stepAt, stepAnswer, stepNotMarked
     case historyWhen, historyWho, historyWhat, historyOutcome, historyVia, local, outcomeWon, outcomeLost, outcomeReplaced, outcomeRefused, against
     case conflicts, conflictCount, winner, loser, keepThis, settled, noConflicts, field, record
-    case merges, session, peer, address, when, received, sent, bytes, outcome, perOrigin, noSessions, duration
+    case merges, session, peer, address, when, received, sent, bytes, outcome, perOrigin, noSessions, duration, technicalDetail
     case alerts, noAlerts, members, role, node, revoked, revoke, invite, inviteName, invitationWritten, invitationCode, peers, lastSync, lastError, lag, never
     case verify, digest, verifyOK, verifyProblems, operations, signatures, origins, compareHint
     case openPerSOP, openPerDesk, perWeek, opened, closed, stepTimes, average, count, downloadCSV, printPage
@@ -169,6 +169,7 @@ enum Strings {
         .bytes: [.id: "Bita", .en: "Bytes"],
         .outcome: [.id: "Hasil", .en: "Outcome"],
         .perOrigin: [.id: "Operasi masuk dan keluar, per asal", .en: "Operations in and out, per origin"],
+        .technicalDetail: [.id: "Rincian teknis (JSON)", .en: "Technical detail (JSON)"],
         .noSessions: [.id: "Belum ada sesi penggabungan.", .en: "No merge sessions yet."],
         .duration: [.id: "Lama", .en: "Duration"],
         .alerts: [.id: "Peringatan", .en: "Alerts"],
