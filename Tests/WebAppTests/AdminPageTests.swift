@@ -11,6 +11,9 @@ import Testing
     /// A bug whose title meja satu and staf TI edited at once, merged at the Kasubbag's PC.
     func conflicted() throws -> (Court, RecordID) {
         let court = try Court()
+        // As `sinkron init` does, the court's book holds the flow: the bug pins BUG@1.
+        try court.kasubbag.adoptFlows(["BUG"])
+        try court.carry(court.kasubbag, court.meja)
         let id = try court.meja.fileBug(title: "Error 500", description: "d")
         try court.carry(court.meja, court.staf)
         try court.meja.setField(id.hex, field: "title", value: "Error 500 saat simpan pihak", author: "Rina")
