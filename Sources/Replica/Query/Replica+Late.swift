@@ -31,14 +31,16 @@ extension WorkingCalendar {
 }
 
 extension Replica {
-    /// An SQL condition over a row of `kind`'s table that holds when an open record is past its
-    /// time standard at `now` (the caller keeps to open rows): the rule `summary` applies to one record (`overdue`, as
-    /// `sinkron list --overdue` shows it), stated for a whole table. The standard is the pinned
-    /// flow's (the shipped template or the court's revision), the procedure's time from the
-    /// record's creation or else the current step's from when it became current, measured in the
-    /// working calendar through `WorkingCalendar.lateCutoff`; a task is late past its due time too.
-    /// Nil when no record of this kind can be late now.
-    func lateCondition(_ kind: RecordKind, now: Date, calendar: WorkingCalendar) throws -> (sql: String, values: [SQLValue])? {
+    /// For each record kind, an SQL condition over a row of its table that holds when an open
+    /// record is past its time standard at `now` (the caller keeps to open rows): the rule
+    /// `summary` applies to one record (`overdue`, as `sinkron list --overdue` shows it), stated
+    /// for a whole table. The standard is the pinned flow's (the shipped template or the court's
+    /// revision), the procedure's time from the record's creation or else the current step's from
+    /// when it became current, measured in the working calendar through
+    /// `WorkingCalendar.lateCutoff`; a task is late past its due time too. A kind missing from the
+    /// result has no record that can be late now.
+    func lateConditions(now: Date, calendar: WorkingCalendar) throws -> [RecordKind: (sql: String, values: [SQLValue])] {
+        // Flows share a handful of standards: each cutoff is searched once.
         var cutoffs: [TimeStandard.Amount: Int64?] = [:]
         func cutoff(_ standard: TimeStandard) -> Int64? {
             guard let limit = standard.limit else { return nil }
@@ -47,16 +49,15 @@ extension Replica {
             cutoffs[limit] = found
             return found
         }
-        var any: [String] = []
-        var values: [SQLValue] = []
-        // Every pin a record of this kind can name: a shipped template's code, or CODE@N for a
-        // revision in the court's book (a pin whose revision is unknown reads the template).
+        var terms: [RecordKind: (any: [String], values: [SQLValue])] = [:]
+        // Every pin a record can name: a shipped template's code, or CODE@N for a revision in the
+        // court's book (a pin whose revision is unknown reads the template).
         var revisions: [String: [String]] = [:]
         try db.prepare("SELECT DISTINCT code, version FROM sop_flows").forEach { revisions[$0.text(0), default: []].append("\($0.text(0))@\($0.int(1))") }
-        let codes = Set(SOP.catalog.filter { $0.kind == kind }.map(\.code)).union(revisions.keys)
+        let codes = Set(SOP.catalog.map(\.code)).union(revisions.keys)
         for code in codes.sorted() {
             for pin in [code] + (revisions[code] ?? []).sorted() {
-                guard let sop = db.flow(pin), sop.kind == kind else { continue }
+                guard let sop = db.flow(pin) else { continue }
                 var late: [String] = []
                 if let time = sop.time {
                     if let c = cutoff(time) { late.append("created_at <= \(c)") }
@@ -68,32 +69,31 @@ extension Replica {
                     }
                 }
                 guard !late.isEmpty else { continue }
+                var values: [SQLValue]
                 let match: String
                 if pin != code {
                     match = "sop = ?"
-                    values.append(.text(pin))
+                    values = [.text(pin)]
                 } else {
                     let known = revisions[code] ?? []
                     match = "(sop = ? OR (sop GLOB ?" + (known.isEmpty ? "" : " AND sop NOT IN (\(known.map { _ in "?" }.joined(separator: ",")))") + "))"
-                    values += [.text(code), .text(code + "@*")] + known.map { .text($0) }
+                    values = [.text(code), .text(code + "@*")] + known.map { .text($0) }
                 }
-                any.append("(\(match) AND (\(late.joined(separator: " OR "))))")
+                terms[sop.kind, default: ([], [])].any.append("(\(match) AND (\(late.joined(separator: " OR "))))")
+                terms[sop.kind]!.values += values
             }
         }
-        if kind == .task {
-            // `Validation.parseDue` in SQL: YYYY-MM-DD is due at the end of that day, YYYY-MM-DDTHH:MM
-            // (or with a space) at that minute, both in local time; late once now is past it.
-            let f = DateFormatter()
-            f.locale = Locale(identifier: "en_US_POSIX")
-            f.timeZone = TimeZone.current
-            f.dateFormat = "yyyy-MM-dd HH:mm"
-            let minute = f.string(from: now.addingTimeInterval(-0.001))
-            f.dateFormat = "yyyy-MM-dd"
-            let day = f.string(from: now.addingTimeInterval(-(24 * 3600 - 1) - 0.001))
-            any.append("(length(due) = 10 AND due <= ?) OR (length(due) = 16 AND replace(due, 'T', ' ') <= ?)")
-            values += [.text(day), .text(minute)]
-        }
-        guard !any.isEmpty else { return nil }
-        return ("(" + any.joined(separator: " OR ") + ")", values)
+        // `Validation.parseDue` in SQL: YYYY-MM-DD is due at the end of that day, YYYY-MM-DDTHH:MM
+        // (or with a space) at that minute, both in local time; late once now is past it.
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone.current
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        let minute = f.string(from: now.addingTimeInterval(-0.001))
+        f.dateFormat = "yyyy-MM-dd"
+        let day = f.string(from: now.addingTimeInterval(-(24 * 3600 - 1) - 0.001))
+        terms[.task, default: ([], [])].any.append("(length(due) = 10 AND due <= ?) OR (length(due) = 16 AND replace(due, 'T', ' ') <= ?)")
+        terms[.task]!.values += [.text(day), .text(minute)]
+        return terms.mapValues { ("(" + $0.any.joined(separator: " OR ") + ")", $0.values) }
     }
 }

@@ -52,9 +52,10 @@ extension Replica {
         let thisWeek = (nowMs + offset) / week
         var opened: [Int64: Int] = [:]
         var closed: [Int64: Int] = [:]
+        let lateByKind = try lateConditions(now: now, calendar: calendar)
         for kind in RecordKind.allCases {
             // Late as `list(overdueOnly:)` counts it: the working calendar's due times, one rule.
-            let late = try lateCondition(kind, now: now, calendar: calendar)
+            let late = lateByKind[kind]
             let sql = "SELECT sop, step, count(*), \(late.map { "sum(\($0.sql))" } ?? "0") FROM \(kind.table) WHERE +status = 'open' GROUP BY sop, step"
             try db.prepare(sql).bind(all: late?.values ?? []).forEach { row in
                 let pin = row.text(0)

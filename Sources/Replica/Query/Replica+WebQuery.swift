@@ -62,9 +62,10 @@ extension Replica {
         var capped = false
         let openOnly = query.openOnly || query.waitingFor != nil || query.lateOnly
         let calendar = workingCalendar
+        let late = query.lateOnly ? try lateConditions(now: now, calendar: calendar) : [:]
         // One ordered walk of the index per kind and status, merged here.
         for kind in query.kind.map({ [$0] }) ?? RecordKind.allCases {
-            guard let (clause, filterValues) = try filter(query, kind: kind, now: now, calendar: calendar) else { continue }
+            guard let (clause, filterValues) = filter(query, kind: kind, late: late[kind]) else { continue }
             for status in openOnly ? ["open"] : ["open", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
                 let wanted = max(countLimit + 1, offset + limit)
@@ -136,8 +137,8 @@ extension Replica {
     }
 
     /// The WHERE terms of `query` for one kind's table, besides its status; nil when no record of
-    /// this kind can match.
-    func filter(_ query: RecordQuery, kind: RecordKind, now: Date, calendar: WorkingCalendar) throws -> ([String], [SQLValue])? {
+    /// this kind can match. `late` is the kind's condition from `lateConditions`.
+    func filter(_ query: RecordQuery, kind: RecordKind, late: (sql: String, values: [SQLValue])?) -> ([String], [SQLValue])? {
         var terms: [String] = []
         var values: [SQLValue] = []
         let sops = SOP.catalog.filter { $0.kind == kind }
@@ -154,7 +155,7 @@ extension Replica {
             terms.append("(" + any.joined(separator: " OR ") + ")")
         }
         if query.lateOnly {
-            guard let late = try lateCondition(kind, now: now, calendar: calendar) else { return nil }
+            guard let late else { return nil }
             terms.append(late.sql)
             values += late.values
         }
