@@ -30,7 +30,7 @@ enum L: String, CaseIterable, Sendable {
     case alerts, noAlerts, members, role, node, revoked, revoke, invite, inviteName, invitationWritten, invitationCode, peers, lastSync, lastError, lag, never
     case verify, digest, verifyOK, verifyProblems, operations, signatures, origins, compareHint
     case openPerSOP, openPerDesk, perWeek, opened, closed, stepTimes, average, count, downloadCSV, printPage
-    case loginNeeded, loginHow, forbiddenHost, forbiddenCSRF, notFound, notAllowed, errorTitle, adminOnly
+    case loginNeeded, loginHow, forbiddenHost, forbiddenCSRF, notFound, notAllowed, errorTitle, adminOnly, internalError
     case liveUpdated, numberLetter, numberHint, yes, no, skipToContent
 }
 
@@ -212,6 +212,7 @@ enum Strings {
         .loginNeeded: [.id: "Perlu masuk", .en: "Sign-in needed"],
         .loginHow: [.id: "Buka aplikasi dengan tautan dari perintah berikut di PC ini:", .en: "Open the app with the link printed by this command on this PC:"],
         .forbiddenHost: [.id: "Alamat (Host) permintaan bukan alamat aplikasi ini.", .en: "The request's Host is not this app's address."],
+        .internalError: [.id: "Sinkron gagal menampilkan halaman ini; catat pesan ini untuk staf TI:", .en: "Sinkron could not show this page; note this message for IT staff:"],
         .forbiddenCSRF: [.id: "Formulir kedaluwarsa atau bukan dari aplikasi ini. Muat ulang halaman lalu coba lagi.", .en: "The form is stale or did not come from this app. Reload the page and try again."],
         .notFound: [.id: "Tidak ditemukan", .en: "Not found"],
         .notAllowed: [.id: "Tidak diizinkan", .en: "Not allowed"],
