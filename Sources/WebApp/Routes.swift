@@ -49,7 +49,8 @@ extension WebApp {
         }
         let session = newSession()
         var response = Pages.redirect("/")
-        response.setCookie(Cookie(name: Self.sessionCookie, value: session.id, path: "/", httpOnly: true, sameSite: .strict))
+        response.setCookie(
+            Cookie(name: Self.sessionCookie, value: session.id, maxAge: Int(WebSessionStore.lifetime), path: "/", httpOnly: true, sameSite: .strict))
         return response
     }
 

@@ -24,7 +24,8 @@ public final class WebApp: Sendable {
 
     let options: Options
     let replica: ReplicaHandle
-    let sessions = Mutex<[String: WebSession]>([:])
+    /// Signed-in browsers, kept in the replica's folder across restarts.
+    let sessions: Mutex<WebSessionStore>
     let hosts: Mutex<Set<String>>
     let dates: CourtDates
     /// The last overview and what it was computed for (operations held, court minute): the
@@ -39,6 +40,7 @@ public final class WebApp: Sendable {
     public init(options: Options) throws {
         self.options = options
         replica = try ReplicaHandle(home: options.home)
+        sessions = Mutex(WebSessionStore(path: WebSessionStore.file(options.home)))
         hosts = Mutex(Set(options.allowedHosts))
         dates = CourtDates(timeZone: options.timeZone)
     }
@@ -78,23 +80,16 @@ public final class WebApp: Sendable {
     // MARK: Sessions
 
     func newSession() -> WebSession {
-        let session = WebSession(id: randomToken(), csrf: randomToken(), lastSeen: Date())
-        sessions.withLock { all in
-            if all.count >= Self.maxSessions, let oldest = all.values.min(by: { $0.lastSeen < $1.lastSeen }) {
-                all[oldest.id] = nil
-            }
-            all[session.id] = session
-        }
-        return session
+        let token = randomToken()
+        let now = Date()
+        sessions.withLock { $0.add(token, now: now, limit: Self.maxSessions) }
+        return WebSession(id: token, csrf: WebSessionStore.csrf(token), lastSeen: now)
     }
 
     func session(_ id: String) -> WebSession? {
-        sessions.withLock { all in
-            guard var s = all[id] else { return nil }
-            s.lastSeen = Date()
-            all[id] = s
-            return s
-        }
+        let now = Date()
+        guard id.count == 64, sessions.withLock({ $0.touch(id, now: now) }) else { return nil }
+        return WebSession(id: id, csrf: WebSessionStore.csrf(id), lastSeen: now)
     }
 }
 

@@ -3,8 +3,9 @@
 Meja satu files a bug report and a deletion request in its browser; the desks sync over TCP
 (`sinkron sync` to the Kasubbag's `sinkron serve`); staf TI's browser shows both waiting and
 advances the bug through a branch; meja satu and staf TI edit the same title at once; the
-Kasubbag's browser shows the merged history and keeps one value of that conflict; the English
-switch is remembered. A screenshot of each page goes to .screenshots/.
+Kasubbag's browser shows the merged history (operations in and out per origin) and keeps one
+value of that conflict; a restarted web app keeps its browser signed in; the English switch is
+remembered. A screenshot of each page goes to .screenshots/.
 
 Every wait is bounded; every server listens on 127.0.0.1 and is stopped at the end.
 """
@@ -133,6 +134,7 @@ def main():
     sync_port = found.group(1)
     meja_url, meja_login = web(m)
     staf_url, staf_login = web(s)
+    staf_web = PROCS[-1]
 
     # Meja satu: the person is asked once, then a bug report and a deletion request.
     mb = browser()
@@ -192,6 +194,13 @@ def main():
     wait(sb, lambda d: "Langkah saat ini: 5." in d.find_element(By.ID, "step").text)
     shot(sb, "05-record-page")
 
+    # Staf TI's web app restarts; its browser stays signed in (sessions are kept in the home).
+    staf_web.terminate()
+    staf_web.wait(timeout=10)
+    staf_url, _ = web(s)
+    sb.get(staf_url + "/")
+    check("a restarted web app keeps the browser signed in", "Menunggu peran saya" in sb.page_source and "Andi (staf TI)" in sb.page_source)
+
     # Meja satu and staf TI edit the bug's title at the same time, offline from each other.
     sinkron("sync", f"127.0.0.1:{sync_port}", "--quiet", home=m)
     mb.get(meja_url + "/r/" + bug)
@@ -224,6 +233,8 @@ def main():
     shot(kb, "06-merges")
     click(kb, kb.find_element(By.CSS_SELECTOR, "#merges a"))
     wait(kb, lambda d: "/admin/merges/" in d.current_url)
+    per_origin = kb.find_elements(By.CSS_SELECTOR, "table")[-1].text
+    check("a session's page shows operations in and out per origin", "Diterima" in per_origin and "Dikirim" in per_origin and re.search(r"(meja-satu-1|staf-ti-1) \w{8} \d+ \d+", per_origin) is not None)
     shot(kb, "07-session")
     kb.get(kurl + "/r/" + bug)
     history = kb.find_element(By.ID, "history").text

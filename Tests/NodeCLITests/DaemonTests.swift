@@ -125,6 +125,12 @@ struct DaemonTests {
         // A and C never met: C's records reached A through B's relay.
         let merges = try #require(try a.json("merges") as? [[String: Any]])
         #expect(merges.allSatisfy { ($0["peer"] as? String) != "staf-ti" })
+        // ...and A's merge history says so, per origin: staf-ti's operations came in from B.
+        let relayed = merges.first { (($0["traffic"] as? [[String: Any]]) ?? []).contains { $0["node"] as? String == "staf-ti" && ($0["received"] as? Int ?? 0) > 0 } }
+        let id = try #require(relayed?["id"] as? Int, "a session of A received staf-ti's operations")
+        let shown = try a.ok("merges", "--session", "\(id)").stdout
+        #expect(shown.contains("ORIGIN") && shown.contains("staf-ti"), "\(shown)")
+        #expect(try a.run(["merges", "--session", "999999"]).status != 0)
         #expect(daemonA.stop() == 0)
     }
 

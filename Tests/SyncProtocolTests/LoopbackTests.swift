@@ -71,6 +71,15 @@ struct LoopbackTests {
         #expect(summary.received >= 3_040 && summary.sent >= 5)
         #expect(try Self.digest(admin.home) == Self.digest(desk.home))
         #expect(try Replica(home: admin.home).sessions(limit: 1).first?.kind == "sync-in")
+        // Each side's merge history shows, per origin, what came in and what went out.
+        let (adminOrigin, deskOrigin) = (try Replica(home: admin.home).origin.hex, try Replica(home: desk.home).origin.hex)
+        let served = try #require(try Replica(home: admin.home).sessions(limit: 1).first?.traffic)
+        #expect(served.first { $0.origin == deskOrigin }.map { ($0.received, $0.sent) }.map { $0.0 >= 5 && $0.1 == 0 } == true, "\(served)")
+        #expect(served.first { $0.origin == adminOrigin }.map { $0.sent >= 3_040 && $0.received == 0 } == true, "\(served)")
+        let dialled = try #require(try Replica(home: desk.home).sessions(limit: 1).first)
+        #expect(dialled.kind == "sync-out" && (dialled.traffic.first { $0.origin == deskOrigin }?.sent ?? 0) >= 5)
+        #expect(dialled.traffic.first { $0.origin == adminOrigin }?.received == summary.receivedByOrigin[adminOrigin])
+        #expect(dialled.traffic.map(\.received).reduce(0, +) == dialled.received && dialled.traffic.map(\.sent).reduce(0, +) == dialled.sent)
     }
 
     @Test("connection refused is a clear error, not a hang")

@@ -156,10 +156,24 @@ struct Merges: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The merge sessions that brought operations here (bundle imports, syncs).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "How many of the latest sessions.") var limit = 50
+    @Option(help: "Show this session alone, with its operations in and out per origin.") var session: Int64?
 
     func run() throws {
         try perform(global) {
-            let sessions = try global.open().sessions(limit: limit)
+            let replica = try global.open()
+            if let session {
+                guard let s = try replica.session(session) else {
+                    throw ReplicaError(.notFound, "no merge session #\(session) on this replica", hint: "`sinkron merges` lists the sessions held")
+                }
+                if global.json { Output.json(s); return }
+                Output.line("#\(s.id) \(s.kind) \(s.peer ?? "-") \(s.address ?? "")  \(Output.time(s.startedAt))  \(s.outcome ?? "running")")
+                Output.line("received \(s.received), sent \(s.sent), \(s.conflicts) conflicts, \(s.bytesIn) B in, \(s.bytesOut) B out")
+                if !s.traffic.isEmpty {
+                    Output.table(["ORIGIN", "NODE", "RECEIVED", "SENT"], s.traffic.map { [String($0.origin.prefix(8)), $0.node, "\($0.received)", "\($0.sent)"] })
+                }
+                return
+            }
+            let sessions = try replica.sessions(limit: limit)
             if global.json { Output.json(sessions); return }
             if sessions.isEmpty { Output.line("no merge sessions yet"); return }
             Output.table(

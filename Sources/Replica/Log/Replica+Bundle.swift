@@ -328,6 +328,9 @@ extension Replica {
         }
     }
 
+    /// Closes a merge-session row. A `detail` that encodes `receivedByOrigin` (or, as an
+    /// `ApplyReport` does, `applied`) and `sentByOrigin`, objects of origin (hex) → operations, is
+    /// what `SessionEntry.traffic` shows per origin.
     public func endSession<Detail: Encodable>(
         _ id: Int64, received: Int, sent: Int = 0, conflicts: Int, bytesIn: Int = 0, bytesOut: Int = 0, outcome: String, detail: Detail?, peer: String? = nil
     ) throws {

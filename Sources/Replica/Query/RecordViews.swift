@@ -127,6 +127,19 @@ public struct SessionEntry: Sendable, Codable, Equatable {
     public var bytesOut: Int
     public var outcome: String?
     public var detail: String?
+    /// Operations in and out per origin, most first (see `Replica.endSession`).
+    public var traffic: [OriginTraffic] = []
+}
+
+/// What one merge session moved of one origin's log.
+public struct OriginTraffic: Sendable, Codable, Equatable {
+    /// The origin's node name (its short id when this replica does not know it).
+    public var node: String
+    public var origin: String
+    /// Operations newly applied here.
+    public var received: Int
+    /// Operations sent to the peer.
+    public var sent: Int
 }
 
 public struct AlertEntry: Sendable, Codable, Equatable {

@@ -19,9 +19,14 @@ public struct StepTime: Sendable, Codable, Equatable {
     public var sop: String
     public var step: Int
     public var activity: String
+    /// The time standard as the SOP writes it ("15 menit", "1 hari kerja").
+    public var standard: String
+    /// The standard in clock minutes, for a chart's scale only (a working day as 24 h).
     public var standardMinutes: Int
     public var averageMinutes: Double
     public var count: Int
+    /// Steps done after their due time in the court's working calendar.
+    public var late: Int
 }
 
 /// Kasubbag's overview: what is open and late, how the weeks went, where time goes.
@@ -42,31 +47,27 @@ extension Replica {
         var perDesk: [String: OpenCount] = [:]
         let week: Int64 = 7 * 24 * 3_600_000
         // Weeks start on Monday 00:00 in the court's zone; 1970-01-01 was a Thursday.
-        let offset = Int64(TimeZone.current.secondsFromGMT(for: now)) * 1000 + 3 * 24 * 3_600_000
+        let calendar = workingCalendar
+        let offset = Int64(calendar.zone.hoursFromUTC) * 3_600_000 + 3 * 24 * 3_600_000
         let thisWeek = (nowMs + offset) / week
         var opened: [Int64: Int] = [:]
         var closed: [Int64: Int] = [:]
+        let lateByKind = try lateConditions(now: now, calendar: calendar)
         for kind in RecordKind.allCases {
-            let limits = SOP.catalog.filter { $0.kind == kind }.flatMap { sop in
-                sop.steps.map { "('\(sop.code)', \($0.number), \(nowMs - Int64($0.minutes) * 60_000))" }
-            }
-            guard !limits.isEmpty else { continue }
-            let sql = """
-                WITH std(sop, step, lim) AS (VALUES \(limits.joined(separator: ", ")))
-                SELECT t.sop, t.step, count(*), sum(t.step_since < std.lim) FROM \(kind.table) t
-                LEFT JOIN std ON std.sop = substr(t.sop, 1, instr(t.sop || '@', '@') - 1) AND std.step = t.step WHERE +t.status = 'open' GROUP BY t.sop, t.step
-                """
-            try db.prepare(sql).forEach { row in
+            // Late as `list(overdueOnly:)` counts it: the working calendar's due times, one rule.
+            let late = lateByKind[kind]
+            let sql = "SELECT sop, step, count(*), \(late.map { "sum(\($0.sql))" } ?? "0") FROM \(kind.table) WHERE +status = 'open' GROUP BY sop, step"
+            try db.prepare(sql).bind(all: late?.values ?? []).forEach { row in
                 let pin = row.text(0)
                 let code = FlowPin(pin).code
                 let open = Int(row.int(2))
-                let late = Int(row.optionalInt(3) ?? 0)
+                let lateCount = Int(row.optionalInt(3) ?? 0)
                 perSOP[code, default: OpenCount(key: code, open: 0, late: 0)].open += open
-                perSOP[code]!.late += late
+                perSOP[code]!.late += lateCount
                 let roles = row.optionalInt(1).flatMap { flow(pin)?.step(Int($0))?.actors } ?? []
                 for role in roles {
                     perDesk[role.rawValue, default: OpenCount(key: role.rawValue, open: 0, late: 0)].open += open
-                    perDesk[role.rawValue]!.late += late
+                    perDesk[role.rawValue]!.late += lateCount
                 }
             }
             let since = (thisWeek - Int64(weeks - 1)) * week - offset
@@ -81,28 +82,42 @@ extension Replica {
         }
         return Overview(
             perSOP: SOP.catalog.compactMap { perSOP[$0.code] }, perDesk: Role.allCases.compactMap { perDesk[$0.rawValue] },
-            weeks: weekCounts, stepTimes: try stepTimes())
+            weeks: weekCounts, stepTimes: try stepTimes(calendar: calendar))
     }
 
-    /// Average time from the previous counted step (or the record's creation) to each counted step.
-    func stepTimes() throws -> [StepTime] {
-        var sums: [String: (sop: String, step: Int, total: Double, count: Int)] = [:]
+    /// Average time from the previous counted step (or the record's creation) to each counted step,
+    /// and how many were done after their due time in the working calendar.
+    func stepTimes(calendar: WorkingCalendar) throws -> [StepTime] {
+        var sums: [String: (sop: String, step: Int, total: Double, count: Int, late: Int)] = [:]
+        var flows: [String: SOP?] = [:]
+        func pinned(_ pin: String) -> SOP? {
+            if let known = flows[pin] { return known }
+            let sop = flow(pin)
+            flows[pin] = sop
+            return sop
+        }
         for kind in RecordKind.allCases {
             let sql = """
-                SELECT t.sop, s.step, (s.hlc >> 16) - coalesce(lag(s.hlc >> 16) OVER (PARTITION BY s.record ORDER BY s.hlc, s.origin, s.seq), t.created_at)
+                SELECT t.sop, s.step, s.hlc >> 16, coalesce(lag(s.hlc >> 16) OVER (PARTITION BY s.record ORDER BY s.hlc, s.origin, s.seq), t.created_at)
                 FROM steps s JOIN \(kind.table) t ON t.id = s.record WHERE s.status = 'ok'
                 """
             try db.prepare(sql).forEach { row in
                 let key = "\(row.text(0)) \(row.int(1))"
-                var entry = sums[key] ?? (row.text(0), Int(row.int(1)), 0, 0)
-                entry.total += Double(max(0, row.int(2))) / 60_000
+                var entry = sums[key] ?? (row.text(0), Int(row.int(1)), 0, 0, 0)
+                let (done, start) = (row.int(2), row.int(3))
+                entry.total += Double(max(0, done - start)) / 60_000
                 entry.count += 1
+                if let standard = pinned(entry.sop)?.step(entry.step)?.time, let due = calendar.due(from: date(ms: start), standard), date(ms: done) > due {
+                    entry.late += 1
+                }
                 sums[key] = entry
             }
         }
         return sums.values.compactMap { e -> StepTime? in
-            guard let step = SOP.named(FlowPin(e.sop).code)?.step(e.step) else { return nil }
-            return StepTime(sop: e.sop, step: e.step, activity: step.activity, standardMinutes: step.minutes, averageMinutes: e.total / Double(e.count), count: e.count)
+            guard let step = pinned(e.sop)?.step(e.step) else { return nil }
+            return StepTime(
+                sop: e.sop, step: e.step, activity: step.activity, standard: step.time.text, standardMinutes: step.minutes,
+                averageMinutes: e.total / Double(e.count), count: e.count, late: e.late)
         }.sorted { ($0.sop, $0.step) < ($1.sop, $1.step) }
     }
 }

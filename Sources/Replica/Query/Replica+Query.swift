@@ -231,14 +231,39 @@ extension Replica {
             .map { NumberCollision(number: $0.text(0), letters: $0.text(1).split(separator: ",").map(String.init)) }
     }
 
-    public func sessions(limit: Int = 100) throws -> [SessionEntry] {
-        try db.prepare("SELECT id, kind, peer, address, started_at, ended_at, received, sent, conflicts, bytes_in, bytes_out, outcome, detail FROM sessions ORDER BY id DESC LIMIT ?")
-            .bind(.int(Int64(limit))).map { r in
-                SessionEntry(
-                    id: r.int(0), kind: r.text(1), peer: r.optionalText(2), address: r.optionalText(3), startedAt: date(ms: r.int(4)),
-                    endedAt: r.optionalInt(5).map { date(ms: $0) }, received: Int(r.int(6)), sent: Int(r.int(7)), conflicts: Int(r.int(8)),
-                    bytesIn: Int(r.int(9)), bytesOut: Int(r.int(10)), outcome: r.optionalText(11), detail: r.optionalText(12))
-            }
+    public func sessions(limit: Int = 100) throws -> [SessionEntry] { try sessions(id: nil, limit: limit) }
+
+    /// One merge session, or nil.
+    public func session(_ id: Int64) throws -> SessionEntry? { try sessions(id: id, limit: 1).first }
+
+    func sessions(id: Int64?, limit: Int) throws -> [SessionEntry] {
+        try db.prepare(
+            """
+            SELECT id, kind, peer, address, started_at, ended_at, received, sent, conflicts, bytes_in, bytes_out, outcome, detail,
+            CASE WHEN json_valid(detail) THEN coalesce(json_extract(detail, '$.receivedByOrigin'), json_extract(detail, '$.applied')) END,
+            CASE WHEN json_valid(detail) THEN json_extract(detail, '$.sentByOrigin') END
+            FROM sessions WHERE ?1 IS NULL OR id = ?1 ORDER BY id DESC LIMIT ?2
+            """
+        ).bind(id.map { .int($0) } ?? .null, .int(Int64(limit))).map { r in
+            SessionEntry(
+                id: r.int(0), kind: r.text(1), peer: r.optionalText(2), address: r.optionalText(3), startedAt: date(ms: r.int(4)),
+                endedAt: r.optionalInt(5).map { date(ms: $0) }, received: Int(r.int(6)), sent: Int(r.int(7)), conflicts: Int(r.int(8)),
+                bytesIn: Int(r.int(9)), bytesOut: Int(r.int(10)), outcome: r.optionalText(11), detail: r.optionalText(12),
+                traffic: traffic(received: r.optionalText(13), sent: r.optionalText(14)))
+        }
+    }
+
+    /// Per-origin counts from a session's detail: JSON objects of origin (hex) → operations.
+    func traffic(received: String?, sent: String?) -> [OriginTraffic] {
+        func counts(_ json: String?) -> [String: Int] {
+            guard let json, let data = json.data(using: .utf8) else { return [:] }
+            return (try? JSONDecoder().decode([String: Int].self, from: data)) ?? [:]
+        }
+        let (inbound, outbound) = (counts(received), counts(sent))
+        return Set(inbound.keys).union(outbound.keys).map { hex in
+            OriginTraffic(
+                node: ID128(hex: hex).map { nodeName($0) } ?? String(hex.prefix(8)), origin: hex, received: inbound[hex] ?? 0, sent: outbound[hex] ?? 0)
+        }.sorted { ($0.received + $0.sent, $1.node) > ($1.received + $1.sent, $0.node) }
     }
 
     public func alerts() throws -> [AlertEntry] {

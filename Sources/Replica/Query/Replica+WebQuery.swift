@@ -10,7 +10,8 @@ public struct RecordQuery: Sendable, Equatable {
     public var waitingFor: Role?
     /// Only records created by this node (its name, as in `created_by`).
     public var createdBy: String?
-    /// Only open records past the time standard of their current step.
+    /// Only open records past their time standard in the court's working time, as
+    /// `list(overdueOnly:)` (`sinkron list --overdue`) finds them.
     public var lateOnly = false
     /// Words that must occur in the record's title, case number or subject.
     public var search: String?
@@ -60,9 +61,11 @@ extension Replica {
         var total = 0
         var capped = false
         let openOnly = query.openOnly || query.waitingFor != nil || query.lateOnly
+        let calendar = workingCalendar
+        let late = query.lateOnly ? try lateConditions(now: now, calendar: calendar) : [:]
         // One ordered walk of the index per kind and status, merged here.
         for kind in query.kind.map({ [$0] }) ?? RecordKind.allCases {
-            guard let (clause, filterValues) = Self.filter(query, kind: kind, now: now) else { continue }
+            guard let (clause, filterValues) = filter(query, kind: kind, late: late[kind]) else { continue }
             for status in openOnly ? ["open"] : ["open", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
                 let wanted = max(countLimit + 1, offset + limit)
@@ -106,7 +109,7 @@ extension Replica {
         var rows: [RecordSummary] = []
         for key in keys.dropFirst(offset).prefix(limit) {
             if let row = try db.cached("SELECT \(Self.summaryColumns(key.kind)) FROM \(key.kind.table) WHERE id = ?").bind(.text(key.id))
-                .first({ summary($0, kind: key.kind, now: now).0 })
+                .first({ summary($0, kind: key.kind, now: now, calendar: calendar).0 })
             {
                 rows.append(row)
             }
@@ -134,8 +137,8 @@ extension Replica {
     }
 
     /// The WHERE terms of `query` for one kind's table, besides its status; nil when no record of
-    /// this kind can match.
-    static func filter(_ query: RecordQuery, kind: RecordKind, now: Date) -> ([String], [SQLValue])? {
+    /// this kind can match. `late` is the kind's condition from `lateConditions`.
+    func filter(_ query: RecordQuery, kind: RecordKind, late: (sql: String, values: [SQLValue])?) -> ([String], [SQLValue])? {
         var terms: [String] = []
         var values: [SQLValue] = []
         let sops = SOP.catalog.filter { $0.kind == kind }
@@ -152,16 +155,9 @@ extension Replica {
             terms.append("(" + any.joined(separator: " OR ") + ")")
         }
         if query.lateOnly {
-            let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-            var any: [String] = []
-            for sop in sops {
-                for step in sop.steps {
-                    any.append("((sop = ? OR sop GLOB ?) AND step = \(step.number) AND step_since < \(nowMs - Int64(step.minutes) * 60_000))")
-                    values += [.text(sop.code), .text(sop.code + "@*")]
-                }
-            }
-            guard !any.isEmpty else { return nil }
-            terms.append("(" + any.joined(separator: " OR ") + ")")
+            guard let late else { return nil }
+            terms.append(late.sql)
+            values += late.values
         }
         if let node = query.createdBy {
             terms.append("created_by = ?")
@@ -182,21 +178,6 @@ extension Replica {
             }
         }
         return (terms, values)
-    }
-
-    /// One merge session, or nil.
-    public func session(_ id: Int64) throws -> SessionEntry? {
-        try sessions(limit: Int.max).first { $0.id == id }
-    }
-
-    /// Operations a merge session brought, per origin node name (most first).
-    public func sessionOrigins(_ id: Int64) throws -> [(node: String, operations: Int)] {
-        var out: [(String, Int)] = []
-        try db.prepare("SELECT origin_idx, count(*) FROM ops WHERE session = ? GROUP BY origin_idx").bind(.int(id)).forEach { row in
-            let name = originsByIdx[row.int(0)].flatMap { origins[$0]?.name } ?? "?"
-            out.append((name, Int(row.int(1))))
-        }
-        return out.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.map { (node: $0.0, operations: $0.1) }
     }
 }
 

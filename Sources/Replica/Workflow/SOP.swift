@@ -157,10 +157,9 @@ public struct SOPStep: Sendable, Hashable {
     /// The time standard (Mutu Baku "waktu"), as written.
     public let time: TimeStandard
 
-    /// The standard as clock minutes, for the web app's quick "late" filters over whole tables:
-    /// minutes and hours as they are, a working day as 24 h (the least clock time it can take, so
-    /// the filter never misses a late step but may flag one early across a weekend or holiday),
-    /// and no deadline as never. Due times in working time come from the working calendar.
+    /// The standard as clock minutes, for the scale of a chart only: minutes and hours as they
+    /// are, a working day as 24 h, no deadline as never. Whether a step is late comes from the
+    /// working calendar (`WorkingCalendar.due`, `lateCutoff`), never from this.
     public var minutes: Int {
         guard let limit = time.limit else { return Int(Int32.max) }
         return limit.minutes ?? limit.value * 24 * 60

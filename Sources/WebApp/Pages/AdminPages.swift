@@ -41,10 +41,15 @@ extension WebApp {
                 let peer = s.peer ?? s.kind
                 let outcome = s.outcome ?? "—"
                 let duration = s.endedAt.map { String(format: "%.2f s", $0.timeIntervalSince(s.startedAt)) } ?? "—"
+                // Per origin: what came in and what went out, as "meja-satu ↓3 ↑1".
+                let traffic = s.traffic.prefix(6).map { t -> HTML in
+                    "<span class=\"origin\">\(t.node)\(if: t.received > 0, " ↓\(t.received)")\(if: t.sent > 0, " ↑\(t.sent)")</span> "
+                }.joined()
                 return """
                     <li class="session \(outcome == "ok" ? "ok" : "bad")"><a href="/admin/merges/\(s.id)"><strong>#\(s.id) \(peer)</strong></a>
                     <span>\(s.address ?? "")</span> · <time>\(dates.format(s.startedAt, c.language))</time> · \(c.t(.received)) \(s.received) · \(c.t(.sent)) \(s.sent)
-                    · \(c.t(.conflicts)) \(s.conflicts) · \(bytes(s.bytesIn)) / \(bytes(s.bytesOut)) · \(duration) · <span class="outcome">\(outcome)</span></li>
+                    · \(c.t(.conflicts)) \(s.conflicts) · \(bytes(s.bytesIn)) / \(bytes(s.bytesOut)) · \(duration) · <span class="outcome">\(outcome)</span>\
+                    \(if: !s.traffic.isEmpty, "<br><span class=\"traffic\">\(c.t(.perOrigin)): \(traffic)</span>")</li>
                     """
             }.joined()
             let list: HTML = sessions.isEmpty ? "<p class=\"empty\">\(c.t(.noSessions))</p>" : "<ol class=\"timeline\">\(items)</ol>"
@@ -55,7 +60,9 @@ extension WebApp {
     func sessionPage(_ id: Int64, _ c: WebContext) throws -> Response {
         try admin(c) { r, node in
             guard let s = try r.session(id) else { throw ReplicaError(.notFound, "no merge session #\(id) on this replica") }
-            let origins = try r.sessionOrigins(id).map { o -> HTML in "<tr><td>\(o.node)</td><td class=\"num\">\(o.operations)</td></tr>" }.joined()
+            let origins = s.traffic.map { o -> HTML in
+                "<tr><td>\(o.node) <code>\(String(o.origin.prefix(8)))</code></td><td class=\"num\">\(o.received)</td><td class=\"num\">\(o.sent)</td></tr>"
+            }.joined()
             let rows: [(L, String)] = [
                 (.peer, s.peer ?? "—"), (.address, s.address ?? "—"), (.when, dates.format(s.startedAt, c.language)),
                 (.duration, s.endedAt.map { String(format: "%.2f s", $0.timeIntervalSince(s.startedAt)) } ?? "—"),
@@ -65,8 +72,8 @@ extension WebApp {
             let table = rows.map { k, v -> HTML in "<tr><th scope=\"row\">\(c.t(k))</th><td>\(v)</td></tr>" }.joined()
             let body: HTML = """
                 <h1>\(c.t(.session)) #\(s.id) · \(s.kind)</h1>\(adminNav(c, "/admin/merges"))<table class="fields">\(table)</table>
-                \(s.detail.map { "<p class=\"detail\">\($0)</p>" as HTML } ?? .empty)
-                <h2>\(c.t(.perOrigin))</h2><table><thead><tr><th>\(c.t(.node))</th><th>\(c.t(.operations))</th></tr></thead><tbody>\(origins)</tbody></table>
+                <h2>\(c.t(.perOrigin))</h2><table class="traffic"><thead><tr><th>\(c.t(.node))</th><th class="num">\(c.t(.received))</th><th class="num">\(c.t(.sent))</th></tr></thead><tbody>\(origins)</tbody></table>
+                \(s.detail.map { "<details class=\"detail\"><summary>\(c.t(.technicalDetail))</summary><pre>\($0)</pre></details>" as HTML } ?? .empty)
                 """
             return Pages.page(c, node, title: "\(c.t(.session)) #\(s.id)", path: "/admin/merges", body)
         }

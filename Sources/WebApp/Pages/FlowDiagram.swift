@@ -33,7 +33,7 @@ struct FlowDiagram {
             let lines = wrap(step.activity, 46, lines: 2)
             let gloss = language == .en ? step.gloss : ""
             let roles = step.actors.map(\.rawValue).joined(separator: ", ")
-            var text: [HTML] = ["<text x=\"\(Self.left + 10)\" y=\"\(y + 16)\" class=\"num\">\(step.number). \(roles) · \(describeMinutes(step.minutes, language))</text>"]
+            var text: [HTML] = ["<text x=\"\(Self.left + 10)\" y=\"\(y + 16)\" class=\"num\">\(step.number). \(roles) · \(step.time.text.isEmpty ? "—" : step.time.text)</text>"]
             for (i, line) in lines.enumerated() {
                 text.append("<text x=\"\(Self.left + 10)\" y=\"\(y + 32 + i * 14)\">\(line)</text>")
             }

@@ -28,8 +28,12 @@ extension WebApp {
             let deskRows = o.perDesk.map { x -> HTML in
                 "<tr><td>\(Role(rawValue: x.key)?.title ?? x.key)</td><td class=\"num\">\(x.open)</td><td class=\"num late\">\(x.late)</td></tr>"
             }.joined()
+            // A step is flagged when most of its runs missed their due time in the working calendar.
             let stepRows = o.stepTimes.map { x -> HTML in
-                "<tr\(if: x.averageMinutes > Double(x.standardMinutes), " class=\"overdue\"")><td>\(x.sop) \(x.step)</td><td>\(x.activity)</td><td class=\"num\">\(x.averageMinutes)</td><td class=\"num\">\(x.standardMinutes)</td><td class=\"num\">\(x.count)</td></tr>"
+                """
+                <tr\(if: x.late * 2 > x.count, " class=\"overdue\"")><td>\(x.sop) \(x.step)</td><td>\(x.activity)</td>\
+                <td class="num">\(String(format: "%.1f", x.averageMinutes))</td><td>\(x.standard)</td><td class="num">\(x.count)</td><td class="num late">\(x.late)</td></tr>
+                """
             }.joined()
             let head: HTML = "<thead><tr><th></th><th>\(c.t(.statusOpen))</th><th>\(c.t(.late))</th></tr></thead>"
             let body: HTML = """
@@ -41,7 +45,7 @@ extension WebApp {
                 <div class="table"><table>\(head)<tbody>\(deskRows)</tbody></table></div>\(csvLink(.desk))</section>
                 <section><h2>\(c.t(.perWeek))</h2>\(Charts.bars(o.weeks.map { (dates.day($0.weekStart, c.language), $0.opened, $0.closed) }, labels: (c.t(.opened), c.t(.closed))))\(csvLink(.weeks))</section>
                 <section><h2>\(c.t(.stepTimes))</h2>\(Charts.bars(o.stepTimes.map { ("\($0.sop) \($0.step)", Int($0.averageMinutes.rounded()), $0.standardMinutes) }, labels: (c.t(.average), c.t(.standard))))
-                <div class="table"><table><thead><tr><th>\(c.t(.step))</th><th></th><th>\(c.t(.average)) (\(c.t(.minutes)))</th><th>\(c.t(.standard)) (\(c.t(.minutes)))</th><th>\(c.t(.count))</th></tr></thead><tbody>\(stepRows)</tbody></table></div>\(csvLink(.steps))</section>
+                <div class="table"><table><thead><tr><th>\(c.t(.step))</th><th></th><th>\(c.t(.average)) (\(c.t(.minutes)))</th><th>\(c.t(.standard))</th><th>\(c.t(.count))</th><th>\(c.t(.late))</th></tr></thead><tbody>\(stepRows)</tbody></table></div>\(csvLink(.steps))</section>
                 </div>
                 """
             return Pages.page(c, node, title: c.t(.overview), path: "/overview", body)
@@ -64,8 +68,8 @@ extension WebApp {
                 f.timeZone = options.timeZone
                 rows = [["week_start", "opened", "closed"]] + o.weeks.map { [f.string(from: $0.weekStart), "\($0.opened)", "\($0.closed)"] }
             case .steps:
-                rows = [["sop", "step", "activity", "average_minutes", "standard_minutes", "count"]]
-                    + o.stepTimes.map { [$0.sop, "\($0.step)", $0.activity, String(format: "%.1f", $0.averageMinutes), "\($0.standardMinutes)", "\($0.count)"] }
+                rows = [["sop", "step", "activity", "average_minutes", "standard", "count", "late"]]
+                    + o.stepTimes.map { [$0.sop, "\($0.step)", $0.activity, String(format: "%.1f", $0.averageMinutes), $0.standard, "\($0.count)", "\($0.late)"] }
             }
             let text = rows.map { $0.map(CSV.cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
             return Response(

@@ -4,12 +4,12 @@ import Replica
 
 extension WebApp {
     func recordPage(_ id: String, _ c: WebContext, error: ReplicaError? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
-        let (node, detail, history, role, letters, sop) = try replica.use { r in
+        let (node, detail, history, role, letters, sop, calendar) = try replica.use { r in
             let detail = try r.show(id)
             // A record links a handful of letters at most (one per SOP step that writes one).
             let letters = try detail.letters.prefix(20).map { try r.show($0) }
             // The flow the record pinned, from the court's book in the replica (or the template).
-            return (try NodeInfo(r), detail, try r.history(id), r.enrolledRole, letters, r.flow(detail.summary.sop))
+            return (try NodeInfo(r), detail, try r.history(id), r.enrolledRole, letters, r.flow(detail.summary.sop), r.workingCalendar)
         }
         let s = detail.summary
         let kind = RecordKind(rawValue: s.kind) ?? .task
@@ -38,7 +38,7 @@ extension WebApp {
             let diagram = FlowDiagram(sop: sop, current: s.step, status: s.status, steps: detail.steps, language: c.language, dates: dates).render()
             parts.append("<section data-live id=\"flow\"><h2>\(c.t(.flow))</h2><div class=\"flow-wrap\">\(diagram)</div></section>")
         }
-        parts.append(timingSection(s, steps: detail.steps, sop: sop, c))
+        parts.append(timingSection(s, steps: detail.steps, sop: sop, calendar: calendar, c))
         // Letters.
         if !detail.letters.isEmpty {
             let items = letters.map { l -> HTML in
@@ -87,19 +87,23 @@ extension WebApp {
             """
     }
 
-    func timingSection(_ s: RecordSummary, steps: [StepEntry], sop: SOP?, _ c: WebContext) -> HTML {
+    /// The current step against its standard, and each done step against its own: due times come
+    /// from the replica's working calendar, as `sinkron show` and `list --overdue` use them.
+    func timingSection(_ s: RecordSummary, steps: [StepEntry], sop: SOP?, calendar: WorkingCalendar, _ c: WebContext) -> HTML {
         var items: [HTML] = []
-        if let since = s.stepSince, let minutes = s.stepMinutes, s.status == "open" {
+        if let since = s.stepSince, let standard = s.timeStandard, s.status == "open" {
             let state: HTML = s.overdueMinutes.map { "<strong class=\"late\">\(c.t(.lateBy)) \(describeMinutes($0, c.language))</strong>" }
                 ?? "<span class=\"ok\">\(c.t(.onTime))</span>"
-            items.append("<li>\(c.t(.currentStep)) \(s.step ?? 0) \(c.t(.since)) \(dates.format(since, c.language)); \(c.t(.standard)) \(describeMinutes(minutes, c.language)): \(state)</li>")
+            let due: HTML = s.due.map { " (\(c.t(.fieldDue)) \(dates.format($0, c.language)))" } ?? .empty
+            items.append("<li>\(c.t(.currentStep)) \(s.step ?? 0) \(c.t(.since)) \(dates.format(since, c.language)); \(c.t(.standard)) \(standard)\(due): \(state)</li>")
         }
         var previous = s.createdAt
         for e in steps where e.status == "ok" {
             let spent = max(0, Int(e.at.timeIntervalSince(previous) / 60))
-            let standard = sop?.step(e.step)?.minutes ?? 0
-            let late = spent > standard
-            items.append("<li\(if: late, " class=\"overdue\"")>\(e.step). \(e.activity ?? ""): \(describeMinutes(spent, c.language)) / \(describeMinutes(standard, c.language))</li>")
+            let standard = sop?.step(e.step)?.time
+            let late = standard.flatMap { calendar.due(from: previous, $0) }.map { e.at > $0 } ?? false
+            let text = standard.map { $0.text.isEmpty ? "—" : $0.text } ?? "—"
+            items.append("<li\(if: late, " class=\"overdue\"")>\(e.step). \(e.activity ?? ""): \(describeMinutes(spent, c.language)) / \(text)</li>")
             previous = e.at
         }
         for e in steps where e.status != "ok" {

@@ -26,11 +26,11 @@ enum L: String, CaseIterable, Sendable {
     case stepDoneBy, stepAt, stepAnswer, stepNotMarked
     case historyWhen, historyWho, historyWhat, historyOutcome, historyVia, local, outcomeWon, outcomeLost, outcomeReplaced, outcomeRefused, against
     case conflicts, conflictCount, winner, loser, keepThis, settled, noConflicts, field, record
-    case merges, session, peer, address, when, received, sent, bytes, outcome, perOrigin, noSessions, duration
+    case merges, session, peer, address, when, received, sent, bytes, outcome, perOrigin, noSessions, duration, technicalDetail
     case alerts, noAlerts, members, role, node, revoked, revoke, invite, inviteName, invitationWritten, invitationCode, peers, lastSync, lastError, lag, never
     case verify, digest, verifyOK, verifyProblems, operations, signatures, origins, compareHint
     case openPerSOP, openPerDesk, perWeek, opened, closed, stepTimes, average, count, downloadCSV, printPage
-    case loginNeeded, loginHow, forbiddenHost, forbiddenCSRF, notFound, notAllowed, errorTitle, adminOnly
+    case loginNeeded, loginHow, forbiddenHost, forbiddenCSRF, notFound, notAllowed, errorTitle, adminOnly, internalError
     case liveUpdated, numberLetter, numberHint, yes, no, skipToContent
 }
 
@@ -168,7 +168,8 @@ enum Strings {
         .sent: [.id: "Dikirim", .en: "Sent"],
         .bytes: [.id: "Bita", .en: "Bytes"],
         .outcome: [.id: "Hasil", .en: "Outcome"],
-        .perOrigin: [.id: "Operasi yang dibawa, per asal", .en: "Operations brought, per origin"],
+        .perOrigin: [.id: "Operasi masuk dan keluar, per asal", .en: "Operations in and out, per origin"],
+        .technicalDetail: [.id: "Rincian teknis (JSON)", .en: "Technical detail (JSON)"],
         .noSessions: [.id: "Belum ada sesi penggabungan.", .en: "No merge sessions yet."],
         .duration: [.id: "Lama", .en: "Duration"],
         .alerts: [.id: "Peringatan", .en: "Alerts"],
@@ -211,6 +212,7 @@ enum Strings {
         .loginNeeded: [.id: "Perlu masuk", .en: "Sign-in needed"],
         .loginHow: [.id: "Buka aplikasi dengan tautan dari perintah berikut di PC ini:", .en: "Open the app with the link printed by this command on this PC:"],
         .forbiddenHost: [.id: "Alamat (Host) permintaan bukan alamat aplikasi ini.", .en: "The request's Host is not this app's address."],
+        .internalError: [.id: "Sinkron gagal menampilkan halaman ini; catat pesan ini untuk staf TI:", .en: "Sinkron could not show this page; note this message for IT staff:"],
         .forbiddenCSRF: [.id: "Formulir kedaluwarsa atau bukan dari aplikasi ini. Muat ulang halaman lalu coba lagi.", .en: "The form is stale or did not come from this app. Reload the page and try again."],
         .notFound: [.id: "Tidak ditemukan", .en: "Not found"],
         .notAllowed: [.id: "Tidak diizinkan", .en: "Not allowed"],

@@ -58,6 +58,11 @@ struct WebGuard: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ReplicaError {
             return Pages.error(error, context: context, app: app)
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch {
+            // Not a refusal but a fault (e.g. SQLite): say so on the page rather than send an empty 500.
+            return Pages.plain(.internalServerError, "\(context.t(.internalError)) \(error)")
         }
     }
 }
