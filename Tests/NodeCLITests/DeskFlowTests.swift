@@ -175,4 +175,31 @@ struct DeskFlowTests {
         let problems = try #require((try removed.json() as? [String: Any])?["problems"] as? [String])
         #expect(problems.contains { $0.contains("missing") })
     }
+
+    /// `list` shows a page (50 unless told) and says how many there are; pages do not overlap
+    /// and together are `--all`, in the same order.
+    @Test func listPagesThroughManyRecords() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let cli = CLI(home: dir.sub("admin"))
+        try cli.ok("init", "--court", "PN Bengkalis", "--name", "kasubbag", "--role", "kasubbag")
+        try cli.ok("dev", "fill", "--records", "120", "--sets", "0")
+        let table = try cli.ok("list").stdout
+        #expect(table.contains("page 1 of 3 (120 records); next: sinkron list --page 2, or --all"), "\(table.suffix(200))")
+        let everything = try #require(try cli.json("list", "--all") as? [[String: Any]]).compactMap { $0["id"] as? String }
+        #expect(everything.count == 120)
+        var paged: [String] = []
+        for page in 1...3 {
+            let rows = try #require(try cli.json("list", "--page", "\(page)") as? [[String: Any]])
+            #expect(rows.count == (page < 3 ? 50 : 20))
+            paged += rows.compactMap { $0["id"] as? String }
+        }
+        #expect(paged == everything)
+        #expect((try cli.json("list", "--page", "2", "--limit", "100") as? [Any])?.count == 20)
+        #expect(try cli.ok("list", "--page", "4").stdout.contains("no records on page 4 (120 in all)"))
+        for bad in [["--page", "0"], ["--limit", "501"]] {
+            let r = try cli.run(["list"] + bad)
+            #expect(r.status != 0 && r.stderr.contains(bad[0]), "\(r.stderr)")
+        }
+    }
 }

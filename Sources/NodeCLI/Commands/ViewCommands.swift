@@ -5,18 +5,42 @@ import Replica
 extension RecordKind: ExpressibleByArgument {}
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List records, newest first.")
+    static let configuration = CommandConfiguration(
+        abstract: "List records, newest change first, a page at a time.",
+        discussion: "Prints one page (--limit records, 50 unless told) and says how many pages there are; --page N shows another, --all every record.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only this kind: bug, deletion, letter, task.") var kind: RecordKind?
     @Flag(help: "Only records whose flow is still running.") var open = false
     @Flag(help: "Only records past the SOP time standard of their current step or whole procedure, in the court's working time (or past a task's due time).") var overdue = false
+    @Option(help: "The page to show (1: the newest changes).") var page = 1
+    @Option(help: "Records per page (1–\(maxRecordPage)).") var limit = 50
+    @Flag(help: "Every matching record, not one page.") var all = false
+
+    func validate() throws {
+        guard page >= 1 else { throw ValidationError("--page must be 1 or more") }
+        guard (1...maxRecordPage).contains(limit) else { throw ValidationError("--limit must be between 1 and \(maxRecordPage)") }
+    }
 
     func run() throws {
         try perform(global) {
             let replica = try global.open()
-            let rows = try replica.list(kind: kind, openOnly: open, overdueOnly: overdue)
+            let query = RecordQuery(kind: kind, openOnly: open, lateOnly: overdue)
+            var rows: [RecordSummary] = []
+            var total = 0
+            if all {
+                // One pass over every record (a page at a time would read the skipped ones again).
+                rows = try replica.list(kind: kind, openOnly: open, overdueOnly: overdue)
+                total = rows.count
+            } else {
+                let found = try replica.records(query, offset: (page - 1) * limit, limit: limit)
+                rows = found.records
+                total = found.total
+            }
             if global.json { Output.json(rows); return }
-            if rows.isEmpty { Output.line("no records"); return }
+            if rows.isEmpty {
+                Output.line(total > 0 ? "no records on page \(page) (\(total) in all)" : "no records")
+                return
+            }
             let calendar = replica.workingCalendar
             Output.table(
                 ["ID", "KIND", "STATUS", "STEP", "NEXT", "STANDARD", "DUE", "LATE", "TITLE"],
@@ -27,6 +51,10 @@ struct List: ParsableCommand {
                         r.due.map(calendar.format) ?? "", r.overdueMinutes.map { "+" + Output.duration(minutes: $0) } ?? "", Output.truncate(r.title, 50),
                     ]
                 })
+            let pages = (total + limit - 1) / limit
+            if !all && pages > 1 {
+                Output.line("page \(page) of \(pages) (\(total) records)" + (page < pages ? "; next: sinkron list --page \(page + 1), or --all" : ""))
+            }
         }
     }
 }
