@@ -155,7 +155,7 @@ def suite(n, runs, desk_only=False):
         rep = json.loads(out)["report"]
         applied.append(sum(rep["applied"].values()))
         imp.append(wall); rss.append(kib); sizes.append(db_bytes(h))
-        verify.append(sk("verify", "--json", home=h)[0])
+        verify.append(sk("verify", "--quick", "--json", home=h)[0])
         noop.append(sk("whoami", "--json", home=h)[0])
     ops = med(applied)
     R["merge"] = {"seconds": med(imp), "runs": imp, "applied": applied, "rate": ops / med(imp), "peak_rss_kib": med(rss),
@@ -314,7 +314,7 @@ def report(R, P):
     v = R["verify"]
     share = v["seconds"] / m["seconds"]
     share_net = max(v["seconds"] - v["process_floor_seconds"], 0) / max(m["seconds"] - v["process_floor_seconds"], 1e-9)
-    L("  chain+sig check     ~%-17s         report only  (`sinkron verify` of B %.3f s / import %.3f s; %.0f%% net of a %.0f ms process floor)" % (
+    L("  chain+sig check     ~%-17s         report only  (`sinkron verify --quick` of B %.3f s / import %.3f s; %.0f%% net of a %.0f ms process floor)" % (
         "%.0f%% of merge" % (share * 100), v["seconds"], m["seconds"], share_net * 100, v["process_floor_seconds"] * 1000))
     L("  bundle              %s B (%.1f B/op); fill on A %s" % (format(R["export"]["bundle_bytes"], ","), R["export"]["bundle_bytes"] / R["a_operations"], fmt_rate(R["fill"]["rate"])))
     if P:
