@@ -150,7 +150,11 @@ import Testing
         for words in ["relatif", "Relatif", "Situasional tergantung Jaringan", "Disesuaikan dengan waktu kegiatan", ""] {
             #expect(try !TimeStandard(words).hasDeadline, "\(words)")
         }
-        #expect(throws: ReplicaError.self) { try TimeStandard("0 menit") }
-        #expect(throws: ReplicaError.self) { try TimeStandard("tiga hari") }
+        #expect(try TimeStandard("  2   Jam ").limit == .init(2, .hour), "spaces and case as the OCR gives them")
+        #expect(try TimeStandard("1 hari kerja").limit == .init(1, .day) && TimeStandard("5hari").limit == .init(5, .day))
+        #expect(try TimeStandard("1 jam – 2 hari kerja").limit == .init(2, .day), "an en dash")
+        for bad in ["0 menit", "tiga hari", "12345 menit", "15 menit lagi", "15", "- 3 hari", "1 jam -", "1 minggu"] {
+            #expect(throws: ReplicaError.self, "\(bad)") { try TimeStandard(bad) }
+        }
     }
 }

@@ -68,7 +68,9 @@ extension Replica {
             guard let (clause, filterValues) = filter(query, kind: kind, late: late[kind]) else { continue }
             for status in openOnly ? ["open"] : ["open", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
-                let wanted = max(countLimit + 1, offset + limit)
+                // The page's keys and those before it: counting goes by count(*) below, so a
+                // first page of 100,000 records reads 50 keys, not 100,000.
+                let wanted = offset + limit
                 var found: [(updated: Int64, id: String)] = []
                 // Open records (what desks work on) are read in order from the partial index
                 // `prepareListIndexes` makes; it names status = 'open' literally, so the query must too.
@@ -99,8 +101,11 @@ extension Replica {
                             .bind(all: orderedValues + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
                     }
                 }
-                let count = found.count
                 for key in found.prefix(offset + limit) { keys.append((key.updated, key.id, kind)) }
+                let where_ = (["status = ?"] + clause).joined(separator: " AND ")
+                let count =
+                    try db.prepare("SELECT count(*) FROM (SELECT 1 FROM \(kind.table) WHERE \(where_) LIMIT ?)")
+                    .bind(all: values + [.int(Int64(countLimit) + 1)]).first { Int($0.int(0)) } ?? 0
                 if count > countLimit { capped = true }
                 total += min(count, countLimit)
             }

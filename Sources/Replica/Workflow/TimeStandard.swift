@@ -50,26 +50,32 @@ public struct TimeStandard: Sendable, Hashable, CustomStringConvertible {
     /// Parses the seed's wording; throws when it is neither a time nor a known no-deadline phrase.
     public init(_ text: String) throws {
         self.text = text
-        let t = text.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
-            .replacingOccurrences(of: "–", with: "-")
-            .replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression)
+        let t = text.lowercased().replacingOccurrences(of: "–", with: "-").split(whereSeparator: \.isWhitespace).joined(separator: " ")
         if t.isEmpty || Self.noDeadline.contains(where: { t.hasPrefix($0) }) {
             limit = nil
             lower = nil
             return
         }
-        let one = #"([0-9]{1,4}) ?(menit|jam|hari)( kerja)?"#
-        if let m = t.wholeMatch(of: try Regex("^" + one + "$")) {
-            limit = Self.amount(m.output[1].substring, m.output[2].substring)
-            lower = nil
-            if limit != nil { return }
-        } else if let m = t.wholeMatch(of: try Regex(#"^([0-9]{1,4}) ?(menit|jam|hari)?( kerja)? ?- ?"# + one + "$")) {
-            let upper = Self.amount(m.output[4].substring, m.output[5].substring)
-            let low = Self.amount(m.output[1].substring, m.output[2].substring ?? m.output[5].substring)
-            if let upper, let low {
-                limit = upper
-                lower = low
+        // "N unit[ kerja]", or a range "N[ unit][ kerja] - N unit[ kerja]" (the lower end's
+        // unit defaults to the upper's).
+        if let first = Self.term(t[...]) {
+            if first.rest.isEmpty, let unit = first.unit, let amount = Self.amount(first.value, unit) {
+                limit = amount
+                lower = nil
                 return
+            }
+            var rest = first.rest
+            if rest.hasPrefix(" ") { rest = rest.dropFirst() }
+            if rest.hasPrefix("-") {
+                rest = rest.dropFirst()
+                if rest.hasPrefix(" ") { rest = rest.dropFirst() }
+                if let second = Self.term(rest), second.rest.isEmpty, let unit = second.unit, let upper = Self.amount(second.value, unit),
+                    let low = Self.amount(first.value, first.unit ?? unit)
+                {
+                    limit = upper
+                    lower = low
+                    return
+                }
             }
         }
         throw ReplicaError(
@@ -94,14 +100,22 @@ public struct TimeStandard: Sendable, Hashable, CustomStringConvertible {
     /// Phrases that give no fixed time.
     static let noDeadline = ["relatif", "situasional", "disesuaikan", "tergantung"]
 
-    private static func amount(_ value: Substring?, _ unit: Substring?) -> Amount? {
-        guard let value, let n = Int(value), n > 0, let unit else { return nil }
-        switch unit {
-        case "menit": return Amount(n, .minute)
-        case "jam": return Amount(n, .hour)
-        case "hari": return Amount(n, .day)
-        default: return nil
+    private static func amount(_ n: Int, _ unit: Unit) -> Amount? { n > 0 ? Amount(n, unit) : nil }
+
+    /// A term at the start of `s`: 1–4 digits, an optional space, the unit word (optional: a
+    /// range's lower end may leave it out) and an optional " kerja"; and what follows it.
+    private static func term(_ s: Substring) -> (value: Int, unit: Unit?, rest: Substring)? {
+        let digits = s.prefix { $0.isASCII && $0.isNumber }
+        guard (1...4).contains(digits.count), let value = Int(digits) else { return nil }
+        var rest = s.dropFirst(digits.count)
+        let afterSpace = rest.hasPrefix(" ") ? rest.dropFirst() : rest
+        var unit: Unit?
+        for (word, u) in [("menit", Unit.minute), ("jam", .hour), ("hari", .day)] where afterSpace.hasPrefix(word) {
+            unit = u
+            rest = afterSpace.dropFirst(word.count)
+            if rest.hasPrefix(" kerja") { rest = rest.dropFirst(" kerja".count) }
         }
+        return (value, unit, rest)
     }
 
     /// True when the standard sets a deadline.
