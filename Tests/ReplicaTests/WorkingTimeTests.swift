@@ -106,3 +106,26 @@ import Testing
         #expect(relatif.step == 3 && relatif.timeStandard == "relatif" && relatif.due == nil && !relatif.overdue)
     }
 }
+
+/// `WorkingCalendar.format` computes the civil date by arithmetic: it must agree with Foundation's
+/// formatter in every zone, around midnight, month and year ends, leap days and before 1970.
+@Suite("Court time formatting") struct CourtTimeFormatTests {
+    @Test func formatAgreesWithFoundation() {
+        var rng = SplitMix64(seed: 77)
+        var instants: [Double] = [0, -1, -86_400, 951_782_400, 951_868_799, 1_767_196_799, 1_767_196_800, 4_102_444_800, -2_208_988_800]
+        for _ in 0..<2_000 { instants.append(Double(Int64(rng.next() % 8_000_000_000) - 2_000_000_000) + Double(rng.next() % 1000) / 1000) }
+        for zone in CourtZone.allCases {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = zone.timeZone
+            f.dateFormat = "yyyy-MM-dd HH:mm"
+            let calendar = WorkingCalendar(zone: zone)
+            for t in instants {
+                let date = Date(timeIntervalSince1970: t)
+                let expected = f.string(from: date) + " " + zone.rawValue
+                let actual = calendar.format(date)
+                if actual != expected { Issue.record("\(t) in \(zone): \(actual), Foundation says \(expected)") }
+            }
+        }
+    }
+}

@@ -27,18 +27,21 @@ struct List: ParsableCommand {
             let query = RecordQuery(kind: kind, openOnly: open, lateOnly: overdue)
             var rows: [RecordSummary] = []
             var total = 0
+            var capped = false
             if all {
                 // One pass over every record (a page at a time would read the skipped ones again).
                 rows = try replica.list(kind: kind, openOnly: open, overdueOnly: overdue)
                 total = rows.count
             } else {
-                let found = try replica.records(query, offset: (page - 1) * limit, limit: limit)
+                // Counted to a bound: an exact count of a large replica would cost more than the page.
+                let found = try replica.records(query, offset: (page - 1) * limit, limit: limit, countLimit: max(1_000, page * limit * 2))
                 rows = found.records
                 total = found.total
+                capped = found.totalIsLowerBound
             }
             if global.json { Output.json(rows); return }
             if rows.isEmpty {
-                Output.line(total > 0 ? "no records on page \(page) (\(total) in all)" : "no records")
+                Output.line(total > 0 ? "no records on page \(page) (\(capped ? "over " : "")\(total) in all)" : "no records")
                 return
             }
             let calendar = replica.workingCalendar
@@ -53,7 +56,8 @@ struct List: ParsableCommand {
                 })
             let pages = (total + limit - 1) / limit
             if !all && pages > 1 {
-                Output.line("page \(page) of \(pages) (\(total) records)" + (page < pages ? "; next: sinkron list --page \(page + 1), or --all" : ""))
+                let of = capped ? "of more than \(pages) (over \(total) records)" : "of \(pages) (\(total) records)"
+                Output.line("page \(page) \(of)" + (page < pages || capped ? "; next: sinkron list --page \(page + 1), or --all" : ""))
             }
         }
     }

@@ -211,10 +211,27 @@ public struct WorkingCalendar: Sendable {
 
     /// "2026-03-25 08:30 WIB".
     public func format(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = zone.timeZone
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: date) + " " + zone.rawValue
+        // Indonesia's zones keep a fixed offset (no summer time), so the civil date is
+        // arithmetic: a list prints dozens of dates, and a DateFormatter each cost more than the
+        // rest of the line.
+        let seconds = Int((date.timeIntervalSince1970).rounded(.down)) + zone.hoursFromUTC * 3600
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let minuteOfDay = (seconds - days * 86_400) / 60
+        let (y, m, d) = Self.civil(fromDays: days)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(y)-\(two(m))-\(two(d)) \(two(minuteOfDay / 60)):\(two(minuteOfDay % 60)) \(zone.rawValue)"
+    }
+
+    /// The proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's `civil_from_days`).
+    static func civil(fromDays z: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
