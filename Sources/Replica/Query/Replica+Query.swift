@@ -117,7 +117,33 @@ extension Replica {
             }
         let letters = try db.prepare("SELECT id FROM letters WHERE for_record = ? ORDER BY created_at, id").bind(.text(hex)).map { $0.text(0) }
         let conflicts = try db.prepare("SELECT count(*) FROM conflicts WHERE record = ?").bind(.text(hex)).first { Int($0.int(0)) } ?? 0
-        return RecordDetail(summary: summary, fields: fields, steps: steps, comments: comments, letters: letters, conflicts: conflicts)
+        return RecordDetail(
+            summary: summary, fields: fields, steps: steps, comments: comments, letters: letters, conflicts: conflicts,
+            linked: try linkedProgress(id: id, kind: kind, sop: sop, fields: fields, now: now))
+    }
+
+    /// The letter of a bug report or deletion request, or the record a letter is for.
+    func linkedProgress(id: RecordID, kind: RecordKind, sop: SOP?, fields: [String: String?], now: Date) throws -> LinkedProgress? {
+        func summary(_ other: String, _ k: RecordKind) throws -> RecordSummary? {
+            try db.prepare("SELECT \(Self.summaryColumns(k)) FROM \(k.table) WHERE id = ?").bind(.text(other)).first { self.summary($0, kind: k, now: now).0 }
+        }
+        func progress(_ relation: String, _ s: RecordSummary, _ span: SOPLetter?) -> LinkedProgress {
+            LinkedProgress(
+                relation: relation, id: s.id, kind: s.kind, sop: s.sop, status: s.status, step: s.step, activity: s.stepActivity, nextRoles: s.nextRoles,
+                covers: span.map { "\($0.from)-\($0.to)" } ?? "")
+        }
+        if kind == .bug || kind == .deletion, let span = sop?.letter {
+            return try summary(Self.letterID(for: id).hex, .letter).map { progress("letter", $0, span) }
+        }
+        guard kind == .letter, let parentHex = fields["for_record"] ?? nil, let parentID = RecordID(hex: parentHex),
+            Self.letterID(for: parentID) == id, let parentKind = try resolveKind(parentHex), parentKind != .letter,
+            let parent = try summary(parentHex, parentKind)
+        else { return nil }
+        return progress("parent", parent, db.flow(parent.sop)?.letter)
+    }
+
+    private func resolveKind(_ hex: String) throws -> RecordKind? {
+        try db.cached("SELECT kind FROM records WHERE id = ?").bind(.text(hex)).first { $0.optionalText(0).flatMap(RecordKind.init(rawValue:)) } ?? nil
     }
 
     // MARK: History
@@ -196,7 +222,7 @@ extension Replica {
                     entry.summary = "comment: \(text)"
                 case .archive:
                     entry.summary = "archived"
-                case .genesis, .enroll, .revoke, .flow:
+                case .genesis, .enroll, .revoke, .flow, .setting:
                     entry.summary = op.body.kindName
                 }
                 entries.append(entry)

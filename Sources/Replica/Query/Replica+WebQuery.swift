@@ -63,7 +63,7 @@ extension Replica {
         // One ordered walk of the index per kind and status, merged here.
         for kind in query.kind.map({ [$0] }) ?? RecordKind.allCases {
             guard let (clause, filterValues) = Self.filter(query, kind: kind, now: now) else { continue }
-            for status in openOnly ? ["open"] : ["open", "done", "archived"] {
+            for status in openOnly ? ["open"] : ["open", "waiting", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
                 let wanted = max(countLimit + 1, offset + limit)
                 var found: [(updated: Int64, id: String)] = []

@@ -109,6 +109,12 @@ public enum SOPTemplates {
             }
         }
         guard ends else { throw fail("no path reaches an end") }
+        if let l = sop.letter {
+            guard l.from <= l.to, let from = sop.step(l.from), sop.step(l.to) != nil, from.decision == nil, !l.recipient.isEmpty else {
+                throw fail("its letter covers steps \(l.from)-\(l.to), which must be steps it has, in order, with a recipient")
+            }
+            guard (l.from...l.to).allSatisfy({ sop.step($0)?.decision == nil }) else { throw fail("a step its letter covers asks a question") }
+        }
         if let lost = numbers.first(where: { !reached.contains($0) }) { throw fail("step \(lost) cannot be reached") }
     }
 
@@ -218,6 +224,13 @@ extension SOPTemplates {
         var steps: [Step]?
         var stepsOf: String?
         var tableMissing: Bool?
+        var letter: Letter?
+
+        struct Letter: Decodable {
+            var from: Int
+            var to: Int
+            var recipient: String
+        }
 
         /// The flow; `shared` is the flow named by `stepsOf`, whose steps this one follows.
         func sop(sharing shared: SOP?) throws -> SOP {
@@ -241,7 +254,7 @@ extension SOPTemplates {
                 code: code, title: title, gloss: gloss, references: [source.value] + (also ?? []).map(\.value), kind: kind,
                 start: start ?? shared?.start, steps: steps, time: time, requirements: requirements ?? shared?.requirements ?? "",
                 output: output ?? shared?.output ?? "", columns: columns ?? shared?.columns ?? [], notes: notes ?? [],
-                tableMissing: tableMissing ?? false)
+                tableMissing: tableMissing ?? false, letter: letter.map { SOPLetter(from: $0.from, to: $0.to, recipient: $0.recipient) })
         }
     }
 }
