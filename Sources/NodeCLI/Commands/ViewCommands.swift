@@ -64,6 +64,13 @@ struct Show: ParsableCommand {
                 if let value { Output.line("  \(name.padding(toLength: 13, withPad: " ", startingAt: 0))\(value)") }
             }
             if !d.letters.isEmpty { Output.line("  letters   \(d.letters.map { String($0.prefix(8)) }.joined(separator: ", "))") }
+            if let l = d.linked {
+                let at = l.step.map { "at step \($0)" + (l.activity.map { ". \($0)" } ?? "") + (l.nextRoles.isEmpty ? "" : " (next by \(l.nextRoles.joined(separator: " or ")))") } ?? l.status
+                Output.line(
+                    l.relation == "letter"
+                        ? "  letter    \(l.id.prefix(8)) does steps \(l.covers): \(l.status), \(at)"
+                        : "  for       \(l.kind) \(l.id.prefix(8)) (its steps \(l.covers) are this letter): \(l.status), \(at)")
+            }
             if d.conflicts > 0 { Output.line("  conflicts \(d.conflicts) concurrent edits (see `sinkron history \(s.id.prefix(8))`)") }
             if !d.steps.isEmpty {
                 Output.line("  steps:")
