@@ -60,7 +60,7 @@ struct CLI {
         // open descriptors, and would hold a pipe's write end open (no EOF until it exits).
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("sinkron-cli-\(UUID().uuidString)").path
         defer { for s in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base + s) } }
-        for s in [".out", ".err"] { FileManager.default.createFile(atPath: base + s, contents: nil) }
+        for s in [".out", ".err"] { _ = FileManager.default.createFile(atPath: base + s, contents: nil) }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         process.standardOutput = out

@@ -60,7 +60,7 @@ import Testing
             _ = try a.addTask(sop: "MONITOR")
         }
         let restored = try Replica.restore(from: sandbox.path("a.backup"), home: sandbox.home("a"), physicalClock: ManualClock())
-        #expect(try restored.list().map(\.sop) == ["SINKRON"])
+        #expect(try restored.list().map(\.sop) == ["SINKRON@1"])
         let kept = try FileManager.default.contentsOfDirectory(atPath: sandbox.home("a")).filter { $0.hasPrefix("replica.db.before-restore-") }
         #expect(kept.count == 1)
         let old = try Replica(home: sandbox.home("a"))  // the restored one, again
@@ -223,7 +223,7 @@ import Testing
             UPDATE meta SET value = 1 WHERE key = 'schema_version';
             """)
         let old = try sandbox.reopen("a")
-        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 5)
+        #expect(try old.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 6)
         #expect(try old.rows("SELECT name FROM pragma_table_info('ops') WHERE name IN ('kind', 'rid', 'received_at')").isEmpty)
         #expect(try old.rows("SELECT name FROM sqlite_schema WHERE name = 'field_writes'").isEmpty)
         #expect(try old.scalar("SELECT count(*) FROM write_sets") == 2)
