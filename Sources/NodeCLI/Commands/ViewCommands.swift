@@ -14,6 +14,8 @@ struct List: ParsableCommand {
     func run() throws {
         try perform(global) {
             let replica = try global.open()
+            // Routine work on the court's schedules appears when due, on the desks that do it.
+            _ = try replica.runSchedules()
             let rows = try replica.list(kind: kind, openOnly: open, overdueOnly: overdue)
             if global.json { Output.json(rows); return }
             if rows.isEmpty { Output.line("no records"); return }

@@ -99,8 +99,11 @@ extension Replica {
             throw ReplicaError(.invalidInput, "\"\(schedule.id)\" is not a schedule name", hint: "use lower-case letters, digits and dashes, e.g. backup-harian")
         }
         s.sop = s.sop.uppercased()
-        guard let sop = flow(try sop(s.sop, author: author).pin), sop.kind == .task else {
-            throw ReplicaError(.invalidInput, "\(s.sop) is not the flow of a task", hint: "schedule a routine SOP such as BACKUP, SINKRON or MONITOR")
+        guard let kind = try currentFlow(s.sop)?.sop.kind ?? SOP.named(s.sop)?.kind else {
+            throw ReplicaError(.notFound, "no SOP has the code \(s.sop)", hint: "`sinkron sop list` shows the codes")
+        }
+        guard kind == .task else {
+            throw ReplicaError(.invalidInput, "\(s.sop) is the flow of \(kind.rawValue) records, not routine work", hint: "schedule a routine SOP such as BACKUP, SINKRON or MONITOR")
         }
         s.title = try Validation.text(s.title, "title", required: false)
         s.from = try WorkingCalendar.checkDay(s.from)
@@ -108,6 +111,7 @@ extension Replica {
         guard existing.count < Schedule.maxSchedules || existing.contains(where: { $0.key == "schedule/\(s.id)" }) else {
             throw ReplicaError(.invalidInput, "the court has \(Schedule.maxSchedules) schedules already", hint: "remove one first")
         }
+        _ = try sop(s.sop, author: author)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try commit(author: author, [.setting(CourtSetting(key: "schedule/\(s.id)", value: String(decoding: try encoder.encode(s), as: UTF8.self)))])

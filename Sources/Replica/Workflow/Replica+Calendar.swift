@@ -98,10 +98,10 @@ extension Replica {
     public func removeHoliday(date: String, author: String = "") throws {
         try requireCourtAdmin("keeps the court's holidays")
         let day = try WorkingCalendar.checkDay(date)
-        try seedHolidaysIfNeeded(author: author)
         guard workingCalendar.holidays[day] != nil else {
             throw ReplicaError(.notFound, "\(day) is not a holiday of the court", hint: "`sinkron calendar show --year \(day.prefix(4))` lists the closed days")
         }
+        try seedHolidaysIfNeeded(author: author)
         try commit(author: author, [.setting(CourtSetting(key: "holiday/\(day)", value: ""))])
     }
 
