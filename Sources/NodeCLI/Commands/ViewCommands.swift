@@ -52,7 +52,8 @@ struct Show: ParsableCommand {
             if let step = s.step, let activity = s.stepActivity {
                 Output.line("  now       \(step). \(activity)")
                 if let gloss = s.stepGloss { Output.line("            \(gloss)") }
-                Output.line("  next by   \(s.nextRoles.joined(separator: " or "))")
+                let waitsFor = d.linked.map { "its letter \($0.id.prefix(8)) (\($0.nextRoles.joined(separator: " or ")))" } ?? "-"
+                Output.line("  next by   \(s.nextRoles.isEmpty ? waitsFor : s.nextRoles.joined(separator: " or "))")
                 var timing = "since \(Output.time(s.stepSince))"
                 if let standard = s.timeStandard {
                     timing += ", standard " + (standard.isEmpty ? "none" : "\"\(standard)\"") + (s.timeFor == "record" ? " for the whole procedure" : "")

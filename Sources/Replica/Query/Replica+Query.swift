@@ -44,8 +44,13 @@ extension Replica {
         let status = row.text(2)
         // A time given for the whole procedure runs from the record's creation; otherwise the
         // current step's runs from when it became current.
+        // A record waiting at its letter's first step while the letter runs: the letter has the
+        // time standards and the next roles.
+        let waitsForLetter =
+            status == "open" && stepNumber != nil && stepNumber == sop?.letter?.from
+            && (RecordID(hex: row.text(0)).map { (try? db.cached("SELECT 1 FROM letters WHERE id = ?").bind(.text(Self.letterID(for: $0).hex)).first { _ in true }) != nil } ?? false)
         let standard: (time: TimeStandard, for: String, from: Date?)? =
-            sop?.time.map { ($0, "record", createdAt) } ?? step.map { ($0.time, "step", since) }
+            waitsForLetter ? nil : sop?.time.map { ($0, "record", createdAt) } ?? step.map { ($0.time, "step", since) }
         var due: Date?
         if status == "open", let standard, let from = standard.from {
             due = (calendar ?? workingCalendar).due(from: from, standard.time)
@@ -64,7 +69,7 @@ extension Replica {
         }()
         let summary = RecordSummary(
             id: row.text(0), kind: kind.rawValue, sop: row.text(1), title: title, status: status, step: stepNumber,
-            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? waiting(row.text(0), sop: sop, step: step).map(\.rawValue) : [],
+            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" && !waitsForLetter ? waiting(row.text(0), sop: sop, step: step).map(\.rawValue) : [],
             stepSince: since, stepMinutes: step?.time.limit?.minutes, timeStandard: status == "open" ? standard?.time.text : nil,
             timeFor: status == "open" ? standard?.for : nil, due: due, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
             createdAt: createdAt, createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
