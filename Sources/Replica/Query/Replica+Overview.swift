@@ -101,7 +101,7 @@ extension Replica {
             }
         }
         return sums.values.compactMap { e -> StepTime? in
-            guard let step = SOP.named(FlowPin(e.sop).code)?.step(e.step) else { return nil }
+            guard let step = flow(e.sop)?.step(e.step) else { return nil }
             return StepTime(sop: e.sop, step: e.step, activity: step.activity, standardMinutes: step.minutes, averageMinutes: e.total / Double(e.count), count: e.count)
         }.sorted { ($0.sop, $0.step) < ($1.sop, $1.step) }
     }

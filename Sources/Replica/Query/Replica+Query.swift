@@ -56,7 +56,7 @@ extension Replica {
             due = (calendar ?? workingCalendar).due(from: from, standard.time)
             if let due, now > due { overdueMinutes = max(1, Int(now.timeIntervalSince(due) / 60)) }
         }
-        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
+        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap({ Validation.parseDue($0, in: (calendar ?? workingCalendar).zone.timeZone) }) {
             let late = Int(now.timeIntervalSince(taskDue) / 60)
             if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
         }
