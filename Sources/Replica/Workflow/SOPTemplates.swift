@@ -4,14 +4,6 @@ import ReplicaResources
 /// The SOP flows shipped with Sinkron: `sop-templates.json` (a resource of the ReplicaResources target), transcribed from the seeds
 /// (its `about` says how), decoded and checked when first used.
 public enum SOPTemplates {
-    /// The flows a new court's book starts with (`sinkron init` of the admin adopts them): the
-    /// flows of bug reports, deletion requests and letters, and the SIPP, server and network
-    /// tasks every court runs. Flows whose two courts' versions differ, and the budget, report and
-    /// website flows, are the court's choice (`sinkron sop adopt`).
-    public static let defaultSet = [
-        "BUG", "HAPUS", "SURAT-MASUK", "SURAT-KELUAR", "BACKUP", "SINKRON", "MONITOR", "UPGRADE", "SERVER", "GANGGUAN-SERVER", "JARINGAN",
-    ]
-
     /// The shipped templates by code (codes are capitals, checked when loaded).
     static let byCode: [String: SOP] = Dictionary(shipped.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
 
