@@ -210,13 +210,6 @@ extension SOPCommand {
 }
 
 extension SOPCommand {
-    /// A court becomes one when its admin enrolls the first desk: if its SOP book is still empty,
-    /// the admin adopts the default flows then, so the invitation carries them to the desk.
-    static func startBook(_ replica: Replica) throws -> [FlowBookEntry] {
-        guard replica.isAdmin, try replica.book().isEmpty else { return [] }
-        return try replica.seedCourtData()
-    }
-
     /// The flow `code` names here: the court's current version, else the shipped template.
     static func current(_ code: String, _ global: GlobalOptions) throws -> SOP {
         if let replica = try? global.open(), let last = try replica.flowHistory(code).last, last.action != "retired",

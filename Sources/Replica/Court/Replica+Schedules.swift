@@ -90,9 +90,7 @@ extension Replica {
     /// Adds or replaces a schedule (court admin only).
     @discardableResult
     public func addSchedule(_ schedule: Schedule, author: String = "") throws -> ScheduleEntry {
-        guard isAdmin else {
-            throw ReplicaError(.notPermitted, "only the court admin schedules routine work", hint: "run it on the admin's node; the schedule reaches this desk at the next sync")
-        }
+        try requireAdmin("schedules routine work")
         var s = schedule
         s.id = s.id.lowercased()
         guard s.id.range(of: #"^[a-z0-9][a-z0-9-]{0,47}$"#, options: .regularExpression) != nil else {
@@ -120,9 +118,7 @@ extension Replica {
 
     /// Removes a schedule (court admin only); instances already made stay.
     public func removeSchedule(_ id: String, author: String = "") throws {
-        guard isAdmin else {
-            throw ReplicaError(.notPermitted, "only the court admin removes schedules", hint: "run it on the admin's node")
-        }
+        try requireAdmin("removes schedules")
         let id = id.lowercased()
         guard try schedules().contains(where: { $0.schedule.id == id }) else {
             throw ReplicaError(.notFound, "no schedule is named \(id)", hint: "`sinkron schedule list` shows them")

@@ -56,21 +56,15 @@ extension Replica {
                 .map { CourtCalendar.Change(key: $0.key, value: $0.value, at: date(hlc: Int64($0.hlc)), by: $0.author, op: $0.op) })
     }
 
-    private func requireCourtAdmin(_ what: String) throws {
-        guard isAdmin else {
-            throw ReplicaError(.notPermitted, "only the court admin \(what)", hint: "run it on the admin's node; the change reaches this desk at the next sync")
-        }
-    }
-
     /// Sets the court's time zone (court admin only).
     public func setCourtZone(_ zone: CourtZone, author: String = "") throws {
-        try requireCourtAdmin("sets the court's time zone")
+        try requireAdmin("sets the court's time zone")
         try commit(author: author, [.setting(CourtSetting(key: "zone", value: zone.rawValue))])
     }
 
     /// Sets the office hours of some weekdays (1 = Sunday … 7 = Saturday); no spans: closed.
     public func setWorkingHours(weekdays: [Int], spans: [WorkingCalendar.Span], author: String = "") throws {
-        try requireCourtAdmin("sets the court's office hours")
+        try requireAdmin("sets the court's office hours")
         guard !weekdays.isEmpty, weekdays.allSatisfy((1...7).contains) else {
             throw ReplicaError(.invalidInput, "weekdays are 1 (Sunday) to 7 (Saturday)", hint: "name the days, e.g. mon-thu or fri")
         }
@@ -87,7 +81,7 @@ extension Replica {
 
     /// Closes the court on a date: a national holiday or cuti bersama (court admin only).
     public func addHoliday(date: String, kind: Holiday.Kind, name: String, author: String = "") throws {
-        try requireCourtAdmin("keeps the court's holidays")
+        try requireAdmin("keeps the court's holidays")
         let day = try WorkingCalendar.checkDay(date)
         guard let name = try Validation.text(name, "holiday name", limit: 200) else { return }
         try seedHolidaysIfNeeded(author: author)
@@ -96,7 +90,7 @@ extension Replica {
 
     /// Opens the court again on a date that was closed (court admin only).
     public func removeHoliday(date: String, author: String = "") throws {
-        try requireCourtAdmin("keeps the court's holidays")
+        try requireAdmin("keeps the court's holidays")
         let day = try WorkingCalendar.checkDay(date)
         guard workingCalendar.holidays[day] != nil else {
             throw ReplicaError(.notFound, "\(day) is not a holiday of the court", hint: "`sinkron calendar show --year \(day.prefix(4))` lists the closed days")
@@ -134,12 +128,13 @@ extension Replica {
         (calendarDefaults(zone: .wib).count, SOP.catalog.filter { !$0.tableMissing }.count)
     }
 
-    /// Seeds what a court's replicated data lacks: its SOP book (every shipped flow that has a
-    /// table, as version 1) and its calendar (the defaults). The founding admin's replica does it
-    /// when it is made; an admin whose court was founded by an older release does it at its next
-    /// invitation. Court admin only; returns the flows adopted.
+    /// Seeds what a court's replicated data lacks: its calendar (the defaults) and, with
+    /// `adoptFlows`, its SOP book (every shipped flow that has a table and is not in the book yet,
+    /// as version 1). The founding admin's replica does it when it is made; an admin whose court
+    /// was founded by an older release does it at its next invitation. Court admin only; returns
+    /// the flows adopted.
     @discardableResult
-    public func seedCourtData(zone: CourtZone? = nil, author: String = "") throws -> [FlowBookEntry] {
+    public func seedCourtData(zone: CourtZone? = nil, adoptFlows adopt: Bool = true, author: String = "") throws -> [FlowBookEntry] {
         guard isAdmin else { return [] }
         let settings = try db.courtSettings()
         var bodies: [OperationBody] = []
@@ -149,7 +144,7 @@ extension Replica {
             bodies.append(.setting(CourtSetting(key: "zone", value: zone.rawValue)))
         }
         try commit(author: author, bodies)
-        return try adoptFlows(SOP.catalog.filter { !$0.tableMissing }.map(\.code), author: author)
+        return adopt ? try adoptFlows(SOP.catalog.filter { !$0.tableMissing }.map(\.code), author: author) : []
     }
 }
 
