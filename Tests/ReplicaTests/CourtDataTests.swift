@@ -199,6 +199,9 @@ import Testing
             #expect(child.linked?.relation == "parent" && child.linked?.id == bug.hex && child.fields["recipient"] == "SATGAS SIPP")
         }
         #expect(Set(try [meja, stafA, stafB].map { try $0.digest() }).count == 1)
+        // The desk pages list the letter as waiting for the Kasubbag, not the bug for staf TI.
+        #expect(try stafA.records(RecordQuery(waitingFor: .stafTI)).records.isEmpty)
+        #expect(try stafA.records(RecordQuery(waitingFor: .kasubbag)).records.map(\.id) == [letter.hex])
         // The parent's letter steps are done only through the letter.
         code(.invalidInput, containing: "through its letter") { _ = try stafA.completeStep(bug.hex) }
         code(.invalidInput, containing: "has its letter already") { _ = try stafA.draftLetter(subject: "lagi", recipient: "SATGAS SIPP", forRecord: bug.hex) }

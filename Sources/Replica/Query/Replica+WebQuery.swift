@@ -144,8 +144,10 @@ extension Replica {
             for sop in sops {
                 let steps = sop.steps.filter { $0.actors.contains(role) }.map(\.number)
                 guard !steps.isEmpty else { continue }
-                // A record names its flow as CODE, or CODE@N for version N of the court's book.
-                any.append("((sop = ? OR sop GLOB ?) AND step IN (\(steps.map(String.init).joined(separator: ","))))")
+                // A record names its flow as CODE, or CODE@N for version N of the court's book. One
+                // waiting at its letter's first step while the letter runs waits for the letter.
+                let letter = sop.letter.map { " AND NOT (step = \($0.from) AND EXISTS (SELECT 1 FROM letters l WHERE l.for_record = \(kind.table).id))" } ?? ""
+                any.append("((sop = ? OR sop GLOB ?) AND step IN (\(steps.map(String.init).joined(separator: ",")))\(letter))")
                 values += [.text(sop.code), .text(sop.code + "@*")]
             }
             guard !any.isEmpty else { return nil }
