@@ -157,6 +157,13 @@ import Testing
         let instance = try a.show(try #require(daily.current))
         #expect(instance.fields["due"] == "2026-03-02" && instance.fields["assignee"] == "staf-ti" && instance.summary.sop == "BACKUP@1")
         #expect(instance.summary.id == daily.schedule.instanceID(period: "2026-03-02").hex)
+        // Edits after the double create merge like any others, whichever create each node saw first.
+        clock.advance(by: 60_000)
+        try b.setField(instance.summary.id, field: "notes", value: "backup ke harddisk eksternal")
+        try a.setField(instance.summary.id, field: "assignee", value: "Andi")
+        try Exchange.meshUntilEqual([meja, b, a, admin])
+        #expect(Set(try [admin, a, b, meja].map { try $0.digest() }).count == 1)
+        #expect(try meja.show(instance.summary.id).fields["assignee"] == "Andi" && meja.conflicts().isEmpty)
         // The next day brings the next daily instance, and nothing more for the month.
         clock.advance(by: 24 * 3_600_000)
         #expect(try a.runSchedules() == [daily.schedule.instanceID(period: "2026-03-03")])

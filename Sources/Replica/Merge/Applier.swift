@@ -296,7 +296,9 @@ struct Applier {
                 // A second create of one id (forged, or random ids colliding): its writes are kept like
                 // any others, and every replica keeps the create with the smaller (hlc, origin, seq).
                 // The same create written by two nodes (a record whose id is derived, such as a
-                // schedule's instance) is one record: no alert, and its fields are written once.
+                // schedule's instance) is one record: no alert. Its writes are kept like any others
+                // (so every replica holds the same write sets, whatever the order); writes of equal
+                // values are no conflict.
                 let same = try sameCreate(ref, kind: kind, sop: sop, fields: fields)
                 // A bug report's or deletion request's letter drafted at two desks: one record,
                 // whose differing fields are concurrent writes like any others.
@@ -304,7 +306,7 @@ struct Applier {
                 if !rebuilding && !same && !derived {
                     try replica.raiseAlert(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(ref.hex) was created twice; the earlier create counts")
                 }
-                for f in fields where !same {
+                for f in fields {
                     try applyFieldWrite(ref, field: f.field, op: op.id, originIdx: originIdx, role: role(of: info, at: op.hlc), hlc: op.hlc, value: f.value, preds: [])
                 }
                 guard
