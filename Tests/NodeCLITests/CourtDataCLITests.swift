@@ -37,8 +37,17 @@ struct CourtDataCLITests {
 
         let schedules = try #require(try staf.json("schedule", "list") as? [[String: Any]])
         #expect(schedules.count == 1 && (schedules[0]["schedule"] as? [String: Any])?["sop"] as? String == "BACKUP")
-        // The staf desk makes today's instance; running again makes nothing more.
-        #expect(try staf.ok("schedule", "run").stdout.contains("made 1 task"))
+        // The staf desk's daemon makes today's instance; running again makes nothing more.
+        let daemon = try Daemon(home: staf.home)
+        _ = try daemon.port()
+        var made = false
+        for _ in 0..<100 where !made {
+            let list = try #require(try staf.json("schedule", "list") as? [[String: Any]])
+            made = list.first?["current"] is String
+            if !made { usleep(100_000) }
+        }
+        _ = daemon.stop()
+        #expect(made, "the daemon made the scheduled instance")
         #expect(try staf.ok("schedule", "run").stdout.contains("nothing due"))
         let tasks = try #require(try staf.json("list", "--kind", "task") as? [[String: Any]])
         #expect(tasks.count == 1 && tasks[0]["sop"] as? String == "BACKUP@1")
