@@ -32,7 +32,8 @@ extension Replica {
             + kind.fields.map(\.name).joined(separator: ", ")
     }
 
-    func summary(_ row: Row, kind: RecordKind, now: Date, calendar: WorkingCalendar? = nil) -> (RecordSummary, [String: String?]) {
+    func summary(_ row: Row, kind: RecordKind, now: Date, calendar given: WorkingCalendar? = nil) -> (RecordSummary, [String: String?]) {
+        let calendar = given ?? workingCalendar
         var fields: [String: String?] = [:]
         for (i, f) in kind.fields.enumerated() { fields[f.name] = row.optionalText(Int32(9 + i)) }
         let sop = db.flow(row.text(1))
@@ -53,10 +54,10 @@ extension Replica {
             waitsForLetter ? nil : sop?.time.map { ($0, "record", createdAt) } ?? step.map { ($0.time, "step", since) }
         var due: Date?
         if status == "open", let standard, let from = standard.from {
-            due = (calendar ?? workingCalendar).due(from: from, standard.time)
+            due = calendar.due(from: from, standard.time)
             if let due, now > due { overdueMinutes = max(1, Int(now.timeIntervalSince(due) / 60)) }
         }
-        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap({ Validation.parseDue($0, in: (calendar ?? workingCalendar).zone.timeZone) }) {
+        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap({ Validation.parseDue($0, in: calendar.zone.timeZone) }) {
             let late = Int(now.timeIntervalSince(taskDue) / 60)
             if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
         }

@@ -104,9 +104,11 @@ extension Replica {
         }
         keys.sort { ($0.updated, $0.id) > ($1.updated, $1.id) }
         var rows: [RecordSummary] = []
+        // The court's calendar, read once for the page (it is court data: a few dozen settings).
+        let calendar = workingCalendar
         for key in keys.dropFirst(offset).prefix(limit) {
             if let row = try db.cached("SELECT \(Self.summaryColumns(key.kind)) FROM \(key.kind.table) WHERE id = ?").bind(.text(key.id))
-                .first({ summary($0, kind: key.kind, now: now).0 })
+                .first({ summary($0, kind: key.kind, now: now, calendar: calendar).0 })
             {
                 rows.append(row)
             }
