@@ -15,7 +15,7 @@ struct Sinkron: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, WhoAmI.self, Invite.self, Members.self, Revoke.self, SOPCommand.self, BookCommand.self,
+            Init.self, WhoAmI.self, Invite.self, Members.self, Revoke.self, SOPCommand.self, CalendarCommand.self, ScheduleCommand.self, BookCommand.self,
             BugCommand.self, DeletionCommand.self, LetterCommand.self, TaskCommand.self,
             List.self, Show.self, StepCommand.self, SetField.self, Comment.self, Archive.self, History.self,
             Conflicts.self, Alerts.self, Merges.self, Vector.self, Digest.self, Verify.self,

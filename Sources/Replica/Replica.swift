@@ -70,15 +70,17 @@ public final class Replica {
 
     /// Creates a new node and its replica in `home`. A node made this way is the admin of a new
     /// court when its role is `kasubbag` or `staf-ti` (DESIGN: a court's first node is its admin);
-    /// desks normally join with `initialize(home:invitation:)` instead.
+    /// desks normally join with `initialize(home:invitation:)` instead. The new court's data starts
+    /// with every shipped SOP flow in its book and the default calendar in `zone`
+    /// (`seedCourtData`), so records pin a definition held in the replica from the first one on.
     @discardableResult
     public static func initialize(
-        home: String, court: String, name: String, role: Role, physicalClock: any PhysicalClock = SystemClock(),
+        home: String, court: String, name: String, role: Role, zone: CourtZone = .wib, physicalClock: any PhysicalClock = SystemClock(),
         entropy: any EntropySource = SystemEntropy()
     ) throws -> Replica {
         let key = entropy.signingKey()
         return try create(home: home, court: court, name: name, role: role, node: entropy.id(), key: key,
-            courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, issued: nil, physicalClock: physicalClock,
+            courtRoot: Array(key.publicKey.rawRepresentation).hex, courtCode: nil, bundle: nil, issued: nil, seed: zone, physicalClock: physicalClock,
             entropy: entropy)
     }
 
@@ -100,7 +102,7 @@ public final class Replica {
         }
         return try create(home: home, court: invite.court, name: invite.name, role: invite.role, node: invite.node, key: key,
             courtRoot: invite.courtRoot, courtCode: invite.courtCode.isEmpty ? nil : invite.courtCode, bundle: runs, issued: (invite.issuedAt, invite.issuedBy),
-            physicalClock: physicalClock, entropy: entropy)
+            seed: nil, physicalClock: physicalClock, entropy: entropy)
     }
 
     /// Makes the replica under a temporary name and renames it into place only once it is whole
@@ -108,7 +110,7 @@ public final class Replica {
     /// and running it again with good input works.
     private static func create(
         home: String, court: String, name: String, role: Role, node: NodeID, key: Curve25519.Signing.PrivateKey, courtRoot: String,
-        courtCode: String?, bundle: [OperationRun]?, issued: (at: UInt64, by: String)?, physicalClock: any PhysicalClock,
+        courtCode: String?, bundle: [OperationRun]?, issued: (at: UInt64, by: String)?, seed: CourtZone?, physicalClock: any PhysicalClock,
         entropy: any EntropySource
     ) throws -> Replica {
         let court = court.trimmingCharacters(in: .whitespaces)
@@ -166,6 +168,7 @@ public final class Replica {
                 }
             }
             try replica.startOrigin(predecessor: nil)
+            if let seed, replica.isAdmin { try replica.seedCourtData(zone: seed) }
             // Back to a single file, then into place under its real name.
             try replica.db.execute("PRAGMA journal_mode=DELETE")
             replica.db.close()

@@ -7,6 +7,8 @@ import Replica
 /// lies under `root`, so a test never touches another test's files.
 public final class Sandbox {
     public let root: String
+    /// The operations a founding admin writes after its genesis to seed the court's data.
+    public static var seed: Int { Replica.courtSeedOperations.calendar + Replica.courtSeedOperations.flows }
     /// The court every replica made here belongs to unless told otherwise.
     public static let court = "PN Bengkalis"
     /// Where the replicas made or opened here take their ids, keys and codes from: the system's

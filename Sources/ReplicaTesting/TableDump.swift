@@ -3,7 +3,7 @@ import Replica
 /// The materialised tables: equal on replicas that hold the same operations.
 /// (The same list as the replica's digest covers; a test keeps the two equal.)
 public let materialisedTables = [
-    "bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes", "members", "enrollments", "revocations", "sop_flows",
+    "bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes", "members", "enrollments", "revocations", "sop_flows", "court_settings",
 ]
 
 extension Replica {

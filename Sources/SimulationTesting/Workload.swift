@@ -88,12 +88,49 @@ struct Workload {
         return "idle"
     }
 
+    /// Court data: the admin changes the calendar or the schedules (anyone else is refused), or
+    /// a desk makes the scheduled instances due (two desks making one converge to one record).
+    private mutating func courtData(_ r: Replica, _ rng: inout SplitMix64) throws -> String {
+        let day = String(format: "2026-%02d-%02d", 1 + rng.below(12), 1 + rng.below(28))
+        switch rng.below(6) {
+        case 0:
+            try r.setCourtZone(rng.pick(CourtZone.allCases), author: person(&rng))
+            return "set zone"
+        case 1:
+            try r.addHoliday(date: day, kind: rng.chance(50) ? .libur : .cutiBersama, name: rng.pick(["Hari jadi kabupaten", "Cuti bersama"]), author: person(&rng))
+            return "add holiday"
+        case 2:
+            try r.removeHoliday(date: rng.pick(["2026-01-01", "2026-03-20", "2026-12-24", day]), author: person(&rng))
+            return "remove holiday"
+        case 3:
+            let spans = rng.chance(30) ? [] : [WorkingCalendar.Span((7 + rng.below(2), 30), (12, 0)), WorkingCalendar.Span((13, 0), (16, rng.below(4) * 10))]
+            try r.setWorkingHours(weekdays: [1 + rng.below(7)], spans: spans, author: person(&rng))
+            return "set hours"
+        case 4:
+            let name = rng.pick(["backup-harian", "sinkron-mingguan", "laporan-bulanan"])
+            if rng.chance(25) {
+                try r.removeSchedule(name, author: person(&rng))
+                return "remove schedule"
+            }
+            let every: Schedule.Every = rng.pick(Schedule.Every.allCases)
+            try r.addSchedule(
+                Schedule(id: name, sop: rng.pick(["BACKUP", "SINKRON", "MONITOR"]), every: every, assignee: rng.pick([.stafTI, .kasubbag, .mejaSatu]), from: "2026-01-01"),
+                author: person(&rng))
+            return "add schedule"
+        default:
+            for id in try r.runSchedules(author: person(&rng)) { records.append((id, .task)) }
+            return "run schedules"
+        }
+    }
+
     private mutating func act(_ replica: Replica, role: Role, now: UInt64, draw: Int, _ rng: inout SplitMix64) throws -> String {
         let r = replica
         switch draw {
         case 0..<14:
             let label: String
             switch rng.below(7) {
+            case 6 where rng.chance(50):
+                return try courtData(r, &rng)
             case 6:
                 // The admin adopts or revises a flow (anyone else is refused): records made after
                 // it pin the new version, open ones keep theirs.

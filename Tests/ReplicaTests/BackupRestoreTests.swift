@@ -60,7 +60,7 @@ import Testing
             _ = try a.addTask(sop: "MONITOR")
         }
         let restored = try Replica.restore(from: sandbox.path("a.backup"), home: sandbox.home("a"), physicalClock: ManualClock())
-        #expect(try restored.list().map(\.sop) == ["SINKRON"])
+        #expect(try restored.list().map(\.sop) == ["SINKRON@1"])
         let kept = try FileManager.default.contentsOfDirectory(atPath: sandbox.home("a")).filter { $0.hasPrefix("replica.db.before-restore-") }
         #expect(kept.count == 1)
         let old = try Replica(home: sandbox.home("a"))  // the restored one, again

@@ -95,8 +95,11 @@ import Testing
                 }
             }
         }
-        // Genesis (1), then 10 comments signed every 4th and at the end: seqs 5, 9, 11.
-        #expect(signed == [1, 5, 9, 11])
+        // Genesis (1), the court's seeded calendar and book (each commit signed at its head), then
+        // 10 comments signed every 4th and at the end.
+        let (calendar, flows) = Replica.courtSeedOperations
+        let seeded = UInt64(1 + calendar + flows)
+        #expect(signed == [1, UInt64(1 + calendar), seeded, seeded + 4, seeded + 8, seeded + 10])
         #expect(replica.origins[replica.origin]?.headHash == hash)
     }
 }

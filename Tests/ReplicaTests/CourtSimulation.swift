@@ -130,6 +130,7 @@ final class CourtSimulation {
         case 72..<77: try bulk(node)
         case 70..<71: try reopen()
         case 71..<72 where !joined: try join()
+        case 77..<80: try courtData(node)
         default: try exchange()
         }
     }
@@ -243,6 +244,39 @@ final class CourtSimulation {
         ])
         records.append((id, .letter))
         count("raw letter")
+    }
+
+    /// Court data: the admin revises a flow, changes the calendar or a schedule (anyone else is
+    /// refused); any desk makes the scheduled instances due (made twice, they are one record).
+    private func courtData(_ node: Node) throws {
+        let r = node.replica
+        let day = String(format: "2026-%02d-%02d", 1 + rng.below(12), 1 + rng.below(28))
+        switch rng.below(7) {
+        case 0: try desk(node, "set zone") { try r.setCourtZone(pick(CourtZone.allCases), author: person()) }
+        case 1: try desk(node, "add holiday") { try r.addHoliday(date: day, kind: rng.chance(50) ? .libur : .cutiBersama, name: "Hari jadi", author: person()) }
+        case 2: try desk(node, "remove holiday") { try r.removeHoliday(date: pick(["2026-01-01", "2026-12-24", day]), author: person()) }
+        case 3:
+            try desk(node, "set hours") {
+                try r.setWorkingHours(weekdays: [1 + rng.below(7)], spans: rng.chance(30) ? [] : [WorkingCalendar.Span((8, 0), (11 + rng.below(4), 0))], author: person())
+            }
+        case 4:
+            let name = pick(["backup-harian", "monitor-mingguan"])
+            try desk(node, "schedule") {
+                if rng.chance(25) { try r.removeSchedule(name, author: person()) } else {
+                    try r.addSchedule(
+                        Schedule(id: name, sop: pick(["BACKUP", "MONITOR"]), every: pick(Schedule.Every.allCases), assignee: pick([.stafTI, .kasubbag]), from: "2026-01-01"),
+                        author: person())
+                }
+            }
+        case 5:
+            let code = pick(["BACKUP", "MONITOR", "BUG"])
+            try desk(node, "revise flow") {
+                guard let sop = r.flow(code + "@1") else { return }
+                try r.reviseFlow(code, definition: sop.definition(), author: person())
+            }
+        default:
+            try desk(node, "run schedules") { for id in try r.runSchedules(author: person()) { records.append((id, .task)) } }
+        }
     }
 
     /// Many operations in one commit, signed only every few (a bulk import or `dev fill`): runs

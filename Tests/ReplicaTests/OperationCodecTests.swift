@@ -29,6 +29,8 @@ import Testing
         .revoke(node: ID128(high: 3, low: 4), keep: [OpID(origin: origin, seq: 12), OpID(origin: record, seq: 1)]),
         .flow(FlowRevision(code: "BACKUP", version: 2, definition: "{\"code\": \"BACKUP\"}")),
         .flow(FlowRevision(code: "BUG", version: 3, definition: "")),
+        .setting(CourtSetting(key: "holiday/2026-03-20", value: "libur\tHari Raya Idul Fitri")),
+        .setting(CourtSetting(key: "schedule/backup-harian", value: "")),
     ]
 
     /// One number per body kind. The switch has no default: a new kind does not compile until
@@ -44,6 +46,7 @@ import Testing
         case .enroll: 6
         case .revoke: 7
         case .flow: 8
+        case .setting: 9
         }
     }
 
@@ -52,8 +55,8 @@ import Testing
     }
 
     @Test func samplesCoverEveryBodyKind() {
-        #expect(Set(Self.bodies.map(Self.kindNumber)) == Set(0...8))
-        #expect(Set(Self.bodies.map(\.tag)).count == 9, "every kind has its own tag")
+        #expect(Set(Self.bodies.map(Self.kindNumber)) == Set(0...9))
+        #expect(Set(Self.bodies.map(\.tag)).count == 10, "every kind has its own tag")
     }
 
     @Test(arguments: bodies)

@@ -39,9 +39,9 @@ import Testing
         #expect(problems.rows.map { $0[2] }.sorted() == ["bug", "penghapusan data"])
         #expect(problems.rows.contains { $0[3] == "45/Pid.B/2023/PN Jkt.Pst" })
         let reports = try staf.recordBook(.laporanBerkala, from: march.from, to: march.to, period: "2026-03")
-        #expect(reports.rows.map { $0[2] } == ["HIMPUN-LAPORAN"])
+        #expect(reports.rows.map { $0[2] } == ["HIMPUN-LAPORAN@1"])
         let it = try staf.recordBook(.laporanTI, from: march.from, to: march.to, period: "2026-03")
-        #expect(it.rows.map { $0[2] } == ["BACKUP"] && it.rows[0][4] == "Andi")
+        #expect(it.rows.map { $0[2] } == ["BACKUP@1"] && it.rows[0][4] == "Andi")
         for bad in ["2026-13", "26", "2026-03-01", "Maret"] {
             #expect(throws: ReplicaError.self) { try staf.period(bad) }
         }

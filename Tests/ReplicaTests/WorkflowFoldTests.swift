@@ -143,4 +143,34 @@ import Testing
             #expect(Self.fold(rng.shuffled(events)) == reference, "seed \(seed)")
         }
     }
+
+    /// A flow whose steps 2-3 its letter does: events on them never count, and the flow moves on
+    /// past 3 once it is at 2 and the letter has ended, whichever came first.
+    @Test func stepsALetterCoversAreDoneThroughIt() {
+        let sop = SOP(
+            code: "SURAT-UJI", title: "Uji", gloss: "test flow", source: "test", kind: .bug,
+            steps: [
+                SOPStep(number: 1, activity: "lapor", gloss: "report", actors: [.mejaSatu], minutes: 1, output: "", next: 2),
+                SOPStep(number: 2, activity: "konsep", gloss: "draft", actors: [.stafTI], minutes: 15, output: "", next: 3),
+                SOPStep(number: 3, activity: "tanda tangan", gloss: "sign", actors: [.ketua], minutes: 1, output: "", next: 4),
+                SOPStep(number: 4, activity: "beritahu", gloss: "tell", actors: [.stafTI], minutes: 1, output: "", next: nil),
+            ],
+            letter: SOPLetter(from: 2, to: 3, recipient: "SATGAS SIPP"))
+        let events = [Self.event(1, step: 1, .mejaSatu), Self.event(2, step: 2, .stafTI), Self.event(3, step: 3, .ketua)]
+        // Without a letter record the steps are done on the record itself.
+        #expect(WorkflowFold.fold(sop: sop, created: Self.created, events: events).current == 4)
+        // With one that still runs: the record waits at 2, the covered events count for nothing.
+        let running = WorkflowFold.fold(sop: sop, created: Self.created, events: events, letter: LetterProgress(ended: nil))
+        #expect(running.current == 2 && running.statuses[events[1].op] == .viaLetter && running.statuses[events[2].op] == .viaLetter)
+        // The letter ended before the record reached step 2: it moves on when it gets there.
+        let early = HLC(milliseconds: ManualClock.start + 500, counter: 0)
+        let before = WorkflowFold.fold(sop: sop, created: Self.created, events: [events[0]], letter: LetterProgress(ended: early))
+        #expect(before.current == 4 && before.since == events[0].hlc)
+        // It ended later: the record moves on at that time, and step 4 then counts.
+        let later = HLC(milliseconds: ManualClock.start + 5_000, counter: 0)
+        let done = WorkflowFold.fold(sop: sop, created: Self.created, events: [events[0], Self.event(6, step: 4, .stafTI)], letter: LetterProgress(ended: later))
+        #expect(done.current == nil && done.statuses.values.allSatisfy { $0 == .ok })
+        let tooEarly = WorkflowFold.fold(sop: sop, created: Self.created, events: [events[0], Self.event(4, step: 4, .stafTI)], letter: LetterProgress(ended: later))
+        #expect(tooEarly.current == 4 && tooEarly.since == later, "a step 4 before the letter ended was out of order")
+    }
 }

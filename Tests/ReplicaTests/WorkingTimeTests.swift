@@ -81,7 +81,11 @@ import Testing
         let friday = Self.at(zone, 2026, 1, 9, 15)
         let clock = ManualClock(UInt64(friday.timeIntervalSince1970 * 1000))
         let staf = try sandbox.replica("staf", role: .stafTI, clock: clock)
-        try staf.setCourtZone(zone)
+        // The zone is court data: the admin sets it, a desk cannot.
+        #expect(throws: ReplicaError.self) { try staf.setCourtZone(zone) }
+        let admin = try sandbox.reopen("court-admin", clock: clock)
+        try admin.setCourtZone(zone)
+        try Exchange.runs(from: admin, to: staf)
         #expect(staf.courtZone == zone)
         let sinkron = try staf.addTask(sop: "SINKRON")
         let upgrade = try staf.addTask(sop: "UPGRADE")

@@ -101,13 +101,18 @@ struct Init: ParsableCommand {
     @Option(help: "The court code used in letter numbers, e.g. W4-U2.")
     var courtCode: String?
 
+    @Option(help: "A new court's time zone (without --invite): WIB, WITA or WIT (default WIB; `sinkron calendar zone` changes it).")
+    var zone: String?
+
     func validate() throws {
         if invite != nil {
-            guard court == nil, name == nil, role == nil else {
-                throw ValidationError("--invite brings the court, name and role; leave out --court, --name and --role")
+            guard court == nil, name == nil, role == nil, zone == nil else {
+                throw ValidationError("--invite brings the court, name, role and zone; leave out --court, --name, --role and --zone")
             }
         } else if court == nil || name == nil || role == nil {
             throw ValidationError("give --invite FILE, or all of --court, --name and --role")
+        } else if let zone, CourtZone(name: zone) == nil {
+            throw ValidationError("--zone is WIB (UTC+7), WITA (UTC+8) or WIT (UTC+9), not \"\(zone)\"")
         }
     }
 
@@ -120,7 +125,8 @@ struct Init: ParsableCommand {
                 }
                 replica = try Replica.initialize(home: global.resolvedHome, invitation: invite, code: code)
             } else {
-                replica = try Replica.initialize(home: global.resolvedHome, court: court!, name: name!, role: role!)
+                replica = try Replica.initialize(
+                    home: global.resolvedHome, court: court!, name: name!, role: role!, zone: zone.flatMap(CourtZone.init(name:)) ?? .wib)
             }
             if let courtCode { try replica.setCourtCode(courtCode) }
             let view = try IdentityView(replica)

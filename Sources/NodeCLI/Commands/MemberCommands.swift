@@ -21,11 +21,11 @@ struct Invite: ParsableCommand {
         try perform(global) {
             let path = out ?? "\(name).invite"
             let replica = try global.open()
-            let book = try SOPCommand.startBook(replica)
+            let adopting = try replica.isAdmin && replica.book().isEmpty
             let receipt = try replica.invite(name: name, role: role, to: path, force: force)
             let member = receipt.member
             if global.json { Output.json(receipt) } else {
-                if !book.isEmpty { Output.line("the court's SOP book starts with \(book.map(\.code).joined(separator: ", ")) (`sinkron sop adopt` adds more)") }
+                if adopting { Output.line("the court's SOP book starts with every shipped flow (`sinkron sop book`; `sinkron sop retire CODE` drops one)") }
                 Output.line("enrolled \(member.name) (\(member.role)) as node \(member.node)")
                 Output.line("invitation written to \(path)")
                 Output.line("one-time code: \(receipt.code)")

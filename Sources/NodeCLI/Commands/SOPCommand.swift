@@ -184,42 +184,22 @@ struct SOPCommand: ParsableCommand {
 extension SOPCommand {
     struct CalendarSOP: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "calendar", abstract: "Show the working time SOP standards are measured in, or set the court's time zone.")
+            commandName: "calendar", abstract: "Show the working time SOP standards are measured in (as `sinkron calendar show`).")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Set this node's court time zone: WIB, WITA or WIT.") var zone: String?
+        @OptionGroup var who: AuthorOptions
+        @Option(help: "Set the court's time zone, WIB, WITA or WIT (court admin only; as `sinkron calendar zone`).") var zone: String?
         @Option(help: "List the closed days of this year (default: the current year).") var year: Int?
 
         func run() throws {
             try perform(global) {
+                let replica = try global.open()
                 if let zone {
                     guard let z = CourtZone(name: zone) else {
                         throw ReplicaError(.invalidInput, "\"\(zone)\" is not an Indonesian time zone", hint: "use WIB (UTC+7), WITA (UTC+8) or WIT (UTC+9)")
                     }
-                    try global.open().setCourtZone(z)
+                    try replica.setCourtZone(z, author: who.author)
                 }
-                let calendar = SOPCommand.calendar(global)
-                let year = year ?? Calendar(identifier: .gregorian).component(.year, from: Date())
-                let days = calendar.holidays.values.filter { $0.date.hasPrefix("\(year)-") }.sorted { $0.date < $1.date }
-                if global.json {
-                    struct Day: Encodable { var date: String; var kind: String; var name: String }
-                    struct View: Encodable { var zone: String; var utcOffset: Int; var hours: [String: [String]]; var year: Int; var source: String?; var closed: [Day] }
-                    let names = [2: "monday", 3: "tuesday", 4: "wednesday", 5: "thursday", 6: "friday", 7: "saturday", 1: "sunday"]
-                    let hours = Dictionary(uniqueKeysWithValues: calendar.hours.map { (names[$0.key] ?? "\($0.key)", $0.value.map(Self.span)) })
-                    Output.json(View(zone: calendar.zone.rawValue, utcOffset: calendar.zone.hoursFromUTC, hours: hours, year: year,
-                        source: WorkingCalendar.holidaySources["\(year)"], closed: days.map { Day(date: $0.date, kind: $0.kind.rawValue, name: $0.name) }))
-                    return
-                }
-                Output.line("zone      \(calendar.zone.rawValue) (UTC+\(calendar.zone.hoursFromUTC))")
-                for (name, day) in [("Mon-Thu", 2), ("Fri", 6)] {
-                    Output.line("hours     \(name.padding(toLength: 8, withPad: " ", startingAt: 0))\((calendar.hours[day] ?? []).map(Self.span).joined(separator: ", "))")
-                }
-                Output.line("closed    Saturday, Sunday, national holidays and cuti bersama")
-                guard !days.isEmpty else {
-                    Output.line("no holidays of \(year) are known; only weekends are closed")
-                    return
-                }
-                Output.line("source    \(WorkingCalendar.holidaySources["\(year)"] ?? "-")")
-                Output.table(["DATE", "KIND", "NAME"], days.map { [$0.date, $0.kind.rawValue, $0.name] })
+                try CalendarCommand.show(replica, year: year, global)
             }
         }
 
@@ -230,13 +210,6 @@ extension SOPCommand {
 }
 
 extension SOPCommand {
-    /// A court becomes one when its admin enrolls the first desk: if its SOP book is still empty,
-    /// the admin adopts the default flows then, so the invitation carries them to the desk.
-    static func startBook(_ replica: Replica) throws -> [FlowBookEntry] {
-        guard replica.isAdmin, try replica.book().isEmpty else { return [] }
-        return try replica.adoptFlows(SOPTemplates.defaultSet)
-    }
-
     /// The flow `code` names here: the court's current version, else the shipped template.
     static func current(_ code: String, _ global: GlobalOptions) throws -> SOP {
         if let replica = try? global.open(), let last = try replica.flowHistory(code).last, last.action != "retired",

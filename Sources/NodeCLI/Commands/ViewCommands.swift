@@ -24,6 +24,8 @@ struct List: ParsableCommand {
     func run() throws {
         try perform(global) {
             let replica = try global.open()
+            // Routine work on the court's schedules appears when due, on the desks that do it.
+            _ = try replica.runSchedules()
             let query = RecordQuery(kind: kind, openOnly: open, lateOnly: overdue)
             var rows: [RecordSummary] = []
             var total = 0
@@ -82,7 +84,8 @@ struct Show: ParsableCommand {
             if let step = s.step, let activity = s.stepActivity {
                 Output.line("  now       \(step). \(activity)")
                 if let gloss = s.stepGloss { Output.line("            \(gloss)") }
-                Output.line("  next by   \(s.nextRoles.joined(separator: " or "))")
+                let waitsFor = d.linked.map { "its letter \($0.id.prefix(8)) (\($0.nextRoles.joined(separator: " or ")))" } ?? "-"
+                Output.line("  next by   \(s.nextRoles.isEmpty ? waitsFor : s.nextRoles.joined(separator: " or "))")
                 var timing = "since \(Output.time(s.stepSince))"
                 if let standard = s.timeStandard {
                     timing += ", standard " + (standard.isEmpty ? "none" : "\"\(standard)\"") + (s.timeFor == "record" ? " for the whole procedure" : "")
@@ -96,6 +99,13 @@ struct Show: ParsableCommand {
                 if let value { Output.line("  \(name.padding(toLength: 13, withPad: " ", startingAt: 0))\(value)") }
             }
             if !d.letters.isEmpty { Output.line("  letters   \(d.letters.map { String($0.prefix(8)) }.joined(separator: ", "))") }
+            if let l = d.linked {
+                let at = l.step.map { "at step \($0)" + (l.activity.map { ". \($0)" } ?? "") + (l.nextRoles.isEmpty ? "" : " (next by \(l.nextRoles.joined(separator: " or ")))") } ?? l.status
+                Output.line(
+                    l.relation == "letter"
+                        ? "  letter    \(l.id.prefix(8)) does steps \(l.covers): \(l.status), \(at)"
+                        : "  for       \(l.kind) \(l.id.prefix(8)) (its steps \(l.covers) are this letter): \(l.status), \(at)")
+            }
             if d.conflicts > 0 { Output.line("  conflicts \(d.conflicts) concurrent edits (see `sinkron history \(s.id.prefix(8))`)") }
             if !d.steps.isEmpty {
                 Output.line("  steps:")

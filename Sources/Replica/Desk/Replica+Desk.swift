@@ -15,9 +15,9 @@ public struct StepOutcome: Sendable, Codable, Equatable {
 /// What desk users do: file records, advance their flows, edit, comment, archive.
 /// Every method validates its input first and writes in one transaction.
 extension Replica {
-    func newRecord(_ kind: RecordKind, sop flow: (sop: SOP, pin: String), fields: [FieldValue], completeStart: Bool, author: String) throws -> RecordID {
+    func newRecord(_ kind: RecordKind, sop flow: (sop: SOP, pin: String), fields: [FieldValue], completeStart: Bool, author: String, id: RecordID? = nil) throws -> RecordID {
         let sop = flow.sop
-        let record = entropy.id()
+        let record = id ?? entropy.id()
         var bodies: [OperationBody] = [.create(record: record, kind: kind, sop: flow.pin, fields: fields)]
         if completeStart {
             guard let first = sop.step(sop.start), first.actors.contains(enrolledRole) else {
@@ -32,9 +32,10 @@ extension Replica {
         return record
     }
 
-    /// The flow a new record of `code` follows: the court's current version, pinned (`CODE@N`), or
-    /// the shipped template when the court has not adopted the flow.
-    private func sop(_ code: String) throws -> (sop: SOP, pin: String) {
+    /// The flow a new record of `code` follows: the court's current version, pinned (`CODE@N`).
+    /// A flow the court has not adopted yet is adopted from the shipped template first when this
+    /// is the admin's node; a desk cannot file it (its record would have no definition to fold).
+    func sop(_ code: String, author: String = "") throws -> (sop: SOP, pin: String) {
         if let current = try currentFlow(code) { return (current.sop, "\(current.sop.code)@\(current.version)") }
         guard let sop = SOP.named(code) else {
             throw ReplicaError(.notFound, "no SOP has the code \(code)", hint: "`sinkron sop list` shows the codes")
@@ -42,7 +43,13 @@ extension Replica {
         guard !sop.tableMissing else {
             throw ReplicaError(.invalidInput, "\(sop.code) (\(sop.title)) is listed in its book without a table, so it has no steps to follow", hint: "`sinkron sop show \(sop.code)` says why")
         }
-        return (sop, sop.code)
+        guard isAdmin else {
+            throw ReplicaError(
+                .notFound, "SOP \(sop.code) is not in the court's book", hint: "the court admin adopts it (`sinkron sop adopt \(sop.code)`); it reaches this desk at the next sync")
+        }
+        try adoptFlows([sop.code], author: author)
+        guard let adopted = try currentFlow(sop.code) else { throw ReplicaError(.notFound, "SOP \(sop.code) could not be adopted") }
+        return (adopted.sop, "\(sop.code)@\(adopted.version)")
     }
 
     /// Files a SIPP bug report (SOP 11 of seed 002); filing is its step 1.
@@ -89,14 +96,21 @@ extension Replica {
             FieldValue(.recipient, try Validation.text(recipient, "recipient")!),
         ]
         if let c = try Validation.text(classification, "classification", required: false, limit: 40) { fields.append(FieldValue(.classification, c)) }
+        var letterID: RecordID?
         if let prefix = forRecord {
             let (id, kind) = try resolve(prefix)
             guard kind == .bug || kind == .deletion else {
                 throw ReplicaError(.invalidInput, "--for names a \(kind.rawValue); letters are drafted for bug reports and deletion requests", hint: "give the id of a bug report or deletion request")
             }
             fields.append(FieldValue(.forRecord, id.hex))
+            // One letter per record, with an id derived from it: two desks drafting it make one.
+            let derived = Self.letterID(for: id)
+            if (try? show(derived.hex)) != nil {
+                throw ReplicaError(.invalidInput, "\(kind.rawValue) \(id.hex.prefix(8)) has its letter already: \(derived.hex.prefix(8))", hint: "`sinkron show \(derived.hex.prefix(8))` shows it")
+            }
+            letterID = derived
         }
-        return try newRecord(.letter, sop: try sop("SURAT-KELUAR"), fields: fields, completeStart: false, author: author)
+        return try newRecord(.letter, sop: try sop("SURAT-KELUAR"), fields: fields, completeStart: false, author: author, id: letterID)
     }
 
     /// Adds a task: an instance of one of the routine or incident SOPs.
@@ -149,6 +163,23 @@ extension Replica {
             throw ReplicaError(
                 .notPermitted, "step \(current) of \(sop.code) (\(step.activity)) is performed by \(roles); this node is \(enrolledRole.rawValue)",
                 hint: "the step is done at a \(roles) desk")
+        }
+        if let span = sop.letter, span.covers(current), let record = ID128(hex: s.id) {
+            let letter = Self.letterID(for: record)
+            if (try? show(letter.hex)) != nil {
+                throw ReplicaError(
+                    .invalidInput, "step \(current) of \(sop.code) is done through its letter \(letter.hex.prefix(8)), not on the \(s.kind) itself",
+                    hint: "advance the letter: `sinkron step \(letter.hex.prefix(8))`; `sinkron show \(letter.hex.prefix(8))` shows where it is")
+            }
+            if current == span.from {
+                // Drafting the letter is this step: the letter record does it and the ones after it.
+                let subject = String("\(step.activity.trimmingCharacters(in: .punctuationCharacters)): \(s.title)".prefix(190))
+                let id = try draftLetter(subject: subject, recipient: span.recipient, forRecord: s.id, author: author)
+                let drafted = try show(id.hex).summary
+                return StepOutcome(
+                    record: s.id, completed: current, activity: step.activity, branch: nil, next: current,
+                    nextActivity: "letter \(id.hex.prefix(8)): \(drafted.stepActivity ?? "")", nextRoles: drafted.nextRoles)
+            }
         }
         let waiting = s.nextRoles.compactMap(Role.init(rawValue:))
         guard waiting.contains(enrolledRole) else {

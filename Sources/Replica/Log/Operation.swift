@@ -57,10 +57,12 @@ public enum OperationBody: Sendable, Equatable {
     case revoke(node: NodeID, keep: [OpID])
     /// The court admin adopts, revises or retires a flow of the court's SOP book.
     case flow(FlowRevision)
+    /// The court admin sets a piece of court data: calendar, time zone, schedules.
+    case setting(CourtSetting)
 
     public var record: RecordID? {
         switch self {
-        case .genesis, .enroll, .revoke, .flow: nil
+        case .genesis, .enroll, .revoke, .flow, .setting: nil
         case .create(let r, _, _, _), .set(let r, _, _, _), .step(let r, _, _, _), .comment(let r, _), .archive(let r): r
         }
     }
@@ -76,6 +78,7 @@ public enum OperationBody: Sendable, Equatable {
         case .enroll: .enroll
         case .revoke: .revoke
         case .flow: .flow
+        case .setting: .setting
         }
     }
 
@@ -90,6 +93,7 @@ public enum OperationBody: Sendable, Equatable {
         case .enroll: "enroll"
         case .revoke: "revoke"
         case .flow: "flow"
+        case .setting: "setting"
         }
     }
 }
@@ -186,6 +190,8 @@ extension Operation {
             }
         case .flow(let f):
             f.encode(into: &w)
+        case .setting(let s):
+            s.encode(into: &w)
         }
     }
 
@@ -258,6 +264,8 @@ extension Operation {
             body = .revoke(node: node, keep: keep)
         case .flow:
             body = .flow(try FlowRevision.decode(&r))
+        case .setting:
+            body = .setting(try CourtSetting.decode(&r))
         }
         guard r.isAtEnd else { throw CodecError.malformed("\(r.remaining) trailing bytes after operation") }
         return Operation(origin: origin, seq: seq, hlc: hlc, author: author, body: body)

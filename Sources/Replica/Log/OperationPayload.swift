@@ -12,12 +12,14 @@ enum OperationTag: UInt8, Sendable {
     case genesis = 1, create, set, step, comment, archive, enroll, revoke
     /// Tags 9–15 are left to other operation kinds.
     case flow = 16
+    /// Court data the admin keeps (`CourtSetting`).
+    case setting = 17
 
     /// Bodies whose first field is the record id.
     var isRecordBody: Bool {
         switch self {
         case .create, .set, .step, .comment, .archive: true
-        case .genesis, .enroll, .revoke, .flow: false
+        case .genesis, .enroll, .revoke, .flow, .setting: false
         }
     }
 }

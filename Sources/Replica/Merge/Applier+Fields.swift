@@ -230,6 +230,9 @@ extension Applier {
 
     private mutating func recordConflict(_ ref: RecordRef, field: Field, _ mine: FieldWrite, value: String, _ other: FieldWrite) throws {
         let otherValue = try loadValue(other.op, originIdx: other.originIdx, field: field) ?? ""
+        // Two writes of one value lose nothing to each other (a record made twice by two nodes,
+        // two desks typing the same fix): no conflict. A function of the pair, so order-free.
+        guard otherValue != value else { return }
         let (winner, winnerValue, loser, loserValue) = mine.beats(other) ? (mine, value, other, otherValue) : (other, otherValue, mine, value)
         try db.cached(
             "INSERT OR IGNORE INTO conflicts(record, field, winner, loser, winner_value, loser_value, winner_hlc, loser_hlc) VALUES (?,?,?,?,?,?,?,?)"

@@ -295,7 +295,15 @@ struct Applier {
                 try flushRowBuffers()
                 // A second create of one id (forged, or random ids colliding): its writes are kept like
                 // any others, and every replica keeps the create with the smaller (hlc, origin, seq).
-                if !rebuilding {
+                // The same create written by two nodes (a record whose id is derived, such as a
+                // schedule's instance) is one record: no alert. Its writes are kept like any others
+                // (so every replica holds the same write sets, whatever the order); writes of equal
+                // values are no conflict.
+                let same = try sameCreate(ref, kind: kind, sop: sop, fields: fields)
+                // A bug report's or deletion request's letter drafted at two desks: one record,
+                // whose differing fields are concurrent writes like any others.
+                let derived = kind == .letter && fields.contains { $0.field == .forRecord && RecordID(hex: $0.value).map(Replica.letterID(for:)) == record }
+                if !rebuilding && !same && !derived {
                     try replica.raiseAlert(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(ref.hex) was created twice; the earlier create counts")
                 }
                 for f in fields {
@@ -319,6 +327,7 @@ struct Applier {
                 try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
                     .bind(.text(kind.rawValue), .int(originIdx), .int(Int64(op.seq)), .int(ref.rid)).run()
             }
+            // No definition held for the record's flow yet: it waits, unfolded (see `Database.flow`).
             let start = db.flow(sop)?.start
             // A record this very operation introduced has no archive, writes, steps or comments
             // yet (the usual case: the create comes first), so none of them is looked up.
@@ -326,9 +335,16 @@ struct Applier {
             try db.cached(
                 "INSERT INTO \(kind.table)(id, sop, status, step, step_since, created_at, created_by, author, updated_at, archived) VALUES (?,?,?,?,?,?,?,?,?,?)"
             ).bind(
-                .text(ref.hex), .text(sop), .text(archived ? "archived" : start == nil ? "done" : "open"),
+                .text(ref.hex), .text(sop), .text(archived ? "archived" : start == nil ? "waiting" : "open"),
                 start.map { SQLValue.int(Int64($0)) } ?? .null, .int(ms), .int(ms), .text(node), .text(author), .int(ms), .int(archived ? 1 : 0)
             ).run()
+            // A letter changes how its parent folds (the steps it covers are done through it).
+            if kind == .letter, let parent = fields.first(where: { $0.field == .forRecord })?.value,
+                let parentID = RecordID(hex: parent), Replica.letterID(for: parentID) == record,
+                let rid = try db.cached("SELECT rid FROM records WHERE id = ? AND kind IS NOT NULL").bind(.text(parent)).first({ $0.int(0) })
+            {
+                refold.insert(rid)
+            }
             // Writes that arrived before the create (relayed out of order) may already replace its values.
             if !ref.new { try flushRowBuffers() }
             let earlier = ref.new ? [] : try db.cached("SELECT field FROM write_sets WHERE rid = ?").bind(.int(ref.rid)).map { Int($0.int(0)) }
@@ -421,6 +437,8 @@ struct Applier {
             }
         case .flow(let revision):
             try materialiseFlow(revision, op: op, info: info)
+        case .setting(let setting):
+            try materialiseSetting(setting, op: op, info: info)
         case .archive(let record):
             let ref = try recordRef(record)
             try db.cached("INSERT INTO archives(rid, origin_idx, seq, hlc) VALUES (?,?,?,?)")
@@ -430,6 +448,17 @@ struct Applier {
             }
             try touch(ref, ms: ms)
         }
+    }
+
+    /// True when the create that counts for `ref` has this kind, flow and fields.
+    private func sameCreate(_ ref: RecordRef, kind: RecordKind, sop: String, fields: [FieldValue]) throws -> Bool {
+        guard
+            let stored = try db.cached("SELECT r.create_origin, r.create_seq, o.hlc, o.body FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?")
+                .bind(.int(ref.rid)).first({ (idx: $0.int(0), seq: UInt64($0.int(1)), hlc: UInt64($0.int(2)), body: $0.blob(3)) }),
+            let origin = replica.originsByIdx[stored.idx],
+            case .create(_, let k, let s, let f) = try Operation.decode(origin: origin, seq: stored.seq, hlc: HLC(raw: stored.hlc), payload: stored.body).body
+        else { return false }
+        return k == kind && s == sop && f == fields
     }
 
     /// Raises the record's `updated_at` to `ms` (a max, so the order of arrival does not matter).

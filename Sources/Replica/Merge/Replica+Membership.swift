@@ -106,6 +106,9 @@ extension Replica {
             throw ReplicaError(.invalidInput, "a member is already named \(name)", hint: "choose another name")
         }
         let target = try OutputTarget(path, force: force, replicaHome: home)
+        // A court founded by an older Sinkron gets its calendar (and, if its book is empty, its
+        // book) now, so the invitation carries them to the desk.
+        try seedCourtData(adoptFlows: try book().isEmpty)
         let key = entropy.signingKey()
         let member = Member(node: entropy.id(), publicKey: Array(key.publicKey.rawRepresentation), name: name, role: role)
         try commit([.enroll(member)])

@@ -64,10 +64,11 @@ public enum Validation {
         return value
     }
 
-    public static func parseDue(_ value: String) -> Date? {
+    /// A due time as the court's wall clock reads it (`zone`: the court's; this PC's if not given).
+    public static func parseDue(_ value: String, in zone: TimeZone = .current) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone.current
+        formatter.timeZone = zone
         for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm"] {
             formatter.dateFormat = format
             if let d = formatter.date(from: value) { return d }

@@ -66,6 +66,24 @@ public struct RecordDetail: Sendable, Codable, Equatable {
     public var letters: [String]
     /// Concurrent writes recorded on this record's fields.
     public var conflicts: Int
+    /// The record this one does steps with: a bug report's or deletion request's letter, or the
+    /// letter's bug report or deletion request.
+    public var linked: LinkedProgress? = nil
+}
+
+/// Where a linked record's flow is: a parent sees its letter's progress, the letter its parent's.
+public struct LinkedProgress: Sendable, Codable, Equatable {
+    /// "letter" (the record's letter) or "parent" (the record the letter is for).
+    public var relation: String
+    public var id: String
+    public var kind: String
+    public var sop: String
+    public var status: String
+    public var step: Int?
+    public var activity: String?
+    public var nextRoles: [String]
+    /// The parent's steps the letter does, e.g. "5-9".
+    public var covers: String
 }
 
 /// One operation on a record, as `sinkron history` prints it.

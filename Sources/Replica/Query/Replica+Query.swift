@@ -32,7 +32,8 @@ extension Replica {
             + kind.fields.map(\.name).joined(separator: ", ")
     }
 
-    func summary(_ row: Row, kind: RecordKind, now: Date, calendar: WorkingCalendar? = nil) -> (RecordSummary, [String: String?]) {
+    func summary(_ row: Row, kind: RecordKind, now: Date, calendar given: WorkingCalendar? = nil) -> (RecordSummary, [String: String?]) {
+        let calendar = given ?? workingCalendar
         var fields: [String: String?] = [:]
         for (i, f) in kind.fields.enumerated() { fields[f.name] = row.optionalText(Int32(9 + i)) }
         let sop = db.flow(row.text(1))
@@ -44,14 +45,19 @@ extension Replica {
         let status = row.text(2)
         // A time given for the whole procedure runs from the record's creation; otherwise the
         // current step's runs from when it became current.
+        // A record waiting at its letter's first step while the letter runs: the letter has the
+        // time standards and the next roles.
+        let waitsForLetter =
+            status == "open" && stepNumber != nil && stepNumber == sop?.letter?.from
+            && (RecordID(hex: row.text(0)).map { (try? db.cached("SELECT 1 FROM letters WHERE id = ?").bind(.text(Self.letterID(for: $0).hex)).first { _ in true }) != nil } ?? false)
         let standard: (time: TimeStandard, for: String, from: Date?)? =
-            sop?.time.map { ($0, "record", createdAt) } ?? step.map { ($0.time, "step", since) }
+            waitsForLetter ? nil : sop?.time.map { ($0, "record", createdAt) } ?? step.map { ($0.time, "step", since) }
         var due: Date?
         if status == "open", let standard, let from = standard.from {
-            due = (calendar ?? workingCalendar).due(from: from, standard.time)
+            due = calendar.due(from: from, standard.time)
             if let due, now > due { overdueMinutes = max(1, Int(now.timeIntervalSince(due) / 60)) }
         }
-        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap(Validation.parseDue) {
+        if status == "open", kind == .task, let taskDue = fields["due"].flatMap({ $0 }).flatMap({ Validation.parseDue($0, in: calendar.zone.timeZone) }) {
             let late = Int(now.timeIntervalSince(taskDue) / 60)
             if late > 0 { overdueMinutes = max(overdueMinutes ?? 0, late) }
         }
@@ -64,7 +70,7 @@ extension Replica {
         }()
         let summary = RecordSummary(
             id: row.text(0), kind: kind.rawValue, sop: row.text(1), title: title, status: status, step: stepNumber,
-            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" ? waiting(row.text(0), sop: sop, step: step).map(\.rawValue) : [],
+            stepActivity: step?.activity, stepGloss: step?.gloss, nextRoles: status == "open" && !waitsForLetter ? waiting(row.text(0), sop: sop, step: step).map(\.rawValue) : [],
             stepSince: since, stepMinutes: step?.time.limit?.minutes, timeStandard: status == "open" ? standard?.time.text : nil,
             timeFor: status == "open" ? standard?.for : nil, due: due, overdue: overdueMinutes != nil, overdueMinutes: overdueMinutes,
             createdAt: createdAt, createdBy: row.text(6), author: row.text(7), updatedAt: date(ms: row.int(8)))
@@ -117,7 +123,33 @@ extension Replica {
             }
         let letters = try db.prepare("SELECT id FROM letters WHERE for_record = ? ORDER BY created_at, id").bind(.text(hex)).map { $0.text(0) }
         let conflicts = try db.prepare("SELECT count(*) FROM conflicts WHERE record = ?").bind(.text(hex)).first { Int($0.int(0)) } ?? 0
-        return RecordDetail(summary: summary, fields: fields, steps: steps, comments: comments, letters: letters, conflicts: conflicts)
+        return RecordDetail(
+            summary: summary, fields: fields, steps: steps, comments: comments, letters: letters, conflicts: conflicts,
+            linked: try linkedProgress(id: id, kind: kind, sop: sop, fields: fields, now: now))
+    }
+
+    /// The letter of a bug report or deletion request, or the record a letter is for.
+    func linkedProgress(id: RecordID, kind: RecordKind, sop: SOP?, fields: [String: String?], now: Date) throws -> LinkedProgress? {
+        func summary(_ other: String, _ k: RecordKind) throws -> RecordSummary? {
+            try db.prepare("SELECT \(Self.summaryColumns(k)) FROM \(k.table) WHERE id = ?").bind(.text(other)).first { self.summary($0, kind: k, now: now).0 }
+        }
+        func progress(_ relation: String, _ s: RecordSummary, _ span: SOPLetter?) -> LinkedProgress {
+            LinkedProgress(
+                relation: relation, id: s.id, kind: s.kind, sop: s.sop, status: s.status, step: s.step, activity: s.stepActivity, nextRoles: s.nextRoles,
+                covers: span.map { "\($0.from)-\($0.to)" } ?? "")
+        }
+        if kind == .bug || kind == .deletion, let span = sop?.letter {
+            return try summary(Self.letterID(for: id).hex, .letter).map { progress("letter", $0, span) }
+        }
+        guard kind == .letter, let parentHex = fields["for_record"] ?? nil, let parentID = RecordID(hex: parentHex),
+            Self.letterID(for: parentID) == id, let parentKind = try resolveKind(parentHex), parentKind != .letter,
+            let parent = try summary(parentHex, parentKind)
+        else { return nil }
+        return progress("parent", parent, db.flow(parent.sop)?.letter)
+    }
+
+    private func resolveKind(_ hex: String) throws -> RecordKind? {
+        try db.cached("SELECT kind FROM records WHERE id = ?").bind(.text(hex)).first { $0.optionalText(0).flatMap(RecordKind.init(rawValue:)) } ?? nil
     }
 
     // MARK: History
@@ -196,7 +228,7 @@ extension Replica {
                     entry.summary = "comment: \(text)"
                 case .archive:
                     entry.summary = "archived"
-                case .genesis, .enroll, .revoke, .flow:
+                case .genesis, .enroll, .revoke, .flow, .setting:
                     entry.summary = op.body.kindName
                 }
                 entries.append(entry)

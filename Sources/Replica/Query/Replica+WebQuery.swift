@@ -61,12 +61,13 @@ extension Replica {
         var total = 0
         var capped = false
         let openOnly = query.openOnly || query.waitingFor != nil || query.lateOnly
+        // The court's calendar, read once for the page (it is court data: a few dozen settings).
         let calendar = workingCalendar
         let late = query.lateOnly ? try lateConditions(now: now, calendar: calendar) : [:]
         // One ordered walk of the index per kind and status, merged here.
         for kind in query.kind.map({ [$0] }) ?? RecordKind.allCases {
             guard let (clause, filterValues) = filter(query, kind: kind, late: late[kind]) else { continue }
-            for status in openOnly ? ["open"] : ["open", "done", "archived"] {
+            for status in openOnly ? ["open"] : ["open", "waiting", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
                 // The page's keys and those before it: counting goes by count(*) below, so a
                 // first page of 100,000 records reads 50 keys, not 100,000.
@@ -152,8 +153,10 @@ extension Replica {
             for sop in sops {
                 let steps = sop.steps.filter { $0.actors.contains(role) }.map(\.number)
                 guard !steps.isEmpty else { continue }
-                // A record names its flow as CODE, or CODE@N for version N of the court's book.
-                any.append("((sop = ? OR sop GLOB ?) AND step IN (\(steps.map(String.init).joined(separator: ","))))")
+                // A record names its flow as CODE, or CODE@N for version N of the court's book. One
+                // waiting at its letter's first step while the letter runs waits for the letter.
+                let letter = sop.letter.map { " AND NOT (step = \($0.from) AND EXISTS (SELECT 1 FROM letters l WHERE l.for_record = \(kind.table).id))" } ?? ""
+                any.append("((sop = ? OR sop GLOB ?) AND step IN (\(steps.map(String.init).joined(separator: ",")))\(letter))")
                 values += [.text(sop.code), .text(sop.code + "@*")]
             }
             guard !any.isEmpty else { return nil }

@@ -10,7 +10,7 @@ enum Schema {
 
     /// Tables whose content is a deterministic function of the set of operations held: equal on
     /// every replica that holds the same operations, and covered by `digest`.
-    static let materialisedTables = ["bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes", "members", "enrollments", "revocations", "sop_flows"]
+    static let materialisedTables = ["bug_reports", "deletion_requests", "letters", "tasks", "steps", "comments", "conflicts", "nodes", "members", "enrollments", "revocations", "sop_flows", "court_settings"]
 
     static func kindTable(_ kind: RecordKind) -> String {
         let columns = kind.fields.map { "\($0.name) TEXT" }.joined(separator: ",\n    ")
@@ -136,6 +136,9 @@ enum Schema {
 
         -- The court's SOP book: every flow revision the admin published (see FlowRevision).
         \(FlowBook.table)
+
+        -- Court data the admin keeps: zone, office hours, closed days, schedules (see CourtSetting).
+        \(CourtData.table)
 
         -- Every workflow step event; status is ok, out-of-order or unauthorized (folded per record).
         CREATE TABLE steps (

@@ -96,14 +96,21 @@ extension Database {
             .filter { seen.insert($0.version).inserted }
     }
 
-    /// The flow a record's `sop` names: the pinned version from the replica's book, or (unpinned,
-    /// or a version this replica has not received yet) the shipped template of the code.
+    /// The flow a record's `sop` names, always a definition held in this replica, never the
+    /// binary's templates (so replicas on releases with different templates fold alike):
+    /// `CODE@N` is version N of the court's book; an unpinned `CODE` (a record made before the
+    /// court adopted the flow, by an older release) follows the earliest version of the code in
+    /// the book. Nil while the replica holds no such version (not received yet, or never
+    /// adopted): the record waits, unfolded, until the revision arrives.
     func flow(_ pin: String) -> SOP? {
         let pin = FlowPin(pin)
-        guard let version = pin.version else { return SOP.named(pin.code) }
-        let row = try? cached("SELECT definition FROM sop_flows WHERE code = ? AND version = ? ORDER BY hlc, origin, seq LIMIT 1")
-            .bind(.text(pin.code), .int(Int64(version))).first { $0.text(0) }
-        guard let definition = row ?? nil, !definition.isEmpty, let sop = try? FlowBook.sop(from: definition) else { return SOP.named(pin.code) }
-        return sop
+        let sql = pin.version == nil
+            ? "SELECT definition FROM sop_flows WHERE code = ? AND definition <> '' ORDER BY version, hlc, origin, seq LIMIT 1"
+            : "SELECT definition FROM sop_flows WHERE code = ? AND version = ? ORDER BY hlc, origin, seq LIMIT 1"
+        let values: [SQLValue] = [.text(pin.code)] + (pin.version.map { [.int(Int64($0))] } ?? [])
+        guard let statement = try? cached(sql) else { return nil }
+        for (i, v) in values.enumerated() { statement.bind(v, at: Int32(i + 1)) }
+        guard let definition = try? statement.first({ $0.text(0) }), !definition.isEmpty else { return nil }
+        return try? FlowBook.sop(from: definition)
     }
 }

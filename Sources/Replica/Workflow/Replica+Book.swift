@@ -48,9 +48,10 @@ extension Replica {
         return (last.version, try FlowBook.sop(from: last.definition))
     }
 
-    private func requireAdmin(_ what: String) throws {
+    /// Refuses court data from any node but the admin's.
+    func requireAdmin(_ what: String) throws {
         guard isAdmin else {
-            throw ReplicaError(.notPermitted, "only the court admin \(what)", hint: "run it on the admin's node")
+            throw ReplicaError(.notPermitted, "only the court admin \(what)", hint: "run it on the admin's node; the change reaches the desks at their next sync")
         }
     }
 

@@ -1,20 +1,213 @@
 import Foundation
 
-/// The court's working time as this replica measures SOP time standards in it.
+/// The court's working time as court data the admin keeps (see `CourtSetting`): its time zone,
+/// office hours per weekday, and closed days. A founding admin's replica seeds them with the
+/// defaults (WIB, the government office hours, the shipped national holidays and cuti bersama),
+/// so every replica measures SOP time standards in the same calendar: due times are a function
+/// of replicated state only.
 ///
-/// The zone is a local setting of the node (meta `court_zone`, WIB until set); office hours are
-/// the government defaults and closed days the shipped national holidays and cuti bersama.
+/// A court founded before calendars were court data has no settings: it reads the node's local
+/// zone (meta `court_zone`) and the built-in defaults until its admin sets or seeds them.
 extension Replica {
     /// The court's time zone.
-    public var courtZone: CourtZone {
+    public var courtZone: CourtZone { workingCalendar.zone }
+
+    /// The calendar time standards are measured in, read from the court's settings.
+    public var workingCalendar: WorkingCalendar {
+        let settings = (try? db.courtSettings()) ?? [:]
+        return Self.calendar(from: settings.mapValues(\.value), localZone: legacyZone)
+    }
+
+    /// The zone a node of a court founded before calendars were court data was set to locally.
+    private var legacyZone: CourtZone? {
         (try? db.cached("SELECT value FROM meta WHERE key = 'court_zone'").first { $0.optionalText(0) })
-            .flatMap { $0 }.flatMap(CourtZone.init(name:)) ?? .wib
+            .flatMap { $0 }.flatMap(CourtZone.init(name:))
     }
 
-    public func setCourtZone(_ zone: CourtZone) throws {
-        try db.cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('court_zone', ?)").bind(.text(zone.rawValue)).run()
+    /// Reads a calendar from settings (key → value). Pure: every replica holding the same
+    /// settings gets the same calendar. Malformed values (which the admin API never writes) read
+    /// as unset.
+    static func calendar(from settings: [String: String], localZone: CourtZone? = nil) -> WorkingCalendar {
+        let zone = settings["zone"].flatMap(CourtZone.init(name:)) ?? localZone ?? .wib
+        var hours = WorkingCalendar.governmentHours
+        for day in 1...7 {
+            guard let text = settings["hours/\(day)"], !text.isEmpty, let spans = try? WorkingCalendar.parseSpans(text) else { continue }
+            hours[day] = spans.isEmpty ? nil : spans
+        }
+        // Closed days: the replicated list once the court has one, else the shipped list.
+        let keyed = settings.filter { $0.key.hasPrefix("holiday/") }
+        let holidays: [Holiday] =
+            keyed.isEmpty
+            ? WorkingCalendar.shippedHolidays
+            : keyed.compactMap { key, value in Holiday(date: String(key.dropFirst("holiday/".count)), setting: value) }
+        return WorkingCalendar(zone: zone, hours: hours, holidays: holidays)
     }
 
-    /// The calendar time standards are measured in.
-    public var workingCalendar: WorkingCalendar { WorkingCalendar(zone: courtZone) }
+    /// The court's calendar with where each part comes from, for `calendar show`.
+    public func courtCalendar() throws -> CourtCalendar {
+        let settings = try db.courtSettings()
+        let calendar = Self.calendar(from: settings.mapValues(\.value), localZone: legacyZone)
+        let sources = settings.filter { $0.key.hasPrefix("holiday-source/") && !$0.value.value.isEmpty }
+        return CourtCalendar(
+            calendar: calendar,
+            replicated: settings.keys.contains("zone") || settings.keys.contains { $0.hasPrefix("holiday/") },
+            sources: Dictionary(uniqueKeysWithValues: sources.map { (String($0.key.dropFirst("holiday-source/".count)), $0.value.value) }),
+            changes: settings.values.filter { !$0.key.hasPrefix("schedule/") }.sorted { ($0.hlc, $0.key) < ($1.hlc, $1.key) }
+                .map { CourtCalendar.Change(key: $0.key, value: $0.value, at: date(hlc: Int64($0.hlc)), by: $0.author, op: $0.op) })
+    }
+
+    /// Sets the court's time zone (court admin only).
+    public func setCourtZone(_ zone: CourtZone, author: String = "") throws {
+        try requireAdmin("sets the court's time zone")
+        try commit(author: author, [.setting(CourtSetting(key: "zone", value: zone.rawValue))])
+    }
+
+    /// Sets the office hours of some weekdays (1 = Sunday … 7 = Saturday); no spans: closed.
+    public func setWorkingHours(weekdays: [Int], spans: [WorkingCalendar.Span], author: String = "") throws {
+        try requireAdmin("sets the court's office hours")
+        guard !weekdays.isEmpty, weekdays.allSatisfy((1...7).contains) else {
+            throw ReplicaError(.invalidInput, "weekdays are 1 (Sunday) to 7 (Saturday)", hint: "name the days, e.g. mon-thu or fri")
+        }
+        let sorted = spans.sorted { $0.start < $1.start }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.end > b.start {
+            throw ReplicaError(.invalidInput, "office hours \(a) and \(b) overlap", hint: "give spans in order, e.g. 08:00-12:00,13:00-16:30")
+        }
+        guard sorted.allSatisfy({ $0.start < $0.end && $0.end <= 24 * 60 }) else {
+            throw ReplicaError(.invalidInput, "an office-hours span must end after it starts, within the day", hint: "e.g. 08:00-12:00")
+        }
+        let value = sorted.isEmpty ? "off" : sorted.map(\.description).joined(separator: ",")
+        try commit(author: author, Set(weekdays).sorted().map { .setting(CourtSetting(key: "hours/\($0)", value: value)) })
+    }
+
+    /// Closes the court on a date: a national holiday or cuti bersama (court admin only).
+    public func addHoliday(date: String, kind: Holiday.Kind, name: String, author: String = "") throws {
+        try requireAdmin("keeps the court's holidays")
+        let day = try WorkingCalendar.checkDay(date)
+        guard let name = try Validation.text(name, "holiday name", limit: 200) else { return }
+        try seedHolidaysIfNeeded(author: author)
+        try commit(author: author, [.setting(CourtSetting(key: "holiday/\(day)", value: "\(kind.rawValue)\t\(name)"))])
+    }
+
+    /// Opens the court again on a date that was closed (court admin only).
+    public func removeHoliday(date: String, author: String = "") throws {
+        try requireAdmin("keeps the court's holidays")
+        let day = try WorkingCalendar.checkDay(date)
+        guard workingCalendar.holidays[day] != nil else {
+            throw ReplicaError(.notFound, "\(day) is not a holiday of the court", hint: "`sinkron calendar show --year \(day.prefix(4))` lists the closed days")
+        }
+        try seedHolidaysIfNeeded(author: author)
+        try commit(author: author, [.setting(CourtSetting(key: "holiday/\(day)", value: ""))])
+    }
+
+    /// A court with no replicated closed days takes the shipped list first, so that adding or
+    /// removing one day keeps the others.
+    private func seedHolidaysIfNeeded(author: String) throws {
+        guard try db.courtSettings(prefix: "holiday/").isEmpty else { return }
+        try commit(author: author, Self.calendarDefaults(zone: nil))
+    }
+
+    /// The settings a new court starts with: zone (when given), office hours, the shipped closed
+    /// days and their sources.
+    static func calendarDefaults(zone: CourtZone?) -> [OperationBody] {
+        var out: [CourtSetting] = []
+        if let zone { out.append(CourtSetting(key: "zone", value: zone.rawValue)) }
+        for day in 1...7 {
+            let spans = WorkingCalendar.governmentHours[day] ?? []
+            out.append(CourtSetting(key: "hours/\(day)", value: spans.isEmpty ? "off" : spans.map(\.description).joined(separator: ",")))
+        }
+        for h in WorkingCalendar.shippedHolidays { out.append(CourtSetting(key: "holiday/\(h.date)", value: "\(h.kind.rawValue)\t\(h.name)")) }
+        for (year, source) in WorkingCalendar.holidaySources.sorted(by: { $0.key < $1.key }) {
+            out.append(CourtSetting(key: "holiday-source/\(year)", value: source))
+        }
+        return out.map { .setting($0) }
+    }
+
+    /// How many operations a founding admin's replica writes to seed its court's data (after its
+    /// genesis): the calendar's settings, then one adoption per shipped flow with a table.
+    public static var courtSeedOperations: (calendar: Int, flows: Int) {
+        (calendarDefaults(zone: .wib).count, SOP.catalog.filter { !$0.tableMissing }.count)
+    }
+
+    /// Seeds what a court's replicated data lacks: its calendar (the defaults) and, with
+    /// `adoptFlows`, its SOP book (every shipped flow that has a table and is not in the book yet,
+    /// as version 1). The founding admin's replica does it when it is made; an admin whose court
+    /// was founded by an older release does it at its next invitation. Court admin only; returns
+    /// the flows adopted.
+    @discardableResult
+    public func seedCourtData(zone: CourtZone? = nil, adoptFlows adopt: Bool = true, author: String = "") throws -> [FlowBookEntry] {
+        guard isAdmin else { return [] }
+        let settings = try db.courtSettings()
+        var bodies: [OperationBody] = []
+        if !settings.keys.contains(where: { $0.hasPrefix("holiday/") || $0.hasPrefix("hours/") }) {
+            bodies += Self.calendarDefaults(zone: settings["zone"] == nil ? (zone ?? legacyZone ?? .wib) : nil)
+        } else if let zone, settings["zone"] == nil {
+            bodies.append(.setting(CourtSetting(key: "zone", value: zone.rawValue)))
+        }
+        try commit(author: author, bodies)
+        return adopt ? try adoptFlows(SOP.catalog.filter { !$0.tableMissing }.map(\.code), author: author) : []
+    }
+}
+
+/// The court's calendar as `calendar show` prints it.
+public struct CourtCalendar: Sendable {
+    public struct Change: Sendable, Codable, Equatable {
+        public var key: String
+        public var value: String
+        public var at: Date
+        public var by: String
+        public var op: String
+    }
+
+    public var calendar: WorkingCalendar
+    /// False while the court keeps no calendar of its own (built-in defaults, the node's local zone).
+    public var replicated: Bool
+    /// Where each year's closed days come from, by year.
+    public var sources: [String: String]
+    /// The current value of every calendar setting, oldest first.
+    public var changes: [Change]
+}
+
+extension Holiday {
+    /// A holiday from its setting value (`kind<TAB>name`); nil when cleared or malformed.
+    init?(date: String, setting value: String) {
+        let parts = value.split(separator: "\t", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let kind = Kind(rawValue: parts[0]), (try? WorkingCalendar.checkDay(date)) != nil else { return nil }
+        self.init(date: date, kind: kind, name: parts[1])
+    }
+}
+
+extension WorkingCalendar.Span: CustomStringConvertible {
+    /// "08:00-12:00".
+    public var description: String { String(format: "%02d:%02d-%02d:%02d", start / 60, start % 60, end / 60, end % 60) }
+}
+
+extension WorkingCalendar {
+    /// Parses office hours: `08:00-12:00,13:00-16:30`, or `off` (closed: no spans).
+    public static func parseSpans(_ text: String) throws -> [Span] {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t == "off" || t == "closed" || t == "libur" { return [] }
+        return try t.split(separator: ",").map { part in
+            let p = part.trimmingCharacters(in: .whitespaces)
+            guard let m = p.wholeMatch(of: /([0-9]{1,2}):([0-9]{2}) ?- ?([0-9]{1,2}):([0-9]{2})/),
+                let h1 = Int(m.output.1), let m1 = Int(m.output.2), let h2 = Int(m.output.3), let m2 = Int(m.output.4),
+                h1 < 24, m1 < 60, h2 <= 24, m2 < 60
+            else {
+                throw ReplicaError(.invalidInput, "\"\(p)\" is not a span of office hours", hint: "write it as 08:00-12:00 (several: 08:00-12:00,13:00-16:30), or off")
+            }
+            return Span((h1, m1), (h2, m2))
+        }
+    }
+
+    /// Checks a `yyyy-MM-dd` day.
+    static func checkDay(_ text: String) throws -> String {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(secondsFromGMT: 0)
+        f.dateFormat = "yyyy-MM-dd"
+        guard t.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil, let d = f.date(from: t), f.string(from: d) == t else {
+            throw ReplicaError(.invalidInput, "\"\(text)\" is not a date", hint: "write it as 2026-03-20")
+        }
+        return t
+    }
 }

@@ -40,6 +40,7 @@ extension SOP {
         if !requirements.isEmpty { d["requirements"] = requirements }
         if !output.isEmpty { d["output"] = output }
         if tableMissing { d["tableMissing"] = true }
+        if let l = letter { d["letter"] = ["from": l.from, "to": l.to, "recipient": l.recipient] }
         guard let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) else { return "" }
         return String(decoding: data, as: UTF8.self)
     }

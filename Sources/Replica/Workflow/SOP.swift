@@ -232,6 +232,26 @@ public struct SOPReference: Sendable, Hashable {
     public var label: String { "seed \(book)" + (sop.map { ", SOP \($0)" } ?? "") }
 }
 
+/// Steps of a flow that a letter of its own does (bug report and deletion request: drafting,
+/// reporting, signing, numbering, sending and archiving the letter to SATGAS SIPP or the MA).
+/// The letter is one SURAT-KELUAR record whose id derives from the parent's; once it exists the
+/// parent's steps `from`…`to` are done only through it, and the parent moves past `to` when the
+/// letter's flow ends: the letter is drafted, signed and sent once.
+public struct SOPLetter: Sendable, Hashable {
+    public let from: Int
+    public let to: Int
+    /// Who the letter goes to ("SATGAS SIPP", "Mahkamah Agung").
+    public let recipient: String
+
+    public init(from: Int, to: Int, recipient: String) {
+        self.from = from
+        self.to = to
+        self.recipient = recipient
+    }
+
+    public func covers(_ step: Int) -> Bool { (from...to).contains(step) }
+}
+
 /// A standard operating procedure: a flow of steps, shipped with the program as data.
 public struct SOP: Sendable, Hashable {
     /// The short code users type (`BUG`, `HAPUS`, `BACKUP`, ...).
@@ -260,11 +280,13 @@ public struct SOP: Sendable, Hashable {
     public let notes: [String]
     /// Listed in its book without a table: nothing can follow it.
     public let tableMissing: Bool
+    /// The steps its letter record does, if any.
+    public let letter: SOPLetter?
 
     public init(
         code: String, title: String, gloss: String, source: String = "", references: [SOPReference] = [], kind: RecordKind,
         start: Int? = nil, steps: [SOPStep], time: TimeStandard? = nil, requirements: String = "", output: String = "",
-        columns: [String] = [], notes: [String] = [], tableMissing: Bool = false
+        columns: [String] = [], notes: [String] = [], tableMissing: Bool = false, letter: SOPLetter? = nil
     ) {
         self.code = code
         self.title = title
@@ -279,6 +301,7 @@ public struct SOP: Sendable, Hashable {
         self.columns = columns
         self.notes = notes
         self.tableMissing = tableMissing
+        self.letter = letter
     }
 
     public func step(_ number: Int) -> SOPStep? {

@@ -4,14 +4,6 @@ import ReplicaResources
 /// The SOP flows shipped with Sinkron: `sop-templates.json` (a resource of the ReplicaResources target), transcribed from the seeds
 /// (its `about` says how), decoded and checked when first used.
 public enum SOPTemplates {
-    /// The flows a new court's book starts with (`sinkron init` of the admin adopts them): the
-    /// flows of bug reports, deletion requests and letters, and the SIPP, server and network
-    /// tasks every court runs. Flows whose two courts' versions differ, and the budget, report and
-    /// website flows, are the court's choice (`sinkron sop adopt`).
-    public static let defaultSet = [
-        "BUG", "HAPUS", "SURAT-MASUK", "SURAT-KELUAR", "BACKUP", "SINKRON", "MONITOR", "UPGRADE", "SERVER", "GANGGUAN-SERVER", "JARINGAN",
-    ]
-
     /// The shipped templates by code (codes are capitals, checked when loaded).
     static let byCode: [String: SOP] = Dictionary(shipped.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
 
@@ -109,6 +101,12 @@ public enum SOPTemplates {
             }
         }
         guard ends else { throw fail("no path reaches an end") }
+        if let l = sop.letter {
+            guard l.from <= l.to, let from = sop.step(l.from), sop.step(l.to) != nil, from.decision == nil, !l.recipient.isEmpty else {
+                throw fail("its letter covers steps \(l.from)-\(l.to), which must be steps it has, in order, with a recipient")
+            }
+            guard (l.from...l.to).allSatisfy({ sop.step($0)?.decision == nil }) else { throw fail("a step its letter covers asks a question") }
+        }
         if let lost = numbers.first(where: { !reached.contains($0) }) { throw fail("step \(lost) cannot be reached") }
     }
 
@@ -218,6 +216,13 @@ extension SOPTemplates {
         var steps: [Step]?
         var stepsOf: String?
         var tableMissing: Bool?
+        var letter: Letter?
+
+        struct Letter: Decodable {
+            var from: Int
+            var to: Int
+            var recipient: String
+        }
 
         /// The flow; `shared` is the flow named by `stepsOf`, whose steps this one follows.
         func sop(sharing shared: SOP?) throws -> SOP {
@@ -241,7 +246,7 @@ extension SOPTemplates {
                 code: code, title: title, gloss: gloss, references: [source.value] + (also ?? []).map(\.value), kind: kind,
                 start: start ?? shared?.start, steps: steps, time: time, requirements: requirements ?? shared?.requirements ?? "",
                 output: output ?? shared?.output ?? "", columns: columns ?? shared?.columns ?? [], notes: notes ?? [],
-                tableMissing: tableMissing ?? false)
+                tableMissing: tableMissing ?? false, letter: letter.map { SOPLetter(from: $0.from, to: $0.to, recipient: $0.recipient) })
         }
     }
 }

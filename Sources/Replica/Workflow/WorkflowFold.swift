@@ -27,6 +27,16 @@ public enum StepStatus: String, Sendable, CaseIterable {
     case missingBranch = "missing-branch"
     /// The record has not been created here yet (its create operation has not arrived).
     case pending
+    /// A step its letter record does: the letter's flow completes it, not an event on this record.
+    case viaLetter = "via-letter"
+}
+
+/// What the fold of a parent record (bug report, deletion request) knows of its letter.
+public struct LetterProgress: Sendable, Equatable {
+    /// When the letter's flow ended; nil while it runs.
+    public var ended: HLC?
+
+    public init(ended: HLC?) { self.ended = ended }
 }
 
 /// The workflow state of a record: a deterministic function of its SOP and the set of step events.
@@ -62,10 +72,29 @@ public enum WorkflowFold {
     /// with the last of them; a second event by a role that already signed, or one out of turn, is
     /// out of order. A decision answered by an event leads where its answer says, back to an
     /// earlier step too: a loop starts that step's signatures afresh.
-    public static func fold(sop: SOP, created: HLC, events: [StepEvent]) -> WorkflowState {
+    ///
+    /// A flow whose letter record exists (`letter`) does the steps the letter covers only through
+    /// it: events on them are `viaLetter`, and once the flow is at the letter's first step and the
+    /// letter's flow has ended, it moves past the letter's last step.
+    public static func fold(sop: SOP, created: HLC, events: [StepEvent], letter: LetterProgress? = nil) -> WorkflowState {
         let ordered = events.sorted { ($0.hlc, $0.op.origin, $0.op.seq) < ($1.hlc, $1.op.origin, $1.op.seq) }
         var state = WorkflowState(current: sop.start, since: created, statuses: [:])
+        let span = letter == nil ? nil : sop.letter
+        /// Moves the flow past the letter's steps once it waits for a letter that has ended by `at`.
+        func passLetter(by at: HLC?) {
+            guard let span, let ended = letter?.ended, state.current == span.from, at.map({ ended <= $0 }) ?? true,
+                let last = sop.step(span.to)
+            else { return }
+            state.current = next(after: last, branch: nil)
+            state.since = max(state.since, ended)
+            state.signed = []
+        }
         for event in ordered {
+            passLetter(by: event.hlc)
+            if let span, span.covers(event.step) {
+                state.statuses[event.op] = .viaLetter
+                continue
+            }
             guard let current = state.current, event.step == current, let step = sop.step(current) else {
                 state.statuses[event.op] = .outOfOrder
                 continue
@@ -92,6 +121,7 @@ public enum WorkflowFold {
             state.current = next(after: step, branch: event.branch)
             state.since = event.hlc
         }
+        passLetter(by: nil)
         return state
     }
 }

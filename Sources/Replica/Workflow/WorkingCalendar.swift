@@ -36,6 +36,12 @@ public struct Holiday: Sendable, Hashable {
     public let date: String
     public let kind: Kind
     public let name: String
+
+    public init(date: String, kind: Kind, name: String) {
+        self.date = date
+        self.kind = kind
+        self.name = name
+    }
 }
 
 /// The court's working time: its zone, its office hours per weekday and its closed days. Time

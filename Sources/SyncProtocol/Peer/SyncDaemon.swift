@@ -157,6 +157,9 @@ final class DaemonState {
     /// Inbound connections holding a session slot.
     var inSession: Set<Admission.ConnectionID> = []
     var lastPeerReload: UInt64?
+    var lastScheduleRun: UInt64?
+    /// How often the daemon makes the court's scheduled instances due for this desk.
+    static let scheduleInterval: UInt64 = 60_000
     var udp: UDPSocket?
     /// Enrolled, unrevoked members' keys by node (for beacons), re-read with the peer list.
     var memberKeys: [NodeID: [UInt8]] = [:]
@@ -232,6 +235,16 @@ final class DaemonState {
             if udp != nil { reloadMembers() }
         }
         forgetSilentPeers(now: now)
+        if lastScheduleRun.map({ now >= $0 + Self.scheduleInterval }) ?? true {
+            // Routine work appears when due on the desks that do it, web app or not.
+            lastScheduleRun = now
+            do {
+                let made = try replica.runSchedules()
+                if !made.isEmpty { logger.info("made \(made.count) scheduled task(s)", metadata: ["records": "\(made.map { String($0.hex.prefix(8)) })"]) }
+            } catch {
+                logger.error("cannot make the scheduled tasks due: \(error)")
+            }
+        }
         let vector: VersionVector
         do { vector = try replica.vector() } catch {
             logger.error("cannot read the replica's vector: \(error)")

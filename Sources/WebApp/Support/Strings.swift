@@ -14,7 +14,7 @@ enum L: String, CaseIterable, Sendable {
     case waitingForMe, myOpen, late, all, noRecords, showAll, page, of, previous, next, totalRecords
     case kind, title, status, step, nextRoles, lateBy, updated, created, minutes
     case kindBug, kindDeletion, kindLetter, kindTask, letterIn, letterOut
-    case statusOpen, statusDone, statusArchived
+    case statusOpen, statusDone, statusArchived, statusWaiting
     case fileBug, fileDeletion, receiveLetter, draftLetter, addTask, submit, save, cancel
     case fieldTitle, fieldDescription, fieldModule, fieldCaseNumber, fieldReporter, fieldReason, fieldSubject, fieldSender
     case fieldRecipient, fieldReference, fieldLetterDate, fieldDisposition, fieldClassification, fieldNumber, fieldForRecord
@@ -75,6 +75,7 @@ enum Strings {
         .statusOpen: [.id: "berjalan", .en: "open"],
         .statusDone: [.id: "selesai", .en: "done"],
         .statusArchived: [.id: "diarsipkan", .en: "archived"],
+        .statusWaiting: [.id: "menunggu alur SOP-nya", .en: "waiting for its SOP flow"],
         .fileBug: [.id: "Laporkan bug SIPP", .en: "File a SIPP bug report"],
         .fileDeletion: [.id: "Ajukan penghapusan data perkara", .en: "Request a case-data deletion"],
         .receiveLetter: [.id: "Catat surat masuk", .en: "Record an incoming letter"],
@@ -243,6 +244,7 @@ enum Strings {
         switch status {
         case "open": .statusOpen
         case "done": .statusDone
+        case "waiting": .statusWaiting
         default: .statusArchived
         }
     }
