@@ -42,16 +42,21 @@ def disk_bytes(home):
     return sum(os.path.getsize(os.path.join(home, f)) for f in os.listdir(home) if f.startswith("replica.db") and not f.endswith("-shm"))
 
 
+CONNECTED = []
+
+
 def garbage(port, count, seed):
     """Connections that misbehave in turn: close at once, reset, oversized prefix, random bytes,
-    half a frame; each from a loopback address of its own."""
+    half a frame; each from a loopback address of its own. Counts those that reached serve."""
     rng = random.Random(seed)
+    connected = 0
     for i in range(count):
         s = socket.socket()
         s.settimeout(2)
         try:
             s.bind(("127.0.%d.%d" % (rng.randint(1, 250), rng.randint(2, 250)), 0))
             s.connect(("127.0.0.1", port))
+            connected += 1
             kind = i % 5
             if kind == 1:
                 s.sendall(b"\xff\xff\xff\xff\x01")
@@ -65,6 +70,7 @@ def garbage(port, count, seed):
             pass
         finally:
             s.close()
+    CONNECTED.append(connected)
 
 
 def measure(proc, home, label):
@@ -102,7 +108,9 @@ def main():
         threads = [threading.Thread(target=garbage, args=(port, per, i)) for i in range(A.parallel)]
         for t in threads: t.start()
         for t in threads: t.join(600)
-        log("%d garbage connections in %.1f s" % (per * A.parallel, time.time() - start))
+        log("%d garbage connections in %.1f s (%d reached serve)" % (per * A.parallel, time.time() - start, sum(CONNECTED)))
+        if sum(CONNECTED) < 0.9 * per * A.parallel:
+            raise SystemExit("only %d of %d garbage connections reached serve: the figure would mean nothing" % (sum(CONNECTED), per * A.parallel))
         after_garbage = measure(proc, admin, "after garbage connections")
         start = time.time()
         failed = []
