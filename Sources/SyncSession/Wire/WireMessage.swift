@@ -69,35 +69,25 @@ public enum WireMessage: Sendable, Equatable {
 /// soon as its four bytes arrive (a few KiB until the handshake completes).
 public struct WireDecoder: Sendable {
     public var maxLength = WireMessage.maxHandshakeMessage
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var stream = LengthPrefixedStream()
 
     public init() {}
 
-    public var buffered: Int { buffer.count - start }
+    public var buffered: Int { stream.buffered }
 
-    public mutating func append(_ bytes: some Collection<UInt8>) {
-        if start > 0 && (start == buffer.count || start >= 1 << 16) {
-            buffer.removeFirst(start)
-            start = 0
-        }
-        buffer.append(contentsOf: bytes)
-    }
+    public mutating func append(_ bytes: some Collection<UInt8>) { stream.append(bytes) }
 
     public mutating func next() throws -> WireMessage? {
-        guard buffered >= 4 else { return nil }
-        let length = Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
-        guard length <= maxLength else {
-            throw SyncError(.frameTooLarge, "the peer announced a message of \(length) bytes; the limit is \(maxLength)",
-                hint: "the peer is damaged or hostile, or not a Sinkron node; nothing of it was read")
-        }
-        guard length >= 1 else { throw SyncError(.malformed, "the peer sent an empty message") }
-        guard buffered >= 4 + length else { return nil }
-        let body = start + 5
-        let end = start + 4 + length
-        defer { start = end }
-        guard let kind = WireMessage.Kind(rawValue: buffer[start + 4]) else {
-            throw SyncError(.malformed, "unknown message type \(buffer[start + 4])", hint: "the peer is not a Sinkron node of this version, or the stream is damaged")
+        guard
+            let unit = try stream.next(
+                limit: maxLength, noun: "message", hint: "the peer is damaged or hostile, or not a Sinkron node; nothing of it was read")
+        else { return nil }
+        let buffer = stream.bytes
+        let body = unit.lowerBound + 1
+        let end = unit.upperBound
+        defer { stream.consume(unit) }
+        guard let kind = WireMessage.Kind(rawValue: buffer[unit.lowerBound]) else {
+            throw SyncError(.malformed, "unknown message type \(buffer[unit.lowerBound])", hint: "the peer is not a Sinkron node of this version, or the stream is damaged")
         }
         switch kind {
         case .hello:
@@ -111,7 +101,7 @@ public struct WireDecoder: Sendable {
             return .record(Array(buffer[body..<end]))
         case .error:
             var context = OperationRun.DecodingContext()
-            guard case .error(let code, let message) = try Frame.decode(buffer, offset: start + 4, end: end, runs: &context) else {
+            guard case .error(let code, let message) = try Frame.decode(buffer, offset: unit.lowerBound, end: end, runs: &context) else {
                 throw SyncError(.malformed, "an error message that is not one")
             }
             return .error(code: code, message: message)
