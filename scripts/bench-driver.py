@@ -225,7 +225,7 @@ def suite(n, runs, desk_only=False):
     # Reading: `list` (one page), `show` and `history` of one record on the desk's replica
     # (N operations, N/10 records), whole process.
     log("N=%d: list, show, history x%d" % (n, runs))
-    listing = json.loads(sk("list", "--json", "--all", home=home("desk"))[1]) if page_flags_supported() else json.loads(sk("list", "--json", home=home("desk"))[1])
+    listing = json.loads(sk("list", "--json", "--all", home=home("desk"))[1])
     rid = listing[len(listing) // 2]["id"]
     Q = {}
     for name, args in (("list", ["list"]), ("show", ["show", rid]), ("history", ["history", rid])):
@@ -235,10 +235,6 @@ def suite(n, runs, desk_only=False):
     R["reads"] = Q
     return R
 
-
-def page_flags_supported():
-    """Whether this `sinkron list` pages (and so takes --all)."""
-    return "--all" in subprocess.run([A.sinkron, "list", "--help"], capture_output=True, text=True).stdout
 
 
 def peers(n, runs):
@@ -310,7 +306,7 @@ def report(R, P):
         for name in ("list", "show", "history"):
             ms = q[name]["seconds"] * 1000
             L("  %-19s %-18s         target <= 30 ms    %s  (whole process; %s records%s)" % (
-                name, "%.1f ms" % ms, verdict(ms <= 30), format(q["records"], ","), ", one page" if name == "list" and page_flags_supported() else ", every record printed" if name == "list" else ""))
+                name, "%.1f ms" % ms, verdict(ms <= 30), format(q["records"], ","), ", one page" if name == "list" else ""))
     v = R["verify"]
     share = v["seconds"] / m["seconds"]
     share_net = max(v["seconds"] - v["process_floor_seconds"], 0) / max(m["seconds"] - v["process_floor_seconds"], 1e-9)

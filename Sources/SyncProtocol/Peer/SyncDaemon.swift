@@ -264,8 +264,7 @@ final class DaemonState {
             let pending = vector.flatMap { v in peer.contactVector.map { Self.missing(in: $0, from: v) } }
             return DaemonStatus.Peer(
                 address: address.description, source: peer.discovered != nil ? "discovered" : peer.learned ? "learned" : "static",
-                lastSync: peer.lastSync == 0 ? nil : Date(timeIntervalSinceNow: -Double(now - min(now, peer.lastSync)) / 1000), failing: peer.failing,
-                lastContact: peer.lastContact.map { Date(timeIntervalSinceNow: -Double(now - min(now, $0)) / 1000) },
+                lastSync: peer.lastSync == 0 ? nil : date(peer.lastSync), failing: peer.failing, lastContact: peer.lastContact.map(date),
                 behind: peer.lastContact == nil ? nil : peer.lag.behind, ahead: peer.lastContact == nil ? nil : peer.lag.ahead,
                 pendingOps: pending, pendingSince: pending.flatMap { $0 > 0 ? peer.lastContact.map(date) : nil })
         }
