@@ -55,10 +55,6 @@ public final class Replica {
     var storedClockHops: UInt8?
     var origins: [OriginID: OriginInfo] = [:]
     var originsByIdx: [Int64: OriginID] = [:]
-    /// The merge's knowledge of records and field writes after the last committed batch, and
-    /// after the last finished one (kept once its transaction commits: `keepMergeMemory`).
-    var mergeMemory: MergeMemory?
-    var finishedMerge: MergeMemory?
     /// Set when the database file is not the one this origin was started in (a copy or restore).
     var fileMoved = false
     /// Permissions made private when the replica was opened (a home others could read).

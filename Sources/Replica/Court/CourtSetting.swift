@@ -73,20 +73,3 @@ extension Database {
         return out
     }
 }
-
-extension Applier {
-    /// Stores a court setting, if the court admin signed it. Nothing else is folded from it:
-    /// due times and schedules are read from the settings when asked.
-    mutating func materialiseSetting(_ setting: CourtSetting, op: Operation, info: OriginInfo) throws {
-        guard replica.isCourtAdmin(info) else {
-            if rebuilding { return }
-            try replica.raiseAlert(
-                kind: "refused-setting", origin: op.origin, seq: op.seq,
-                detail: "\(info.name) is not the court admin; its court setting \(setting.key) is ignored")
-            return
-        }
-        try db.cached("INSERT OR IGNORE INTO court_settings(key, hlc, origin, seq, author, value) VALUES (?,?,?,?,?,?)")
-            .bind(.text(setting.key), .int(Int64(op.hlc.raw)), .text(op.origin.hex), .int(Int64(op.seq)), .text(op.author.isEmpty ? info.name : op.author), .text(setting.value))
-            .run()
-    }
-}

@@ -40,20 +40,4 @@ extension Applier {
             .forEach { row in _ = walk.append(hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1)) }
         return walk.hash
     }
-
-    /// Folds every table again from the operation log (the fold is order-independent).
-    mutating func rebuild() throws {
-        rebuilding = true
-        defer { rebuilding = false }
-        clearPendingRows()
-        try clearRecordCache()
-        for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
-        // SQLite lets one connection read `ops` while it writes the folded tables.
-        try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
-            guard let origin = replica.originsByIdx[row.int(0)], let info = replica.origins[origin] else { return }
-            let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: row.blob(3))
-            try materialise(op, info: info)
-        }
-        try refoldAll()
-    }
 }

@@ -136,18 +136,3 @@ extension Replica {
         Int(try db.cached("SELECT count(*) FROM held_ops").first { $0.int(0) } ?? 0)
     }
 }
-
-extension Applier {
-    /// How many enrollments the applier knows: when it grows, held origins may be admitted.
-    var enrollmentCount: Int { enrollments.values.reduce(0) { $0 + $1.count } }
-
-    /// The role an origin's operation is judged under: that of its node's latest enrollment at
-    /// or before the operation's clock (the earliest one if the clock is before all of them).
-    /// The admin's origins keep the role of their genesis. A node with no enrollment (only its
-    /// own replica holds its operations) keeps what it says.
-    func role(of info: OriginInfo, at hlc: HLC) -> Role {
-        if info.publicKey == courtRootKey { return info.role }
-        guard let list = enrollments[info.node], let first = list.first else { return info.role }
-        return list.last(where: { $0.hlc <= hlc })?.role ?? first.role
-    }
-}

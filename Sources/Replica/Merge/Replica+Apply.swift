@@ -112,8 +112,6 @@ extension Replica {
         } onError: {
             clock = clockBefore
         }
-        // Committed: the next batch of this session starts from what this one learned.
-        try? keepMergeMemory()
         return report
     }
 

@@ -89,11 +89,7 @@ extension Replica {
     public func verifyTables() throws -> [String] {
         try storage {
             try db.execute("BEGIN IMMEDIATE")
-            defer {
-                try? db.execute("ROLLBACK")
-                mergeMemory = nil
-                finishedMerge = nil
-            }
+            defer { try? db.execute("ROLLBACK") }
             let stored = try tableHashes()
             var applier = try Applier(replica: self, session: nil)
             try applier.rebuild()

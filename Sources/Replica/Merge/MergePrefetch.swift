@@ -1,0 +1,157 @@
+/// The merge's first stage: reads everything a chunk of operations touches, in key order, into a
+/// `MergeState`, before anything of the chunk is written. Execute reads nothing else, so nothing
+/// it decides can depend on a write it has not seen.
+///
+/// For each record the chunk names (sorted by id): its `records` row; the write sets of the
+/// fields the chunk writes (all of them, with its counting create, archive, steps and latest
+/// change, when the chunk creates it); then, sorted by (origin, seq), the values of the stored
+/// writes that can win or conflict with the chunk's. The log rows of every earlier chunk are
+/// written by then (`Applier.mergeChunk`).
+struct MergePrefetch {
+    let replica: Replica
+    let db: Database
+
+    init(replica: Replica) {
+        self.replica = replica
+        self.db = replica.db
+    }
+
+    /// What the chunk needs of one record.
+    private struct Need {
+        var creates = false
+        /// Only named as a letter's parent: read if stored, never made.
+        var lookup = true
+        /// Per field the chunk writes, the writes each of its writes replaced.
+        var fields: [Field: [[OpID]]] = [:]
+    }
+
+    func load(_ ops: [MergeOp], enrollments: [NodeID: [Enrollment]], courtRootKey: [UInt8]?, rebuilding: Bool) throws -> MergeState {
+        var state = MergeState(enrollments: enrollments, courtRootKey: courtRootKey, rebuilding: rebuilding)
+        var needs: [RecordID: Need] = [:]
+        var sops: Set<String> = []
+        var enrolled: Set<NodeID> = []
+        for m in ops {
+            switch m.op.body {
+            case .create(let id, let kind, let sop, let fields):
+                needs[id, default: Need()].creates = true
+                needs[id]!.lookup = false
+                for f in fields { needs[id]!.fields[f.field, default: []].append([]) }
+                sops.insert(sop)
+                if kind == .letter, let parent = fields.first(where: { $0.field == .forRecord }).flatMap({ RecordID(hex: $0.value) }) {
+                    _ = needs[parent, default: Need()]
+                }
+            case .set(let id, let field, _, let replaces):
+                needs[id, default: Need()].lookup = false
+                needs[id]!.fields[field, default: []].append(replaces)
+            case .step(let id, _, _, _), .comment(let id, _), .archive(let id):
+                needs[id, default: Need()].lookup = false
+            case .enroll(let member):
+                enrolled.insert(member.node)
+            case .genesis, .revoke, .flow, .setting:
+                break
+            }
+        }
+        var valueRequests: [(originIdx: Int64, op: OpID, field: Field, record: RecordID)] = []
+        let selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
+        for (id, need) in needs.sorted(by: { ($0.key.high, $0.key.low) < ($1.key.high, $1.key.low) }) {
+            selectRecord.reset()
+            guard
+                let (rid, kind) = try selectRecord.bind(.text(id.hex)).first({ ($0.int(0), $0.optionalText(1).flatMap(RecordKind.init(rawValue:))) })
+            else { continue }
+            var r = RecordState(rid: rid, id: id, stored: true, kind: kind)
+            var sets: [(Field, [UInt8])] = []
+            if need.creates {
+                try loadCreated(&r)
+                sets = try db.cached("SELECT field, writes FROM write_sets WHERE rid = ? ORDER BY field").bind(.int(rid)).map { row in
+                    (Field(rawValue: UInt8(truncatingIfNeeded: row.int(0))), row.blob(1))
+                }.compactMap { field, blob in field.map { ($0, blob) } }
+            } else if !need.lookup {
+                let select = try db.cached(Replica.selectWritesSQL)
+                for field in need.fields.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    select.reset()
+                    if let blob = try select.bind(.int(rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) { sets.append((field, blob)) }
+                }
+            }
+            for (field, blob) in sets {
+                var f = FieldState()
+                f.writes = try replica.decodeWriteSet(blob)
+                f.writes.markHeads()
+                f.stored = true
+                f.storedWinner = f.writes.winner?.op
+                let incoming = need.fields[field] ?? []
+                for w in f.writes where w.valid && (w.head || incoming.contains(where: { FieldWrite.areSiblings($0, w.preds) })) {
+                    valueRequests.append((w.originIdx, w.op, field, id))
+                }
+                r.fields[field] = f
+            }
+            state.records[id] = r
+        }
+        // The values, in the log's key order.
+        valueRequests.sort { ($0.originIdx, $0.op.seq) < ($1.originIdx, $1.op.seq) }
+        let selectOp = try db.cached("SELECT hlc, body FROM ops WHERE origin_idx = ? AND seq = ?")
+        for request in valueRequests {
+            selectOp.reset()
+            let value = try selectOp.bind(.int(request.originIdx), .int(Int64(request.op.seq))).first { row in
+                try Self.value(of: Operation.decode(origin: request.op.origin, seq: request.op.seq, hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1)), field: request.field)
+            } ?? nil
+            if let value { state.records[request.record]?.fields[request.field]?.values[request.op] = value }
+        }
+        if needs.count > state.records.count {
+            state.nextRID = try db.cached("SELECT coalesce(max(rid), 0) + 1 FROM records").first { $0.int(0) } ?? 1
+        }
+        for sop in sops { state.flowStarts[sop] = db.flow(sop)?.start }
+        let selectMember = try db.cached("SELECT enrolled_hlc, enrolled_by FROM members WHERE node = ?")
+        for node in enrolled {
+            selectMember.reset()
+            if let row = try selectMember.bind(.text(node.hex)).first({ (UInt64($0.int(0)), $0.text(1)) }) { state.members[node] = row }
+        }
+        try db.cached("SELECT node, revoked_by, revoked_hlc, keep FROM revocations").forEach { row in
+            guard let node = ID128(hex: row.text(0)) else { return }
+            let keep = row.text(3).split(separator: ",").compactMap { Replica.parseOp(String($0)) }
+            state.revocations[node] = StoredRevocation(hlc: UInt64(row.int(2)), by: row.text(1), keep: keep)
+        }
+        if !enrolled.isEmpty {
+            state.foldedNodes = Set(replica.origins.values.filter { !replica.isCourtAdmin($0) }.map(\.node))
+        }
+        return state
+    }
+
+    /// What a record the chunk creates needs besides its fields: the create that counts, whether
+    /// it is archived or has step events, and the latest millisecond of anything stored for it.
+    private func loadCreated(_ r: inout RecordState) throws {
+        if r.kind != nil,
+            let stored = try db.cached(
+                "SELECT r.create_origin, r.create_seq, o.hlc, o.body FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?"
+            ).bind(.int(r.rid)).first({ (idx: $0.int(0), seq: UInt64($0.int(1)), hlc: HLC(raw: UInt64($0.int(2))), body: $0.blob(3)) }),
+            let origin = replica.originsByIdx[stored.idx],
+            case .create(_, let kind, let sop, let fields) = try Operation.decode(origin: origin, seq: stored.seq, hlc: stored.hlc, payload: stored.body).body
+        {
+            r.create = CreateInfo(hlc: stored.hlc, origin: origin, seq: stored.seq, originIdx: stored.idx, kind: kind, sop: sop, fields: fields)
+        }
+        r.archived = try db.cached("SELECT 1 FROM archives WHERE rid = ? LIMIT 1").bind(.int(r.rid)).first { _ in true } ?? false
+        r.hasSteps = try db.cached("SELECT 1 FROM steps WHERE record = ? LIMIT 1").bind(.text(r.id.hex)).first { _ in true } ?? false
+        let latest = try db.cached(
+            """
+            SELECT max(m) FROM (
+                SELECT max(hlc) AS m FROM write_sets WHERE rid = ?1
+                UNION ALL SELECT max(hlc) FROM steps WHERE record = ?2
+                UNION ALL SELECT max(hlc) FROM comments WHERE record = ?2
+                UNION ALL SELECT max(hlc) FROM archives WHERE rid = ?1)
+            """
+        ).bind(.int(r.rid), .text(r.id.hex)).first { $0.optionalInt(0) } ?? nil
+        if let latest { r.latest = Int64(UInt64(latest) >> 16) }
+        // A row already there (an earlier create) was raised to the latest operation on it too.
+        if let kind = r.kind, let updated = try db.cached("SELECT updated_at FROM \(kind.table) WHERE id = ?").bind(.text(r.id.hex)).first({ $0.int(0) }) {
+            r.latest.raise(to: updated)
+        }
+    }
+
+    /// The value a stored operation wrote to `field` (a create naming it twice: the last).
+    static func value(of operation: Operation, field: Field) -> String? {
+        switch operation.body {
+        case .set(_, let f, let value, _) where f == field: value
+        case .create(_, _, _, let fields): fields.last { $0.field == field }?.value
+        default: nil
+        }
+    }
+}
