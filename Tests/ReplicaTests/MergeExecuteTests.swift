@@ -172,8 +172,8 @@ import Testing
                 var r = stored
                 for (field, f) in r.fields {
                     var read = f
-                    read.values = f.values.filter { op, _ in
-                        f.writes.contains { $0.op == op && $0.valid && ($0.head || (incoming[id]?[field] ?? []).contains { FieldWrite.areSiblings($0, f.writes.first { $0.op == op }!.preds) }) }
+                    for (i, w) in f.writes.enumerated() where !(w.valid && (w.head || (incoming[id]?[field] ?? []).contains { FieldWrite.areSiblings($0, w.preds) })) {
+                        read.values[i] = nil
                     }
                     r.fields[field] = read
                 }
@@ -220,7 +220,8 @@ import Testing
                 r.latest = max(after.latest, after.touched, tables.rows[id]?.updatedAt ?? .min)
                 for (field, f) in after.fields {
                     // The log keeps every value, also those the last prefetch left out.
-                    let values = (records[id]?.fields[field]?.values ?? [:]).merging(f.values) { $1 }
+                    let kept = records[id]?.fields[field]?.values ?? []
+                    let values = f.values.enumerated().map { i, value in value ?? (i < kept.count ? kept[i] : nil) }
                     r.fields[field] = FieldState(writes: f.writes, values: values, stored: true, storedWinner: f.writes.winner?.op)
                 }
                 records[id] = r

@@ -6,7 +6,7 @@ import Foundation
 /// origin's head reach it) and order-independent: every table is a function of the set of
 /// operations.
 ///
-/// The merge runs in chunks of up to `chunkLimit` operations, each in three stages:
+/// The merge runs in chunks of up to `chunkLimit` operations (or `chunkBytesLimit` bytes), each in three stages:
 /// 1. `MergePrefetch` reads every record, write set and value the chunk touches, in key order;
 /// 2. `MergeExecute` folds the operations into that state: a pure function, no SQL;
 /// 3. `MergeCommit` writes what execute decided.
@@ -17,7 +17,10 @@ struct Applier {
     let replica: Replica
     let db: Database
     let session: Int64?
-    static let chunkLimit = 8192
+    /// A chunk's bounds: operations, and payload bytes (a record written in many chunks is read
+    /// and written once per chunk, so larger chunks write less; these keep memory near 40 MB).
+    static let chunkLimit = 65_536
+    static let chunkBytesLimit = 16 << 20
     private(set) var conflictsFound = 0
     private(set) var applied: [OriginID: Int] = [:]
     private var touchedOrigins: Set<OriginID> = []
@@ -41,6 +44,7 @@ struct Applier {
     private(set) var refusedRevoked = 0
     /// The operations appended but not merged yet.
     private var chunk: [MergeOp] = []
+    private var chunkBytes = 0
     /// Records whose workflow is folded at the end of the batch, and flows whose records are.
     private var refold: Set<Int64> = []
     private var refoldFlows: Set<String> = []
@@ -100,7 +104,7 @@ struct Applier {
         opRows.put(.int(flags))
         try opRows.endRow()
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
-        try queue(MergeOp(op: op, origin: info))
+        try queue(MergeOp(op: op, origin: info), bytes: payload.count)
     }
 
     /// Writes the run's log rows and records in `replica.origins` how far its origin got.
@@ -129,11 +133,12 @@ struct Applier {
 
     // MARK: Merge
 
-    private mutating func queue(_ m: MergeOp) throws {
+    private mutating func queue(_ m: MergeOp, bytes: Int) throws {
         chunk.append(m)
+        chunkBytes += bytes
         switch m.op.body {
         case .enroll, .revoke, .flow: try mergeChunk()
-        default: if chunk.count >= Self.chunkLimit { try mergeChunk() }
+        default: if chunk.count >= Self.chunkLimit || chunkBytes >= Self.chunkBytesLimit { try mergeChunk() }
         }
     }
 
@@ -145,6 +150,7 @@ struct Applier {
         var state = try MergePrefetch(replica: replica).load(chunk, enrollments: enrollments, courtRootKey: courtRootKey, rebuilding: rebuilding)
         let changes = MergeExecute.run(chunk, state: &state)
         chunk.removeAll(keepingCapacity: true)
+        chunkBytes = 0
         try commit.write(changes)
         enrollments = state.enrollments
         conflictsFound += changes.conflictsFound
@@ -195,8 +201,9 @@ struct Applier {
         // SQLite lets one connection read `ops` while it writes the folded tables.
         try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
             guard let origin = replica.originsByIdx[row.int(0)], let info = replica.origins[origin] else { return }
-            let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: row.blob(3))
-            try queue(MergeOp(op: op, origin: info))
+            let payload = row.blob(3)
+            let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: payload)
+            try queue(MergeOp(op: op, origin: info), bytes: payload.count)
         }
         try mergeChunk()
         refoldEverything = true

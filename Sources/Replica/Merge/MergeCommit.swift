@@ -1,11 +1,14 @@
 /// The merge's last stage: writes what execute decided for a chunk, table by table in each
 /// table's key order, with held prepared statements, inside the batch's one transaction. It
 /// decides nothing: every value it writes is in `MergeChanges`.
-struct MergeCommit {
+final class MergeCommit {
     let replica: Replica
     let db: Database
     /// New fields' write sets, gathered into multi-row INSERTs.
     let writeRows: RowBuffer
+    /// Per kind table, its row's INSERT and its any-columns UPDATE, prepared once.
+    private var inserts: [RecordKind: Statement] = [:]
+    private var updates: [RecordKind: Statement] = [:]
 
     init(replica: Replica) throws {
         self.replica = replica
@@ -68,33 +71,44 @@ struct MergeCommit {
     }
 
     private func insertRow(_ id: RecordID, _ v: RowValues) throws {
-        let names = v.kind.fields.map(\.name)
-        let statement = try db.cached(
-            "INSERT INTO \(v.kind.table)(id, sop, status, step, step_since, created_at, created_by, author, updated_at, archived, \(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: 10 + names.count).joined(separator: ",")))"
-        )
+        let statement = try inserts[v.kind] ?? {
+            let names = v.kind.fields.map(\.name)
+            let prepared = try db.prepare(
+                "INSERT INTO \(v.kind.table)(id, sop, status, step, step_since, created_at, created_by, author, updated_at, archived, \(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: 10 + names.count).joined(separator: ",")))"
+            )
+            inserts[v.kind] = prepared
+            return prepared
+        }()
         statement.bind(
             .text(id.hex), .text(v.sop), .text(v.status), v.step.map { .int(Int64($0)) } ?? .null, .int(v.createdAt), .int(v.createdAt), .text(v.createdBy),
             .text(v.author), .int(v.updatedAt), .int(v.archived ? 1 : 0))
         for (i, value) in v.columns.enumerated() { statement.bind(.optional(value), at: Int32(11 + i)) }
+        defer { statement.reset() }
         try statement.run()
     }
 
     /// One UPDATE per row, through one held statement per kind table that sets any subset of its
     /// columns: `SET c = CASE WHEN ?1 & bit THEN ? ELSE c END, …, updated_at = max(updated_at, ?)`.
     private func updateRow(_ id: RecordID, kind: RecordKind, changed: UInt32, columns: [String?], touched: Int64, archive: Bool) throws {
-        let sets = kind.fields.enumerated().map { i, field in "\(field.name) = CASE WHEN ?1 & \(1 << i) THEN ?\(i + 2) ELSE \(field.name) END" }
         let n = kind.fields.count + 2
-        let statement = try db.cached(
-            """
-            UPDATE \(kind.table) SET \(sets.joined(separator: ", ")), updated_at = max(updated_at, ?\(n)),
-                archived = CASE WHEN ?\(n + 1) THEN 1 ELSE archived END, status = CASE WHEN ?\(n + 1) THEN 'archived' ELSE status END
-            WHERE id = ?\(n + 2)
-            """)
+        let statement = try updates[kind] ?? {
+            let sets = kind.fields.enumerated().map { i, field in "\(field.name) = CASE WHEN ?1 & \(1 << i) THEN ?\(i + 2) ELSE \(field.name) END" }
+            let prepared = try db.prepare(
+                """
+                UPDATE \(kind.table) SET \(sets.joined(separator: ", ")), updated_at = max(updated_at, ?\(n)),
+                    archived = CASE WHEN ?\(n + 1) THEN 1 ELSE archived END, status = CASE WHEN ?\(n + 1) THEN 'archived' ELSE status END
+                WHERE id = ?\(n + 2)
+                """)
+            updates[kind] = prepared
+            return prepared
+        }()
+        statement.resetKeepingBindings()
         statement.bind(int: Int64(changed), at: 1)
         for (i, value) in columns.enumerated() { statement.bind(.optional(value), at: Int32(i + 2)) }
         statement.bind(int: touched, at: Int32(n))
         statement.bind(int: archive ? 1 : 0, at: Int32(n + 1))
         statement.bind(text: id.hex, at: Int32(n + 2))
+        defer { statement.reset() }
         try statement.run()
     }
 

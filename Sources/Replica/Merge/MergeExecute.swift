@@ -21,8 +21,8 @@ enum MergeExecute {
             state.nextRID += 1
         }
         for op in ops { apply(op, state: &state, changes: &changes) }
-        changes.records = state.records.values.filter(\.dirty).sorted { ($0.id.high, $0.id.low) < ($1.id.high, $1.id.low) }
-            .map { change(of: $0) }
+        for r in state.records.values where r.dirty { changes.records.append(change(of: r)) }
+        changes.records.sort { $0.id < $1.id }
         return changes
     }
 
@@ -138,9 +138,10 @@ enum MergeExecute {
         }
     }
 
-    /// The record's state: prefetched, or new (numbered in `run`).
+    /// The record's state (numbered in `run` if new), taken out while it changes so that changing
+    /// it copies nothing; the caller puts it back.
     private static func record(_ id: RecordID, state: inout MergeState) -> RecordState {
-        var r = state.records[id] ?? RecordState(rid: state.nextRID, id: id, stored: false, kind: nil)
+        var r = state.records.removeValue(forKey: id) ?? RecordState(rid: state.nextRID, id: id, stored: false, kind: nil)
         r.dirty = true
         return r
     }
@@ -157,10 +158,11 @@ enum MergeExecute {
         var f = r.fields.removeValue(forKey: field) ?? FieldState()
         let write = FieldWrite(op: m.op.id, originIdx: m.origin.idx, hlc: m.op.hlc, preds: preds, head: true, valid: FieldMerge.isValid(field: field, role: role))
         // A create naming one field twice: its value is the last (see `MergePrefetch.value`).
-        f.values[write.op] = value
+        for i in f.writes.indices where f.writes[i].op == write.op { f.values[i] = value }
         let outcome = FieldMerge.add(write, to: &f.writes)
+        f.values.append(value)
         for other in outcome.conflicts {
-            let otherValue = f.values[other.op] ?? ""
+            let otherValue = f.value(of: other.op) ?? ""
             // Two writes of one value lose nothing to each other (a record made twice by two nodes,
             // two desks typing the same fix): no conflict. A function of the pair, so order-free.
             guard otherValue != value else { continue }
@@ -177,12 +179,11 @@ enum MergeExecute {
     private static func change(of r: RecordState) -> RecordChange {
         var change = RecordChange(
             rid: r.rid, id: r.id, insert: !r.stored, kind: r.kind, create: r.rowCreated ? r.create.map { ($0.originIdx, $0.seq) } : nil, writeSets: [])
-        for (field, f) in r.fields.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where f.changed {
-            change.writeSets.append((field, f.stored, f.writes))
-        }
+        for (field, f) in r.fields where f.changed { change.writeSets.append((field, f.stored, f.writes)) }
+        change.writeSets.sort { $0.field.rawValue < $1.field.rawValue }
         guard let kind = r.kind else { return change }
         if r.rowCreated, let create = r.create {
-            let columns = kind.fields.map { field in r.fields[field].flatMap { f in f.writes.winner.flatMap { f.values[$0.op] } } }
+            let columns = kind.fields.map { r.fields[$0]?.winnerValue }
             // No definition held for the record's flow yet: it waits, unfolded (see `Database.flow`).
             let values = RowValues(
                 kind: kind, sop: create.sop, status: r.archived ? "archived" : create.start == nil ? "waiting" : "open", step: create.start,
@@ -198,7 +199,7 @@ enum MergeExecute {
             let winner = f.writes.winner
             guard winner?.op != f.storedWinner else { continue }
             changed |= 1 << UInt32(column)
-            columns[column] = winner.flatMap { f.values[$0.op] }
+            columns[column] = f.winnerValue
         }
         if changed != 0 || r.touched != .min || r.archivedNow {
             change.row = .update(changed: changed, columns: columns, touched: r.touched, archive: r.archivedNow)

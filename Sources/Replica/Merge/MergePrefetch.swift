@@ -51,7 +51,7 @@ struct MergePrefetch {
                 break
             }
         }
-        var valueRequests: [(originIdx: Int64, op: OpID, field: Field, record: RecordID)] = []
+        var valueRequests: [(originIdx: Int64, op: OpID, field: Field, record: RecordID, index: Int)] = []
         let selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
         for (id, need) in needs.sorted(by: { ($0.key.high, $0.key.low) < ($1.key.high, $1.key.low) }) {
             selectRecord.reset()
@@ -78,9 +78,10 @@ struct MergePrefetch {
                 f.writes.markHeads()
                 f.stored = true
                 f.storedWinner = f.writes.winner?.op
+                f.values = Array(repeating: nil, count: f.writes.count)
                 let incoming = need.fields[field] ?? []
-                for w in f.writes where w.valid && (w.head || incoming.contains(where: { FieldWrite.areSiblings($0, w.preds) })) {
-                    valueRequests.append((w.originIdx, w.op, field, id))
+                for (i, w) in f.writes.enumerated() where w.valid && (w.head || incoming.contains(where: { FieldWrite.areSiblings($0, w.preds) })) {
+                    valueRequests.append((w.originIdx, w.op, field, id, i))
                 }
                 r.fields[field] = f
             }
@@ -94,7 +95,7 @@ struct MergePrefetch {
             let value = try selectOp.bind(.int(request.originIdx), .int(Int64(request.op.seq))).first { row in
                 try Self.value(of: Operation.decode(origin: request.op.origin, seq: request.op.seq, hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1)), field: request.field)
             } ?? nil
-            if let value { state.records[request.record]?.fields[request.field]?.values[request.op] = value }
+            if let value { state.records[request.record]?.fields[request.field]?.values[request.index] = value }
         }
         if needs.count > state.records.count {
             state.nextRID = try db.cached("SELECT coalesce(max(rid), 0) + 1 FROM records").first { $0.int(0) } ?? 1

@@ -31,14 +31,23 @@ struct CreateInfo {
 struct FieldState {
     /// Heads marked.
     var writes: [FieldWrite] = []
-    /// Values by write: every write of the chunk, and the stored writes that are valid heads or
-    /// siblings of a write of the chunk (the only ones that can win or conflict).
-    var values: [OpID: String] = [:]
+    /// The value of each write (same positions): known for every write of the chunk, and for the
+    /// stored writes that are valid heads or siblings of a write of the chunk (the only ones that
+    /// can win or conflict); nil for the others.
+    var values: [String?] = []
     /// Whether `write_sets` holds a row for the field.
     var stored = false
     /// The winner when it was read: the column holds its value.
     var storedWinner: OpID?
     var changed = false
+
+    /// The value of a write of this field.
+    func value(of op: OpID) -> String? {
+        writes.firstIndex { $0.op == op }.flatMap { values[$0] }
+    }
+
+    /// The winning write's value.
+    var winnerValue: String? { writes.winnerIndex.flatMap { values[$0] } }
 }
 
 /// What the merge knows of one record.
