@@ -8,8 +8,9 @@ import Testing
 /// deliberately naive model of the merge rules says, which looks at the whole set at once.
 ///
 /// Between chunks the test plays prefetch and commit in memory: the rows and write sets the
-/// chunk's changes describe are applied to plain dictionaries, and the next chunk's state is
-/// read back from them the way `MergePrefetch` reads SQLite, values included only for the stored
+/// changes describe are applied to plain dictionaries (records' changes after some chunks, as
+/// `Applier` does when its state is full, and at the end), and the next chunk's state is read
+/// back from them the way `MergePrefetch` reads SQLite, values included only for the stored
 /// writes that are valid heads or siblings of the next chunk's writes.
 @Suite("Merge execute against a naive model") struct MergeExecuteTests {
     static let origins: [OriginInfo] = [(1, Role.mejaSatu), (2, .umumKeuangan), (3, .stafTI)].map { n, role in
@@ -156,34 +157,41 @@ import Testing
         var records: [RecordID: RecordState] = [:]
         var nextRID: Int64 = 1
 
-        /// The state prefetch would read for `ops`.
-        func prefetch(_ ops: [MergeOp]) -> MergeState {
-            var state = MergeState(flowStarts: MergeExecuteTests.flowStarts)
-            state.nextRID = nextRID
+        /// What prefetch adds to `state` for `ops`: records the state lacks, as stored, and the
+        /// values of stored writes the chunk's writes may need.
+        func prefetch(_ ops: [MergeOp], into state: inout MergeState) {
+            state.flowStarts = MergeExecuteTests.flowStarts
+            if !state.numbered { (state.nextRID, state.numbered) = (nextRID, true) }
             var incoming: [RecordID: [Field: [[OpID]]]] = [:]
+            var creates: Set<RecordID> = []
             for m in ops {
                 switch m.op.body {
-                case .create(let id, _, _, let fields): for f in fields { incoming[id, default: [:]][f.field, default: []].append([]) }
+                case .create(let id, _, _, let fields):
+                    creates.insert(id)
+                    for f in fields { incoming[id, default: [:]][f.field, default: []].append([]) }
                 case .set(let id, let field, _, let replaces): incoming[id, default: [:]][field, default: []].append(replaces)
                 default: break
                 }
             }
-            for (id, stored) in records {
-                var r = stored
+            for id in Set(ops.compactMap(\.op.body.record)) {
+                guard let stored = records[id] else { continue }
+                var r = state.records[id] ?? {
+                    var fresh = stored
+                    for field in fresh.fields.keys { fresh.fields[field]!.values = fresh.fields[field]!.values.map { _ in nil } }
+                    return fresh
+                }()
                 for (field, f) in r.fields {
-                    var read = f
-                    for (i, w) in f.writes.enumerated() where !(w.valid && (w.head || (incoming[id]?[field] ?? []).contains { FieldWrite.areSiblings($0, w.preds) })) {
-                        read.values[i] = nil
+                    for i in MergePrefetch.neededValues(f, incoming: incoming[id]?[field] ?? [], creates: creates.contains(id))
+                    where i < (stored.fields[field]?.values.count ?? 0) {
+                        r.fields[field]!.values[i] = stored.fields[field]!.values[i]
                     }
-                    r.fields[field] = read
                 }
                 state.records[id] = r
             }
-            return state
         }
 
-        mutating func commit(_ changes: MergeChanges, state: MergeState) {
-            nextRID = state.nextRID
+        /// Writes what is only added (conflicts, steps, comments, archives).
+        mutating func commit(_ changes: MergeChanges) {
             for c in changes.conflicts {
                 tables.conflicts.insert(
                     Conflict(record: c.record, field: c.field, winner: c.winner.op, loser: c.loser.op, winnerValue: c.winnerValue, loserValue: c.loserValue))
@@ -191,7 +199,13 @@ import Testing
             tables.steps += changes.steps.count
             tables.comments += changes.comments.count
             tables.archives += changes.archives.count
-            for change in changes.records {
+        }
+
+        /// Writes the records' changes, and keeps each record as the next prefetch would read it.
+        mutating func commitRecords(_ state: inout MergeState) {
+            let after = state.records
+            nextRID = state.nextRID
+            for change in MergeExecute.takeRecordChanges(&state) {
                 for set in change.writeSets {
                     tables.writes[change.id, default: [:]][set.field] = Set(set.writes.map {
                         [$0.op] + [$0.valid ? OpID(origin: ID128(high: 0, low: 1), seq: 0) : OpID(origin: ID128(high: 0, low: 0), seq: 0)] + $0.preds
@@ -211,20 +225,20 @@ import Testing
                 case nil: break
                 }
             }
-            // What the next prefetch reads: each record as stored, its fields' winners as the columns hold them.
-            for (id, after) in state.records where after.dirty {
-                var r = RecordState(rid: after.rid, id: id, stored: true, kind: after.kind)
-                r.create = after.create
-                r.archived = after.archived
-                r.hasSteps = after.hasSteps
-                r.latest = max(after.latest, after.touched, tables.rows[id]?.updatedAt ?? .min)
-                for (field, f) in after.fields {
+            for (id, r) in after where r.dirty {
+                var stored = RecordState(rid: r.rid, id: id, stored: true, kind: r.kind)
+                stored.create = r.create
+                stored.archived = r.archived
+                stored.hasSteps = r.hasSteps
+                stored.latest = max(r.latest, r.touched, tables.rows[id]?.updatedAt ?? .min)
+                stored.complete = true
+                for (field, f) in r.fields {
                     // The log keeps every value, also those the last prefetch left out.
                     let kept = records[id]?.fields[field]?.values ?? []
                     let values = f.values.enumerated().map { i, value in value ?? (i < kept.count ? kept[i] : nil) }
-                    r.fields[field] = FieldState(writes: f.writes, values: values, stored: true, storedWinner: f.writes.winner?.op)
+                    stored.fields[field] = FieldState(writes: f.writes, values: values, stored: true, storedWinner: f.writes.winner?.op)
                 }
-                records[id] = r
+                records[id] = stored
             }
         }
     }
@@ -241,14 +255,16 @@ import Testing
                 var order = ops
                 for i in order.indices.reversed() { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
                 var store = Store()
+                var state = MergeState()
                 var rest = order[...]
                 while !rest.isEmpty {
                     let size = 1 + Int(rng.next() % UInt64(rest.count))
                     let chunk = Array(rest.prefix(size))
                     rest = rest.dropFirst(size)
-                    var state = store.prefetch(chunk)
-                    let changes = MergeExecute.run(chunk, state: &state)
-                    store.commit(changes, state: state)
+                    store.prefetch(chunk, into: &state)
+                    store.commit(MergeExecute.run(chunk, state: &state))
+                    // Records' changes are written at the end of the batch, or sooner.
+                    if rest.isEmpty || rng.next() % 2 == 0 { store.commitRecords(&state) }
                     if !rest.isEmpty { sawChunks += 1 }
                 }
                 #expect(store.tables == model, "order \(order.map(\.op.id))")

@@ -7,9 +7,14 @@ import Foundation
 /// operations.
 ///
 /// The merge runs in chunks of up to `chunkLimit` operations (or `chunkBytesLimit` bytes), each in three stages:
-/// 1. `MergePrefetch` reads every record, write set and value the chunk touches, in key order;
+/// 1. `MergePrefetch` reads into the batch's `MergeState` every record, write set and value the
+///    chunk touches that the state does not hold yet, in key order;
 /// 2. `MergeExecute` folds the operations into that state: a pure function, no SQL;
-/// 3. `MergeCommit` writes what execute decided.
+/// 3. `MergeCommit` writes what only ever is added (conflicts, steps, membership…) at once, and
+///    the records' rows and write sets once per batch, from their final state (`commitRecords`;
+///    sooner when the state holds `recordLimit` records). No stage reads what another has not
+///    written: a record with unwritten changes is in the state, and prefetch reads only what the
+///    state lacks.
 /// Then, once per batch, `WorkflowStage` folds the workflows of the records whose step events,
 /// flow or letter changed. A chunk ends after an enroll, revoke or flow operation: admission,
 /// roles and new records' first steps in the rest of the batch depend on it.
@@ -19,8 +24,10 @@ struct Applier {
     let session: Int64?
     /// A chunk's bounds: operations, and payload bytes (a record written in many chunks is read
     /// and written once per chunk, so larger chunks write less; these keep memory near 40 MB).
-    static let chunkLimit = 65_536
-    static let chunkBytesLimit = 16 << 20
+    static let chunkLimit = 8192
+    static let chunkBytesLimit = 4 << 20
+    /// Records held in the state before their changes are written (memory: about 0.5 KB each).
+    static let recordLimit = 16_384
     private(set) var conflictsFound = 0
     private(set) var applied: [OriginID: Int] = [:]
     private var touchedOrigins: Set<OriginID> = []
@@ -32,9 +39,11 @@ struct Applier {
     var revokedInBatch: Set<NodeID> = []
     /// True while the materialised tables are rebuilt from the log (no alerts, no new revocations).
     private(set) var rebuilding = false
+    /// What the merge knows: records changed in this batch, enrollments, revocations.
+    private var state: MergeState
     /// Every enrollment of every node, by node, in clock order: a node's role at an operation
     /// comes from them, never from what the node says of itself. They only grow.
-    private(set) var enrollments: [NodeID: [Enrollment]]
+    var enrollments: [NodeID: [Enrollment]] { state.enrollments }
     /// The court root's key, read once: whose origins are the admin's.
     let courtRootKey: [UInt8]?
     /// Set when an enrollment arrives for a node whose operations are already folded (a node
@@ -60,8 +69,8 @@ struct Applier {
         self.db = replica.db
         self.session = session
         self.revoked = try replica.revocations()
-        self.enrollments = try replica.enrollments()
         self.courtRootKey = replica.courtRoot.map(Replica.bytes(hex:))
+        self.state = MergeState(enrollments: try replica.enrollments(), courtRootKey: courtRootKey)
         opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "body", "sig", "session", "flags"])
         commit = try MergeCommit(replica: replica)
     }
@@ -147,12 +156,13 @@ struct Applier {
         guard !chunk.isEmpty else { return }
         // The chunk's values, and those of every earlier write, are read from the log.
         try opRows.flush()
-        var state = try MergePrefetch(replica: replica).load(chunk, enrollments: enrollments, courtRootKey: courtRootKey, rebuilding: rebuilding)
+        state.rebuilding = rebuilding
+        try MergePrefetch(replica: replica).load(chunk, into: &state)
         let changes = MergeExecute.run(chunk, state: &state)
         chunk.removeAll(keepingCapacity: true)
         chunkBytes = 0
         try commit.write(changes)
-        enrollments = state.enrollments
+        if state.records.count >= Self.recordLimit { try commitRecords() }
         conflictsFound += changes.conflictsFound
         refold.formUnion(changes.refold)
         refoldFlows.formUnion(changes.refoldFlows)
@@ -163,11 +173,17 @@ struct Applier {
         if changes.needsRebuild { needsRebuild = true }
     }
 
+    /// Writes the rows and write sets of the records changed since the last call.
+    private mutating func commitRecords() throws {
+        try commit.writeRecords(MergeExecute.takeRecordChanges(&state))
+    }
+
     /// Merges what is queued, undoes what a revocation refused, writes origin heads and folds the
     /// workflows this batch touched.
     mutating func finish() throws {
         try flushHead()
         try mergeChunk()
+        try commitRecords()
         let rebuilt = !revokedInBatch.isEmpty ? try undoRevoked() : false
         if needsRebuild && !rebuilt {
             try replica.raiseAlert(kind: "re-enrolled", origin: nil, seq: nil, detail: "a node was enrolled again; its operations were folded again under the roles the admin enrolled")
@@ -197,6 +213,7 @@ struct Applier {
         rebuilding = true
         defer { rebuilding = false }
         try mergeChunk()
+        try commitRecords()
         for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
         // SQLite lets one connection read `ops` while it writes the folded tables.
         try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
@@ -206,6 +223,7 @@ struct Applier {
             try queue(MergeOp(op: op, origin: info), bytes: payload.count)
         }
         try mergeChunk()
+        try commitRecords()
         refoldEverything = true
     }
 }

@@ -16,16 +16,15 @@ final class MergeCommit {
         writeRows = try RowBuffer(db, table: "write_sets", columns: ["rid", "field", "hlc", "writes"])
     }
 
+    /// The rows of one chunk that only ever are added, and membership.
     func write(_ changes: MergeChanges) throws {
-        try writeRecords(changes.records)
         try writeRows(changes)
         try writeMembership(changes)
         for alert in changes.alerts { try replica.raiseAlert(kind: alert.kind, origin: alert.origin, seq: alert.seq, detail: alert.detail) }
     }
 
-    /// `records`, then `write_sets`, then the kind tables: each in its key order (records are in
-    /// id order, and new local numbers were given in that order).
-    private func writeRecords(_ records: [RecordChange]) throws {
+    /// Records' changes: `records`, then `write_sets`, then the kind tables, each in its key order.
+    func writeRecords(_ records: [RecordChange]) throws {
         let insertRecord = try db.cached("INSERT INTO records(rid, id, kind, create_origin, create_seq) VALUES (?,?,?,?,?)")
         let updateRecord = try db.cached("UPDATE records SET kind = ?, create_origin = ?, create_seq = ? WHERE rid = ?")
         for r in records {

@@ -1,6 +1,7 @@
 /// The merge rules, as a pure function of the prefetched state and a chunk's operations: no SQL,
 /// no cache, nothing read but `state`. The result does not depend on how operations are split
-/// into chunks or on their order (see `MergeExecuteTests`), only on the set of them.
+/// into chunks, on when records' changes are taken, or on the operations' order (see
+/// `MergeExecuteTests`), only on the set of them.
 ///
 /// - A record is the create with the smallest (clock, origin, seq) among its creates; every
 ///   create's fields are writes like any other.
@@ -21,9 +22,18 @@ enum MergeExecute {
             state.nextRID += 1
         }
         for op in ops { apply(op, state: &state, changes: &changes) }
-        for r in state.records.values where r.dirty { changes.records.append(change(of: r)) }
-        changes.records.sort { $0.id < $1.id }
         return changes
+    }
+
+    /// What commit writes for every record changed since the last call, in id order; the records
+    /// leave the state (SQLite then holds them whole, and the next prefetch reads them there).
+    static func takeRecordChanges(_ state: inout MergeState) -> [RecordChange] {
+        var out: [RecordChange] = []
+        for r in state.records.values where r.dirty { out.append(change(of: r)) }
+        out.sort { $0.id < $1.id }
+        state.records.removeAll()
+        state.numbered = false
+        return out
     }
 
     private static func apply(_ m: MergeOp, state: inout MergeState, changes: inout MergeChanges) {

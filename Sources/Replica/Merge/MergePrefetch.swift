@@ -6,7 +6,8 @@
 /// fields the chunk writes (all of them, with its counting create, archive, steps and latest
 /// change, when the chunk creates it); then, sorted by (origin, seq), the values of the stored
 /// writes that can win or conflict with the chunk's. The log rows of every earlier chunk are
-/// written by then (`Applier.mergeChunk`).
+/// written by then (`Applier.mergeChunk`). Records stay in the state for the whole batch (up to
+/// a bound), so each is read once and written once.
 struct MergePrefetch {
     let replica: Replica
     let db: Database
@@ -25,21 +26,30 @@ struct MergePrefetch {
         var fields: [Field: [[OpID]]] = [:]
     }
 
-    func load(_ ops: [MergeOp], enrollments: [NodeID: [Enrollment]], courtRootKey: [UInt8]?, rebuilding: Bool) throws -> MergeState {
-        var state = MergeState(enrollments: enrollments, courtRootKey: courtRootKey, rebuilding: rebuilding)
+    /// Reads into `state` what the chunk needs and the state does not hold yet. A record the state
+    /// holds may have changes not written yet (see `Applier.commitRecords`): of such a record only
+    /// what the state lacks is read (fields never loaded, the values of stored writes), and SQLite
+    /// holds those as they are.
+    func load(_ ops: [MergeOp], into state: inout MergeState) throws {
         var needs: [RecordID: Need] = [:]
         var sops: Set<String> = []
         var enrolled: Set<NodeID> = []
         for m in ops {
+            // A record first met in this batch has nothing in SQLite: all it has is in the state.
+            if let id = m.op.body.record, let held = state.records[id], !held.stored {
+                if case .create(_, let kind, let sop, let fields) = m.op.body {
+                    sops.insert(sop)
+                    if let parent = Self.letterParent(kind, fields) { _ = needs[parent, default: Need()] }
+                }
+                continue
+            }
             switch m.op.body {
             case .create(let id, let kind, let sop, let fields):
                 needs[id, default: Need()].creates = true
                 needs[id]!.lookup = false
                 for f in fields { needs[id]!.fields[f.field, default: []].append([]) }
                 sops.insert(sop)
-                if kind == .letter, let parent = fields.first(where: { $0.field == .forRecord }).flatMap({ RecordID(hex: $0.value) }) {
-                    _ = needs[parent, default: Need()]
-                }
+                if let parent = Self.letterParent(kind, fields) { _ = needs[parent, default: Need()] }
             case .set(let id, let field, _, let replaces):
                 needs[id, default: Need()].lookup = false
                 needs[id]!.fields[field, default: []].append(replaces)
@@ -53,37 +63,29 @@ struct MergePrefetch {
         }
         var valueRequests: [(originIdx: Int64, op: OpID, field: Field, record: RecordID, index: Int)] = []
         let selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
-        for (id, need) in needs.sorted(by: { ($0.key.high, $0.key.low) < ($1.key.high, $1.key.low) }) {
-            selectRecord.reset()
-            guard
-                let (rid, kind) = try selectRecord.bind(.text(id.hex)).first({ ($0.int(0), $0.optionalText(1).flatMap(RecordKind.init(rawValue:))) })
-            else { continue }
-            var r = RecordState(rid: rid, id: id, stored: true, kind: kind)
-            var sets: [(Field, [UInt8])] = []
-            if need.creates {
-                try loadCreated(&r)
-                sets = try db.cached("SELECT field, writes FROM write_sets WHERE rid = ? ORDER BY field").bind(.int(rid)).map { row in
-                    (Field(rawValue: UInt8(truncatingIfNeeded: row.int(0))), row.blob(1))
-                }.compactMap { field, blob in field.map { ($0, blob) } }
-            } else if !need.lookup {
-                let select = try db.cached(Replica.selectWritesSQL)
-                for field in need.fields.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-                    select.reset()
-                    if let blob = try select.bind(.int(rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) { sets.append((field, blob)) }
+        for (id, need) in needs.sorted(by: { $0.key < $1.key }) {
+            var r: RecordState
+            if let held = state.records.removeValue(forKey: id) {
+                r = held
+            } else {
+                selectRecord.reset()
+                guard
+                    let (rid, kind) = try selectRecord.bind(.text(id.hex)).first({ ($0.int(0), $0.optionalText(1).flatMap(RecordKind.init(rawValue:))) })
+                else { continue }
+                r = RecordState(rid: rid, id: id, stored: true, kind: kind)
+            }
+            if r.stored && !r.complete {
+                if need.creates {
+                    try loadCreated(&r)
+                    try loadFields(&r, nil)
+                    r.complete = true
+                } else if !need.lookup {
+                    try loadFields(&r, need.fields.keys.filter { r.loaded & Self.bit($0) == 0 })
                 }
             }
-            for (field, blob) in sets {
-                var f = FieldState()
-                f.writes = try replica.decodeWriteSet(blob)
-                f.writes.markHeads()
-                f.stored = true
-                f.storedWinner = f.writes.winner?.op
-                f.values = Array(repeating: nil, count: f.writes.count)
+            for (field, f) in r.fields {
                 let incoming = need.fields[field] ?? []
-                for (i, w) in f.writes.enumerated() where w.valid && (w.head || incoming.contains(where: { FieldWrite.areSiblings($0, w.preds) })) {
-                    valueRequests.append((w.originIdx, w.op, field, id, i))
-                }
-                r.fields[field] = f
+                for i in Self.neededValues(f, incoming: incoming, creates: need.creates) { valueRequests.append((f.writes[i].originIdx, f.writes[i].op, field, id, i)) }
             }
             state.records[id] = r
         }
@@ -97,24 +99,76 @@ struct MergePrefetch {
             } ?? nil
             if let value { state.records[request.record]?.fields[request.field]?.values[request.index] = value }
         }
-        if needs.count > state.records.count {
+        if !state.numbered {
             state.nextRID = try db.cached("SELECT coalesce(max(rid), 0) + 1 FROM records").first { $0.int(0) } ?? 1
+            state.numbered = true
         }
+        state.flowStarts = [:]
         for sop in sops { state.flowStarts[sop] = db.flow(sop)?.start }
         let selectMember = try db.cached("SELECT enrolled_hlc, enrolled_by FROM members WHERE node = ?")
+        state.members = [:]
         for node in enrolled {
             selectMember.reset()
             if let row = try selectMember.bind(.text(node.hex)).first({ (UInt64($0.int(0)), $0.text(1)) }) { state.members[node] = row }
         }
+        state.revocations = [:]
         try db.cached("SELECT node, revoked_by, revoked_hlc, keep FROM revocations").forEach { row in
             guard let node = ID128(hex: row.text(0)) else { return }
             let keep = row.text(3).split(separator: ",").compactMap { Replica.parseOp(String($0)) }
             state.revocations[node] = StoredRevocation(hlc: UInt64(row.int(2)), by: row.text(1), keep: keep)
         }
-        if !enrolled.isEmpty {
-            state.foldedNodes = Set(replica.origins.values.filter { !replica.isCourtAdmin($0) }.map(\.node))
+        state.foldedNodes = enrolled.isEmpty ? [] : Set(replica.origins.values.filter { !replica.isCourtAdmin($0) }.map(\.node))
+    }
+
+    /// The record a letter's create names as its parent (execute refolds it if it exists).
+    static func letterParent(_ kind: RecordKind, _ fields: [FieldValue]) -> RecordID? {
+        guard kind == .letter else { return nil }
+        return fields.first { $0.field == .forRecord }.flatMap { RecordID(hex: $0.value) }
+    }
+
+    /// The writes of a field whose values execute may need and the state lacks. A write of the
+    /// chunk can conflict with its valid siblings. The value changes only to the current winner
+    /// (nothing to read: the column holds it, or the chunk wrote it) or a write of the chunk,
+    /// unless a write of the chunk replaces the winner: then any valid head may win. A create
+    /// that counts writes the whole row, so it needs every field's winner.
+    static func neededValues(_ f: FieldState, incoming: [[OpID]], creates: Bool) -> [Int] {
+        guard creates || !incoming.isEmpty else { return [] }
+        let winner = f.writes.winnerIndex
+        let winnerReplaced = winner.map { w in incoming.contains { $0.contains(f.writes[w].op) } } ?? false
+        return f.writes.indices.filter { i in
+            let w = f.writes[i]
+            guard f.values[i] == nil && w.valid else { return false }
+            return (creates && i == winner) || (winnerReplaced && w.head) || incoming.contains { FieldWrite.areSiblings($0, w.preds) }
         }
-        return state
+    }
+
+    static func bit(_ field: Field) -> UInt64 { 1 << UInt64(field.rawValue) }
+
+    /// Reads the write sets of `fields` (nil: every field) that the record has in SQLite.
+    private func loadFields(_ r: inout RecordState, _ fields: [Field]?) throws {
+        var sets: [(Field, [UInt8])] = []
+        if let fields {
+            let select = try db.cached(Replica.selectWritesSQL)
+            for field in fields.sorted(by: { $0.rawValue < $1.rawValue }) {
+                select.reset()
+                if let blob = try select.bind(.int(r.rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) { sets.append((field, blob)) }
+                r.loaded |= Self.bit(field)
+            }
+        } else {
+            sets = try db.cached("SELECT field, writes FROM write_sets WHERE rid = ? ORDER BY field").bind(.int(r.rid)).map { row in
+                (Field(rawValue: UInt8(truncatingIfNeeded: row.int(0))), row.blob(1))
+            }.compactMap { field, blob in field.map { ($0, blob) } }
+            r.loaded = .max
+        }
+        for (field, blob) in sets where r.fields[field] == nil {
+            var f = FieldState()
+            f.writes = try replica.decodeWriteSet(blob)
+            f.writes.markHeads()
+            f.stored = true
+            f.storedWinner = f.writes.winner?.op
+            f.values = Array(repeating: nil, count: f.writes.count)
+            r.fields[field] = f
+        }
     }
 
     /// What a record the chunk creates needs besides its fields: the create that counts, whether

@@ -66,8 +66,13 @@ struct RecordState {
     var hasSteps = false
     /// The latest millisecond of anything stored for the record.
     var latest: Int64 = .min
-    /// The fields the chunk writes (all of them when it creates the record).
+    /// The fields the batch writes (all of them once it creates the record).
     var fields: [Field: FieldState] = [:]
+    /// Bit `field.rawValue`: the field's write set was read from SQLite (or it has none there).
+    var loaded: UInt64 = 0
+    /// Everything SQLite holds of it was read (its create, archive, steps, latest change and
+    /// every field), or it is new in this batch.
+    var complete = false
 
     // What the chunk did to it.
     var dirty = false
@@ -82,6 +87,7 @@ struct RecordState {
         self.stored = stored
         self.storedKind = kind
         self.kind = kind
+        self.complete = !stored
     }
 }
 
@@ -92,11 +98,14 @@ struct StoredRevocation {
     var keep: [OpID]
 }
 
-/// Everything the merge of one chunk reads: prefetched, then changed by execute in memory.
+/// Everything the merge reads: prefetched chunk by chunk, changed by execute in memory. Records
+/// stay until `MergeExecute.takeRecordChanges` hands their changes to commit; membership and
+/// flows are read again for each chunk.
 struct MergeState {
     var records: [RecordID: RecordState] = [:]
-    /// The local number the next new record gets.
+    /// The local number the next new record gets; read from SQLite once records are first needed.
     var nextRID: Int64 = 1
+    var numbered = false
     /// The first step of each flow the chunk's creates name (nil: its definition is not held).
     var flowStarts: [String: Int?] = [:]
     /// Every enrollment by node, in order: a node's role at an operation comes from them.
@@ -123,10 +132,9 @@ struct MergeState {
     }
 }
 
-/// What execute decided for one chunk, for commit to write.
+/// What execute decided for one chunk, for commit to write at once (records' changes stay in the
+/// state until `takeRecordChanges`).
 struct MergeChanges {
-    /// Changed records, in id order.
-    var records: [RecordChange] = []
     var conflicts: [ConflictRow] = []
     var steps: [StepRow] = []
     var comments: [CommentRow] = []
