@@ -35,6 +35,10 @@ struct List: ParsableCommand {
                 rows = try replica.list(kind: kind, openOnly: open, overdueOnly: overdue)
                 total = rows.count
             } else {
+                // Open records come in order from the list indexes (made once here, as the web app
+                // makes them at start); without them a page of 100,000 open records sorts them all.
+                // A replica that cannot be written now still lists, by a scan.
+                try? replica.prepareListIndexes()
                 // Counted to a bound: an exact count of a large replica would cost more than the page.
                 let found = try replica.records(query, offset: (page - 1) * limit, limit: limit, countLimit: max(1_000, page * limit * 2))
                 rows = found.records
