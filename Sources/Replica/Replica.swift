@@ -57,6 +57,8 @@ public final class Replica {
     var originsByIdx: [Int64: OriginID] = [:]
     /// Set when the database file is not the one this origin was started in (a copy or restore).
     var fileMoved = false
+    /// The calendar last read from the court's settings (`workingCalendar`), with what it was read from.
+    var calendarMemo: (settings: [String: String], localZone: CourtZone?, calendar: WorkingCalendar)?
     /// Permissions made private when the replica was opened (a home others could read).
     public private(set) var tightened: [String] = []
 

@@ -129,10 +129,11 @@ import Testing
         s.id(Self.origin)
         s.varint(3)
         s.varint(1)
-        s.u8(1 | 4 | 8 | 1 << 4)
-        s.varint(1)
+        s.varint(1)  // one signed entry, the first
+        s.varint(0)
+        s.varint(0)  // no author change
+        s.u8(0x80 | 0x40 | 1 << 4 | 1)  // a set one clock tick on, of field 1, replacing an own write
         s.varint(1)  // the record: the origin again
-        s.u8(1)
         s.data(Array("x".utf8))
         s.varint(4)
         s.raw([UInt8](repeating: 0, count: 64))

@@ -5,10 +5,11 @@ import Replica
 /// Tools for tests and benchmarks; hidden from `--help`.
 struct Dev: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dev",
         abstract: "Tools for tests and benchmarks.", shouldDisplay: false, subcommands: [Fill.self])
 
     struct Fill: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write many operations; prints `committed N` after each commit.")
+        static let configuration = CommandConfiguration(commandName: "fill", abstract: "Write many operations; prints `committed N` after each commit.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Records to create.") var records = 100
         @Option(help: "Field edits to write after the creates.") var sets = 1000

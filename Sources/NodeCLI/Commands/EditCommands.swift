@@ -45,7 +45,7 @@ struct SetField: ParsableCommand {
 }
 
 struct Comment: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a comment to a record.")
+    static let configuration = CommandConfiguration(commandName: "comment", abstract: "Add a comment to a record.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var who: AuthorOptions
     @Argument(help: "The record's id (prefix).") var id: String
@@ -60,7 +60,7 @@ struct Comment: ParsableCommand {
 }
 
 struct Archive: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Archive a record (it stays in the history).")
+    static let configuration = CommandConfiguration(commandName: "archive", abstract: "Archive a record (it stays in the history).")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var who: AuthorOptions
     @Argument(help: "The record's id (prefix).") var id: String

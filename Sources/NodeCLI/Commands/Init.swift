@@ -73,6 +73,7 @@ struct IdentityView: Encodable {
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create this desk's node and its replica.",
         discussion: """
             A desk joins its court with the invitation file the court admin wrote (`sinkron invite`):

@@ -4,6 +4,7 @@ import Replica
 
 struct Invite: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "invite",
         abstract: "Enroll a desk and write its invitation file (court admin only).",
         discussion: """
             The file holds the desk's identity, its private key sealed under a one-time code, the \
@@ -39,6 +40,7 @@ struct Invite: ParsableCommand {
 
 struct Revoke: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "revoke",
         abstract: "Revoke a member (court admin only): everyone refuses its sessions and its later operations.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The member's name or node id prefix.") var member: String
@@ -52,7 +54,7 @@ struct Revoke: ParsableCommand {
 }
 
 struct Members: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The court's members as this replica knows them.")
+    static let configuration = CommandConfiguration(commandName: "members", abstract: "The court's members as this replica knows them.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {

@@ -17,7 +17,7 @@ struct BugCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bug", abstract: "SIPP bug reports (SOP 11 of seed 002).", subcommands: [File.self])
 
     struct File: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "File a SIPP bug report (works offline).")
+        static let configuration = CommandConfiguration(commandName: "file", abstract: "File a SIPP bug report (works offline).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var who: AuthorOptions
         @Option(help: "A one-line title.") var title: String
@@ -41,7 +41,7 @@ struct DeletionCommand: ParsableCommand {
         commandName: "deletion", abstract: "Requests to delete wrongly entered case data (SOP 12 of seed 002).", subcommands: [File.self])
 
     struct File: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "File a case-deletion request (works offline).")
+        static let configuration = CommandConfiguration(commandName: "file", abstract: "File a case-deletion request (works offline).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var who: AuthorOptions
         @Option(name: .customLong("case"), help: "The case number entered wrongly, e.g. 123/Pdt.G/2026/PN Bls.") var caseNumber: String
@@ -63,7 +63,7 @@ struct LetterCommand: ParsableCommand {
         commandName: "letter", abstract: "Incoming and outgoing letters (SOP 11 of seed 004).", subcommands: [Receive.self, Draft.self, Number.self])
 
     struct Receive: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record an incoming letter.")
+        static let configuration = CommandConfiguration(commandName: "receive", abstract: "Record an incoming letter.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var who: AuthorOptions
         @Option(help: "What the letter is about.") var subject: String
@@ -82,7 +82,7 @@ struct LetterCommand: ParsableCommand {
     }
 
     struct Draft: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Draft an outgoing letter, optionally for a bug report or deletion request.")
+        static let configuration = CommandConfiguration(commandName: "draft", abstract: "Draft an outgoing letter, optionally for a bug report or deletion request.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var who: AuthorOptions
         @Option(help: "What the letter is about.") var subject: String
@@ -101,6 +101,7 @@ struct LetterCommand: ParsableCommand {
 
     struct Number: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "number",
             abstract: "Give an outgoing letter its number from the agenda (umum-keuangan only).",
             discussion: "Without --number, the next number of this year is made: {seq}/KPN.{court code}/{classification}/{month}/{year}.")
         @OptionGroup var global: GlobalOptions
@@ -124,7 +125,7 @@ struct TaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "task", abstract: "Routine and incident tasks, each an instance of an SOP.", subcommands: [Add.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a task following an SOP (see `sinkron sop list`).")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a task following an SOP (see `sinkron sop list`).")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var who: AuthorOptions
         @Option(help: "The SOP code, e.g. BACKUP, SINKRON, UPGRADE.") var sop: String

@@ -3,7 +3,7 @@ import Foundation
 import Replica
 
 struct Vector: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version vector: for each origin, the highest operation held.")
+    static let configuration = CommandConfiguration(commandName: "vector", abstract: "Print the version vector: for each origin, the highest operation held.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -15,7 +15,7 @@ struct Vector: ParsableCommand {
 }
 
 struct Digest: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a hash of the whole materialised state: equal digests mean equal state.")
+    static let configuration = CommandConfiguration(commandName: "digest", abstract: "Print a hash of the whole materialised state: equal digests mean equal state.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -29,6 +29,7 @@ struct Digest: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check every hash chain and signature of the operation log, and the tables against it.",
         discussion: "The tables are checked by folding them again from the log in a transaction that is rolled back (a few seconds for a million operations).")
     @OptionGroup var global: GlobalOptions
@@ -51,6 +52,7 @@ struct Verify: ParsableCommand {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write a bundle (for a flash disk) of all operations, or of what a peer lacks.",
         discussion: "Get the peer's vector with `sinkron vector --json > peer.vector` on the peer, then `sinkron export FILE --since peer.vector`.")
     @OptionGroup var global: GlobalOptions
@@ -74,6 +76,7 @@ struct Export: ParsableCommand {
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Verify and merge a bundle. Importing the same bundle twice, or bundles in any order, is harmless.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The bundle file.") var file: String
@@ -100,6 +103,7 @@ struct Import: ParsableCommand {
 
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "backup",
         abstract: "Write a consistent copy of the replica while it is in use.",
         discussion: "The backup holds this node's private key: keep it as safe as the PC (it is written with mode 0600).")
     @OptionGroup var global: GlobalOptions
@@ -119,6 +123,7 @@ struct Backup: ParsableCommand {
 
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "restore",
         abstract: "Replace the replica with a backup; it then writes under a new origin.",
         discussion: "The current replica is kept beside it as replica.db.before-restore-<time>. Stop `sinkron serve` first.")
     @OptionGroup var global: GlobalOptions

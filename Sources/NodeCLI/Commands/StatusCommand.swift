@@ -5,6 +5,7 @@ import SyncProtocol
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Whether a daemon runs on this home, its peers, and the last sync.",
         discussion: """
             Reads what a running `sinkron serve` writes to serve.json in the home every few seconds \

@@ -10,6 +10,7 @@ import Glibc
 
 struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sync",
         abstract: "Sync with one peer now; exit 0 when both sides hold the same operations.",
         discussion: """
             Runs one session with a node where `sinkron serve` listens: both sides prove they are \
@@ -119,6 +120,7 @@ final class ProgressLine {
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the sync daemon: listen, dial known peers, sync whenever something changes.",
         discussion: """
             Dials every --peer, every peer stored with `sinkron peers add`, and the members it \

@@ -6,6 +6,7 @@ extension RecordKind: ExpressibleByArgument {}
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List records, newest change first, a page at a time.",
         discussion: "Prints one page (--limit records, 50 unless told) and says how many pages there are; --page N shows another, --all every record.")
     @OptionGroup var global: GlobalOptions
@@ -35,6 +36,10 @@ struct List: ParsableCommand {
                 rows = try replica.list(kind: kind, openOnly: open, overdueOnly: overdue)
                 total = rows.count
             } else {
+                // Open records come in order from the list indexes (made once here, as the web app
+                // makes them at start); without them a page of 100,000 open records sorts them all.
+                // A replica that cannot be written now still lists, by a scan.
+                try? replica.prepareListIndexes()
                 // Counted to a bound: an exact count of a large replica would cost more than the page.
                 let found = try replica.records(query, offset: (page - 1) * limit, limit: limit, countLimit: max(1_000, page * limit * 2))
                 rows = found.records
@@ -66,7 +71,7 @@ struct List: ParsableCommand {
 }
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a record: fields, status, current step, who acts next, overdue.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a record: fields, status, current step, who acts next, overdue.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The record's id (a prefix of at least 4 hex digits).") var id: String
 
@@ -125,6 +130,7 @@ struct Show: ParsableCommand {
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "history",
         abstract: "Every operation on a record: when, which node, which person, what; for field writes whether it won or lost.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The record's id (prefix).") var id: String
@@ -152,7 +158,7 @@ func shortOp(_ op: String) -> String {
 }
 
 struct Conflicts: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Every concurrent write pair with winner and loser, and letter-number collisions.")
+    static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "Every concurrent write pair with winner and loser, and letter-number collisions.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -181,7 +187,7 @@ struct Conflicts: ParsableCommand {
 }
 
 struct Alerts: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Alerts for the admin: forks, clocks far ahead, refused data.")
+    static let configuration = CommandConfiguration(commandName: "alerts", abstract: "Alerts for the admin: forks, clocks far ahead, refused data.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -195,7 +201,7 @@ struct Alerts: ParsableCommand {
 }
 
 struct Merges: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The merge sessions that brought operations here (bundle imports, syncs).")
+    static let configuration = CommandConfiguration(commandName: "merges", abstract: "The merge sessions that brought operations here (bundle imports, syncs).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "How many of the latest sessions.") var limit = 50
     @Option(help: "Show this session alone, with its operations in and out per origin.") var session: Int64?

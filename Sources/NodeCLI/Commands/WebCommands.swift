@@ -81,6 +81,7 @@ func startWeb(home: String, address: WebAddress, blocking: Bool) throws {
 
 struct Web: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "web",
         abstract: "Serve the desk's web app (no sync), on loopback only.",
         discussion: """
             Prints the address and a one-time sign-in link; open it in this PC's browser. \
@@ -98,6 +99,7 @@ struct Web: ParsableCommand {
 
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "open",
         abstract: "Print (and open, where a browser is available) a one-time sign-in link to the running web app.")
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Only print the link.") var noBrowser = false
@@ -126,6 +128,7 @@ struct Open: ParsableCommand {
 
 struct Resolve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resolve",
         abstract: "End a conflict by keeping one of its writes: a new write naming both (nothing is deleted).",
         discussion: "`sinkron conflicts` lists each pair with the ids of both writes (ORIGIN:SEQ).")
     @OptionGroup var global: GlobalOptions

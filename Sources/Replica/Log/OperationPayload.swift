@@ -32,9 +32,12 @@ enum OperationPayload {
         if let record { w.id(record) }
     }
 
+    /// Most bytes of an author's name.
+    static let maxAuthor = 256
+
     /// Where the author's bytes are, and the tag (refused when unknown).
     static func readHead(_ r: inout BinaryReader) throws -> (author: Range<Int>, tag: OperationTag) {
-        let author = try r.dataSlice(limit: 256).indices
+        let author = try r.dataSlice(limit: maxAuthor).indices
         let code = try r.u8()
         guard let tag = OperationTag(rawValue: code) else { throw CodecError.malformed("unknown operation type \(code)") }
         return (author, tag)

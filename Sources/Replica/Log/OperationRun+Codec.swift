@@ -7,17 +7,28 @@
 ///   ids, which encoder and decoder keep in step (a stream is one session direction or one
 ///   bundle). Distances stay meaningful for any suffix of a stream, so a frame encoded on its
 ///   own decodes the same in the middle of a stream;
-/// - the author, when it is the previous entry's;
-/// - the payload length, the body tag of a set, the replaced write's origin when it is the
-///   run's own, and the signature flag, which go into one header byte per entry.
+/// - the author, which a run names only where it changes;
+/// - which entries carry a signature (a bulk write signs once per commit), listed once per run;
+/// - the payload length, the body tag of a set, its field code when under 16, a clock one tick
+///   after the previous entry's, and the replaced write's origin when it is the run's own,
+///   which go into one header byte per entry.
 ///
-/// Run: `id-ref origin`, `varint firstSeq`, `varint count`, entries. Entry: `u8 header`,
-/// `varint clock delta`, the body by form, then 64 signature bytes when the header says so.
-/// Header bits: 0–1 form (0 raw payload, 1 set, 2 other record body), 2 signed, 3 same author
-/// as the previous entry, 4–5 replaced writes of a set (0 none, 1 one write of the run's origin
-/// given as `varint seq distance − 1`, 2 `varint count ≥ 1` then `id-ref origin, varint seq`
-/// each), 6–7 zero. An `id-ref` is `varint 0` + 16 bytes inline, or `varint d + 1` for the id
-/// `d` places back in the window.
+/// Run: `id-ref origin`, `varint firstSeq`, `varint count`, the signed entries (`varint n ≥ 1`,
+/// then each one's index as `varint gap`: the first index, then the distance from the previous
+/// one minus one; the last entry is always signed), the author changes (`varint n`, then
+/// `varint gap, data author` each, indexed alike; the author is empty before the first), then
+/// the entries. Entry: `u8 header`, `varint clock delta` unless the header says it is 1, the
+/// body by form, then 64 signature bytes when the entry is signed.
+///
+/// Header of a set (bit 7 set): bit 6 clock delta 1, bits 4–5 replaced writes (0 none, 1 one
+/// write of the run's origin given as `varint seq distance − 1`, 2 `varint count ≥ 1` then
+/// `id-ref origin, varint seq` each), bits 0–3 the field code 1–15, or 0 for a `u8` field code
+/// (0 or 16–255) after the record. Body: `id-ref record`, [`u8 field`], `data value`, the
+/// replaced writes. Header of any other entry (bit 7 clear): bit 6 clock delta 1, bits 0–1
+/// form (0 the raw payload as `data`, 2 another record body as `id-ref record, u8 tag, data`
+/// of the bytes after the record id), bits 2–5 zero. An `id-ref` is `varint 0` + 16 bytes
+/// inline, or `varint d + 1` for the id `d` places back in the window. Every number has one
+/// encoding: where a header bit or field nibble can say it, the long form is refused.
 extension OperationRun {
     /// The sending side of a stream of runs: the ids it sent inline, by position.
     package struct EncodingContext: Sendable {
@@ -58,6 +69,17 @@ extension OperationRun {
         }
     }
 
+    /// Header bits (see the type's comment).
+    private enum Header {
+        static let set: UInt8 = 0x80
+        static let clockStep: UInt8 = 0x40
+        static let replaceShift: UInt8 = 4
+        static let fieldMask: UInt8 = 0x0F
+        static let formMask: UInt8 = 0x03
+        static let rawForm: UInt8 = 0
+        static let recordForm: UInt8 = 2
+    }
+
     package func encode(into w: inout BinaryWriter) {
         var context = EncodingContext()
         encode(into: &w, context: &context)
@@ -67,49 +89,88 @@ extension OperationRun {
         context.write(origin, into: &w)
         w.varint(firstSeq)
         w.varint(UInt64(entries.count))
+        let bodies = entries.map { CompactBody(parsing: $0.payload) }
+        Self.writeIndices(entries.indices.filter { entries[$0].signature != nil }, into: &w)
+        var changes: [(Int, ArraySlice<UInt8>)] = []
+        var author: ArraySlice<UInt8> = []
+        for (i, body) in bodies.enumerated() {
+            guard let body, !entries[i].payload[body.author].elementsEqual(author) else { continue }
+            author = entries[i].payload[body.author]
+            changes.append((i, author))
+        }
+        Self.writeIndices(changes.map(\.0), into: &w) { n, w in w.data(changes[n].1) }
         var previousClock: UInt64 = 0
-        var previousAuthor: ArraySlice<UInt8> = []
         for (i, e) in entries.enumerated() {
-            let signed: UInt8 = e.signature == nil ? 0 : 4
-            // Clocks rise strictly within an origin, so a delta is small.
+            // Clocks rise strictly within an origin, so a delta is small; in a bulk write it is 1.
             let delta = e.hlc.raw &- previousClock
             previousClock = e.hlc.raw
-            if let body = CompactBody(parsing: e.payload) {
+            let clock: UInt8 = delta == 1 ? Header.clockStep : 0
+            if let body = bodies[i], body.tag == .set {
                 let seq = firstSeq &+ UInt64(i)
-                let author = e.payload[body.author]
-                let sameAuthor: UInt8 = author.elementsEqual(previousAuthor) ? 8 : 0
-                previousAuthor = author
                 var replaceForm: UInt8 = 0
-                if body.tag == .set, !body.replaces.isEmpty {
+                if !body.replaces.isEmpty {
                     replaceForm = body.replaces.count == 1 && body.replaces[0].origin == origin && body.replaces[0].seq < seq ? 1 : 2
                 }
-                w.u8((body.tag == .set ? 1 : 2) | signed | sameAuthor | replaceForm << 4)
-                w.varint(delta)
-                if sameAuthor == 0 { w.data(author) }
+                let nibble = body.field <= Header.fieldMask ? body.field : 0
+                w.u8(Header.set | clock | replaceForm << Header.replaceShift | nibble)
+                if clock == 0 { w.varint(delta) }
                 context.write(body.record, into: &w)
-                if body.tag == .set {
-                    w.u8(body.field)
-                    w.data(e.payload[body.rest])
-                    if replaceForm == 1 {
-                        w.varint(seq - body.replaces[0].seq - 1)
-                    } else if replaceForm == 2 {
-                        w.varint(UInt64(body.replaces.count))
-                        for p in body.replaces {
-                            context.write(p.origin, into: &w)
-                            w.varint(p.seq)
-                        }
+                if nibble == 0 { w.u8(body.field) }
+                w.data(e.payload[body.rest])
+                if replaceForm == 1 {
+                    w.varint(seq - body.replaces[0].seq - 1)
+                } else if replaceForm == 2 {
+                    w.varint(UInt64(body.replaces.count))
+                    for p in body.replaces {
+                        context.write(p.origin, into: &w)
+                        w.varint(p.seq)
                     }
-                } else {
-                    w.u8(body.tag.rawValue)
-                    w.data(e.payload[body.rest])
                 }
+            } else if let body = bodies[i] {
+                w.u8(Header.recordForm | clock)
+                if clock == 0 { w.varint(delta) }
+                context.write(body.record, into: &w)
+                w.u8(body.tag.rawValue)
+                w.data(e.payload[body.rest])
             } else {
-                w.u8(signed)
-                w.varint(delta)
+                w.u8(Header.rawForm | clock)
+                if clock == 0 { w.varint(delta) }
                 w.data(e.payload)
             }
             if let s = e.signature { w.raw(s) }
         }
+    }
+
+    /// Ascending entry indices as `varint n`, then gaps (the first index, then each distance
+    /// from the previous minus one), each followed by what `item` writes for it.
+    private static func writeIndices(_ indices: [Int], into w: inout BinaryWriter, item: (Int, inout BinaryWriter) -> Void = { _, _ in }) {
+        w.varint(UInt64(indices.count))
+        var next = 0
+        for (n, i) in indices.enumerated() {
+            w.varint(UInt64(i - next))
+            next = i + 1
+            item(n, &w)
+        }
+    }
+
+    /// Reads what `writeIndices` wrote for a run of `count` entries: the indices ascending and
+    /// below `count`, at least `minimum` of them, each followed by what `item` reads. A list is
+    /// refused before anything is allocated when the input cannot hold it (`bytesEach` a piece).
+    private static func readIndices(_ r: inout BinaryReader, count: UInt64, minimum: UInt64, bytesEach: Int,
+                                    item: (inout BinaryReader) throws -> Void = { _ in }) throws -> [Int] {
+        let n = try r.varint()
+        guard n >= minimum, n <= count, n <= UInt64(r.remaining / bytesEach) else { throw CodecError.malformed("a run lists \(n) of its \(count) entries") }
+        var indices: [Int] = []
+        indices.reserveCapacity(Int(n))
+        var next: UInt64 = 0
+        for _ in 0..<n {
+            let gap = try r.varint()
+            guard gap < count - next else { throw CodecError.malformed("an entry index past the end of its run") }
+            indices.append(Int(next + gap))
+            next += gap + 1
+            try item(&r)
+        }
+        return indices
     }
 
     package static func decode(from r: inout BinaryReader) throws -> OperationRun {
@@ -120,78 +181,108 @@ extension OperationRun {
     package static func decode(from r: inout BinaryReader, context: inout DecodingContext) throws -> OperationRun {
         let origin = try context.read(&r)
         let (first, count) = try readRange(&r)
+        // Signatures are 64 bytes each; an author change takes at least 2.
+        let signed = try readIndices(&r, count: count, minimum: 1, bytesEach: 65)
+        guard signed.last == Int(count - 1) else { throw CodecError.malformed("run of origin \(origin.short) ends without a signature") }
+        var authors: [[UInt8]] = []
+        let changes = try readIndices(&r, count: count, minimum: 0, bytesEach: 2) { authors.append(try $0.data(limit: OperationPayload.maxAuthor)) }
         var entries: [Entry] = []
         entries.reserveCapacity(Int(count))
         var previousClock: UInt64 = 0
-        var previousAuthor: [UInt8] = []
-        for i in 0..<count {
-            let header = try r.u8()
-            let form = header & 3
-            let sameAuthor = header & 8 != 0
-            let replaceForm = header >> 4 & 3
-            guard header & 0xC0 == 0, form != 3, replaceForm != 3, form == 1 || replaceForm == 0, form != 0 || !sameAuthor else {
-                throw CodecError.malformed("bad entry header \(header)")
+        var author: [UInt8] = []
+        var nextSigned = signed.startIndex
+        var nextChange = changes.startIndex
+        for i in 0..<Int(count) {
+            if nextChange < changes.endIndex, changes[nextChange] == i {
+                author = authors[nextChange]
+                nextChange += 1
             }
-            let hlc = try readClock(&r, previous: &previousClock, first: entries.isEmpty)
+            let header = try r.u8()
+            let hlc = try readClock(&r, step: header & Header.clockStep != 0, previous: &previousClock, first: i == 0)
             let payload: [UInt8]
-            if form == 0 {
-                payload = try r.data(limit: Operation.maxPayload)
+            if header & Header.set != 0 {
+                payload = try readSet(&r, header: header, author: author, origin: origin, seq: first + UInt64(i), context: &context)
             } else {
-                var w = BinaryWriter(capacity: 80)
-                if !sameAuthor { previousAuthor = try r.data(limit: Operation.maxPayload) }
-                let record = try context.read(&r)
-                if form == 1 {
-                    OperationPayload.writeHead(author: previousAuthor, tag: .set, record: record, into: &w)
-                    let field = try r.u8()
-                    let value = try r.dataSlice(limit: Operation.maxPayload)
-                    var replaces: [OpID] = []
-                    switch replaceForm {
-                    case 0:
-                        break
-                    case 1:
-                        let seq = first + i
-                        let distance = try r.varint()
-                        guard distance < seq else { throw CodecError.malformed("replaced write \(distance + 1) back from seq \(seq)") }
-                        replaces = [OpID(origin: origin, seq: seq - distance - 1)]
-                    default:
-                        let n = try r.varint()
-                        guard n >= 1, n <= UInt64(OperationPayload.maxReplaces) else { throw CodecError.malformed("\(n) replaced writes is out of range") }
-                        for _ in 0..<n { replaces.append(OpID(origin: try context.read(&r), seq: try r.varint())) }
-                    }
-                    OperationPayload.writeSetTail(field: field, value: value, replaces: replaces, into: &w)
-                } else {
+                guard header & ~(Header.clockStep | Header.formMask) == 0 else { throw CodecError.malformed("bad entry header \(header)") }
+                switch header & Header.formMask {
+                case Header.rawForm:
+                    payload = try r.data(limit: Operation.maxPayload)
+                case Header.recordForm:
+                    let record = try context.read(&r)
                     let code = try r.u8()
                     guard let tag = OperationTag(rawValue: code), CompactBody.hasRecordForm(tag) else {
                         throw CodecError.malformed("operation type \(code) has no compact form")
                     }
-                    OperationPayload.writeHead(author: previousAuthor, tag: tag, record: record, into: &w)
+                    var w = BinaryWriter(capacity: 80)
+                    OperationPayload.writeHead(author: author, tag: tag, record: record, into: &w)
                     w.raw(try r.dataSlice(limit: Operation.maxPayload))
+                    payload = try checked(w.bytes)
+                default:
+                    throw CodecError.malformed("bad entry header \(header)")
                 }
-                guard w.bytes.count <= Operation.maxPayload else { throw CodecError.malformed("operation payload of \(w.bytes.count) bytes is too large") }
-                payload = w.bytes
             }
-            let signature = header & 4 != 0 ? Array(try r.raw(64)) : nil
+            var signature: [UInt8]?
+            if nextSigned < signed.endIndex, signed[nextSigned] == i {
+                signature = Array(try r.raw(64))
+                nextSigned += 1
+            }
             entries.append(Entry(hlc: HLC(raw: hlc), payload: payload, signature: signature))
         }
-        guard entries.last?.signature != nil else { throw CodecError.malformed("run of origin \(origin.short) ends without a signature") }
         return OperationRun(origin: origin, firstSeq: first, entries: entries)
     }
 
+    /// A set entry's body after its header, rebuilt into the payload the origin signed.
+    private static func readSet(_ r: inout BinaryReader, header: UInt8, author: [UInt8], origin: OriginID, seq: UInt64,
+                                context: inout DecodingContext) throws -> [UInt8] {
+        let replaceForm = header >> Header.replaceShift & 3
+        guard replaceForm != 3 else { throw CodecError.malformed("bad entry header \(header)") }
+        let record = try context.read(&r)
+        var field = header & Header.fieldMask
+        if field == 0 {
+            field = try r.u8()
+            guard field == 0 || field > Header.fieldMask else { throw CodecError.malformed("field code \(field) given in full") }
+        }
+        let value = try r.dataSlice(limit: Operation.maxPayload)
+        var replaces: [OpID] = []
+        switch replaceForm {
+        case 0:
+            break
+        case 1:
+            let distance = try r.varint()
+            guard distance < seq else { throw CodecError.malformed("replaced write \(distance + 1) back from seq \(seq)") }
+            replaces = [OpID(origin: origin, seq: seq - distance - 1)]
+        default:
+            let n = try r.varint()
+            guard n >= 1, n <= UInt64(OperationPayload.maxReplaces) else { throw CodecError.malformed("\(n) replaced writes is out of range") }
+            for _ in 0..<n { replaces.append(OpID(origin: try context.read(&r), seq: try r.varint())) }
+        }
+        var w = BinaryWriter(capacity: 80 + value.count)
+        OperationPayload.writeHead(author: author, tag: .set, record: record, into: &w)
+        OperationPayload.writeSetTail(field: field, value: value, replaces: replaces, into: &w)
+        return try checked(w.bytes)
+    }
+
+    private static func checked(_ payload: [UInt8]) throws -> [UInt8] {
+        guard payload.count <= Operation.maxPayload else { throw CodecError.malformed("operation payload of \(payload.count) bytes is too large") }
+        return payload
+    }
+
     /// The first seq and the entry count, refused when out of range or when the input cannot
-    /// hold that many entries (each takes at least 3 bytes), before anything is allocated.
+    /// hold that many entries (each takes at least 2 bytes), before anything is allocated.
     private static func readRange(_ r: inout BinaryReader) throws -> (UInt64, UInt64) {
         let first = try r.varint()
         guard first >= 1 else { throw CodecError.malformed("a run starts at seq 0") }
         let count = try r.varint()
         guard count >= 1, count <= UInt64(maxEntries) else { throw CodecError.malformed("run of \(count) operations is out of range") }
-        guard count <= UInt64(r.remaining / 3) else { throw CodecError.truncated(at: r.offset) }
+        guard count <= UInt64(r.remaining / 2) else { throw CodecError.truncated(at: r.offset) }
         let (_, overflow) = first.addingReportingOverflow(count)
         guard !overflow, first + count < UInt64(Int64.max) else { throw CodecError.malformed("seq out of range") }
         return (first, count)
     }
 
-    private static func readClock(_ r: inout BinaryReader, previous: inout UInt64, first: Bool) throws -> UInt64 {
-        let delta = try r.varint()
+    private static func readClock(_ r: inout BinaryReader, step: Bool, previous: inout UInt64, first: Bool) throws -> UInt64 {
+        let delta = step ? 1 : try r.varint()
+        guard step || delta != 1 else { throw CodecError.malformed("a clock step of 1 given in full") }
         guard delta > 0 || first else { throw CodecError.malformed("clock does not rise within the run") }
         let (hlc, overflow) = previous.addingReportingOverflow(delta)
         guard !overflow, hlc >> 63 == 0 else { throw CodecError.malformed("clock out of range") }
@@ -202,7 +293,8 @@ extension OperationRun {
 
 /// The last `capacity` ids sent inline in a stream, oldest overwritten first.
 struct IDWindow: Sendable {
-    static let capacity = 1 << 16
+    /// Enough for the records of a court's busiest years, in 2 MiB on each side.
+    static let capacity = 1 << 17
     private var ring: [ID128] = []
     /// Ids appended so far.
     private(set) var count: UInt64 = 0

@@ -69,21 +69,33 @@ extension Replica {
             guard let (clause, filterValues) = filter(query, kind: kind, late: late[kind]) else { continue }
             for status in openOnly ? ["open"] : ["open", "waiting", "done", "archived"] {
                 let values = [SQLValue.text(status)] + filterValues
-                // The page's keys and those before it: counting goes by count(*) below, so a
+                // Counted first, from the status index: a status no record has (most kinds and
+                // statuses of a desk's replica) costs no read of its table.
+                let where_ = (["status = ?"] + clause).joined(separator: " AND ")
+                let count =
+                    try db.prepare("SELECT count(*) FROM (SELECT 1 FROM \(kind.table) WHERE \(where_) LIMIT ?)")
+                    .bind(all: values + [.int(Int64(countLimit) + 1)]).first { Int($0.int(0)) } ?? 0
+                if count > countLimit { capped = true }
+                total += min(count, countLimit)
+                guard count > 0 else { continue }
+                // The page's keys and those before it: counting goes by count(*) above, so a
                 // first page of 100,000 records reads 50 keys, not 100,000.
                 let wanted = offset + limit
                 var found: [(updated: Int64, id: String)] = []
                 // Open records (what desks work on) are read in order from the partial index
                 // `prepareListIndexes` makes; it names status = 'open' literally, so the query must too.
-                // Closed ones are found by a scan and SQLite's top-N sort.
+                // A status few records have is read through the status index and sorted (a row
+                // lookup each); others by a scan and SQLite's top-N sort.
                 let indexed = status == "open" && hasListIndex(kind)
-                let ordered = indexed ? "status = 'open'" : "+status = ?"
+                let sparse = !indexed && count <= min(countLimit, Self.sparseStatus)
+                let ordered = indexed ? "status = 'open'" : sparse ? "status = ?" : "+status = ?"
                 let orderedValues = indexed ? filterValues : values
                 // Named, or SQLite (without statistics) prefers the (status, step_since) index and a sort.
                 let source = indexed ? "\(kind.table) INDEXED BY \(Self.listIndex(kind))" : kind.table
                 let tail = " ORDER BY updated_at DESC, id DESC LIMIT ?"
-                if clause.isEmpty {
-                    try db.prepare("SELECT updated_at, id FROM \(source) WHERE \(ordered)" + tail)
+                if clause.isEmpty || sparse {
+                    let filter = clause.isEmpty ? "" : " AND " + clause.joined(separator: " AND ")
+                    try db.prepare("SELECT updated_at, id FROM \(source) WHERE \(ordered)\(filter)" + tail)
                         .bind(all: orderedValues + [.int(Int64(wanted))]).forEach { found.append(($0.int(0), $0.text(1))) }
                 } else {
                     // A filter may match most open rows (a desk's own steps) or almost none (a search,
@@ -103,12 +115,6 @@ extension Replica {
                     }
                 }
                 for key in found.prefix(offset + limit) { keys.append((key.updated, key.id, kind)) }
-                let where_ = (["status = ?"] + clause).joined(separator: " AND ")
-                let count =
-                    try db.prepare("SELECT count(*) FROM (SELECT 1 FROM \(kind.table) WHERE \(where_) LIMIT ?)")
-                    .bind(all: values + [.int(Int64(countLimit) + 1)]).first { Int($0.int(0)) } ?? 0
-                if count > countLimit { capped = true }
-                total += min(count, countLimit)
             }
         }
         keys.sort { ($0.updated, $0.id) > ($1.updated, $1.id) }
@@ -130,13 +136,18 @@ extension Replica {
     /// change to an open record's row updates one more index.
     static func listIndex(_ kind: RecordKind) -> String { "\(kind.table)_open_recent" }
 
+    /// Most rows of one status a page reads through the status index, a row lookup each, rather
+    /// than by a scan of the table.
+    static let sparseStatus = 1_000
+
     func hasListIndex(_ kind: RecordKind) -> Bool {
         (try? db.cached("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").bind(.text(Self.listIndex(kind))).first { _ in true }) != nil
     }
 
     public func prepareListIndexes() throws {
         try storage {
-            for kind in RecordKind.allCases {
+            // Only those missing: the check is a read, and takes no lock from a syncing daemon.
+            for kind in RecordKind.allCases where !hasListIndex(kind) {
                 try db.execute("CREATE INDEX IF NOT EXISTS \(Self.listIndex(kind)) ON \(kind.table)(updated_at) WHERE status = 'open'")
             }
         }
@@ -147,8 +158,8 @@ extension Replica {
     func filter(_ query: RecordQuery, kind: RecordKind, late: (sql: String, values: [SQLValue])?) -> ([String], [SQLValue])? {
         var terms: [String] = []
         var values: [SQLValue] = []
-        let sops = SOP.catalog.filter { $0.kind == kind }
         if let role = query.waitingFor {
+            let sops = SOP.catalog.filter { $0.kind == kind }
             var any: [String] = []
             for sop in sops {
                 let steps = sop.steps.filter { $0.actors.contains(role) }.map(\.number)

@@ -13,9 +13,15 @@ extension Replica {
     public var courtZone: CourtZone { workingCalendar.zone }
 
     /// The calendar time standards are measured in, read from the court's settings.
+    /// Read once per change of the settings: parsing them (every closed day of several years)
+    /// costs more than a desk command's own work, and a command reads the calendar more than once.
     public var workingCalendar: WorkingCalendar {
-        let settings = (try? db.courtSettings()) ?? [:]
-        return Self.calendar(from: settings.mapValues(\.value), localZone: legacyZone)
+        let settings = ((try? db.courtSettings()) ?? [:]).mapValues(\.value)
+        let localZone = legacyZone
+        if let memo = calendarMemo, memo.settings == settings, memo.localZone == localZone { return memo.calendar }
+        let calendar = Self.calendar(from: settings, localZone: localZone)
+        calendarMemo = (settings, localZone, calendar)
+        return calendar
     }
 
     /// The zone a node of a court founded before calendars were court data was set to locally.
@@ -188,19 +194,37 @@ extension WorkingCalendar {
         if t == "off" || t == "closed" || t == "libur" { return [] }
         return try t.split(separator: ",").map { part in
             let p = part.trimmingCharacters(in: .whitespaces)
-            guard let m = p.wholeMatch(of: /([0-9]{1,2}):([0-9]{2}) ?- ?([0-9]{1,2}):([0-9]{2})/),
-                let h1 = Int(m.output.1), let m1 = Int(m.output.2), let h2 = Int(m.output.3), let m2 = Int(m.output.4),
-                h1 < 24, m1 < 60, h2 <= 24, m2 < 60
-            else {
+            guard let (h1, m1, h2, m2) = spanParts(p), h1 < 24, m1 < 60, h2 <= 24, m2 < 60 else {
                 throw ReplicaError(.invalidInput, "\"\(p)\" is not a span of office hours", hint: "write it as 08:00-12:00 (several: 08:00-12:00,13:00-16:30), or off")
             }
             return Span((h1, m1), (h2, m2))
         }
     }
 
+    /// The numbers of `H:MM-H:MM` (hours of one or two digits, a space allowed either side of
+    /// the dash), read by hand: a regex costs more to build than a desk command's own work.
+    private static func spanParts(_ p: String) -> (Int, Int, Int, Int)? {
+        var bytes = Array(p.utf8)[...]
+        func number(_ digits: ClosedRange<Int>) -> Int? {
+            let run = bytes.prefix { (0x30...0x39).contains($0) }
+            guard digits.contains(run.count) else { return nil }
+            bytes = bytes.dropFirst(run.count)
+            return run.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        }
+        func skip(_ byte: UInt8, optional: Bool = false) -> Bool {
+            if bytes.first == byte { bytes = bytes.dropFirst(); return true }
+            return optional
+        }
+        guard let h1 = number(1...2), skip(0x3A), let m1 = number(2...2), skip(0x20, optional: true), skip(0x2D),
+            skip(0x20, optional: true), let h2 = number(1...2), skip(0x3A), let m2 = number(2...2), bytes.isEmpty
+        else { return nil }
+        return (h1, m1, h2, m2)
+    }
+
     /// Checks a `yyyy-MM-dd` day.
     static func checkDay(_ text: String) throws -> String {
         let t = text.trimmingCharacters(in: .whitespaces)
+        if isGregorianDay(t) { return t }
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(secondsFromGMT: 0)
@@ -209,5 +233,26 @@ extension WorkingCalendar {
             throw ReplicaError(.invalidInput, "\"\(text)\" is not a date", hint: "write it as 2026-03-20")
         }
         return t
+    }
+
+    /// Whether `t` is `yyyy-MM-dd` in ASCII digits naming a day of the Gregorian calendar from
+    /// 1583 on: such a day is valid without a date formatter (whose creation costs a desk command
+    /// more than its own work). Anything else goes to the formatter, which also knows the Julian
+    /// days before the calendar reform.
+    private static func isGregorianDay(_ t: String) -> Bool {
+        let b = Array(t.utf8)
+        guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return false }
+        var value = [0, 0, 0]
+        for (i, range) in [0..<4, 5..<7, 8..<10].enumerated() {
+            for byte in b[range] {
+                guard (0x30...0x39).contains(byte) else { return false }
+                value[i] = value[i] * 10 + Int(byte - 0x30)
+            }
+        }
+        let (year, month, day) = (value[0], value[1], value[2])
+        guard year >= 1583, (1...12).contains(month) else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
     }
 }

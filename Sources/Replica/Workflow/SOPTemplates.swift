@@ -55,7 +55,9 @@ public enum SOPTemplates {
         func fail(_ what: String) -> ReplicaError {
             ReplicaError(.invalidInput, "SOP \(sop.code): \(what)", hint: "fix the flow in the template file")
         }
-        guard sop.code.range(of: #"^[A-Z0-9][A-Z0-9-]{0,31}$"#, options: .regularExpression) != nil else {
+        // The plain shape is checked by hand first: a regex costs more to build than reading a
+        // record (every `show` decodes its flow); what fails it gets the regex's own verdict.
+        guard isPlainCode(sop.code) || sop.code.range(of: #"^[A-Z0-9][A-Z0-9-]{0,31}$"#, options: .regularExpression) != nil else {
             throw fail("the code must be capital letters, digits and dashes")
         }
         if sop.tableMissing {
@@ -108,6 +110,14 @@ public enum SOPTemplates {
             guard (l.from...l.to).allSatisfy({ sop.step($0)?.decision == nil }) else { throw fail("a step its letter covers asks a question") }
         }
         if let lost = numbers.first(where: { !reached.contains($0) }) { throw fail("step \(lost) cannot be reached") }
+    }
+
+    /// Capital ASCII letters, digits and dashes, 1 to 32 of them, not starting with a dash.
+    static func isPlainCode(_ code: String) -> Bool {
+        let b = Array(code.utf8)
+        func allowed(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x30...0x39).contains(c) }
+        guard let first = b.first, allowed(first), b.count <= 32 else { return false }
+        return b.dropFirst().allSatisfy { allowed($0) || $0 == 0x2D }
     }
 
     /// Where a step can lead; nil is the end of the flow.

@@ -115,31 +115,43 @@ public struct WorkingCalendar: Sendable {
 
     // MARK: Days
 
-    private var calendar: Calendar {
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = zone.timeZone
-        return c
+    // Days are arithmetic, as in `format`: the zones keep a fixed offset and dates here are
+    // after 1970, where the Gregorian calendar holds. A due time walks dozens of days, and a
+    // `Calendar` made and asked for each cost more than the rest of a list line.
+
+    /// Days since 1970-01-01 of the court-time day holding `date`.
+    private func dayNumber(_ date: Date) -> Int {
+        Int(((date.timeIntervalSince1970 + Double(zone.hoursFromUTC * 3600)) / 86_400).rounded(.down))
     }
+
+    /// Court-time midnight of day `number`.
+    private func midnight(ofDay number: Int) -> Date {
+        Date(timeIntervalSince1970: Double(number * 86_400 - zone.hoursFromUTC * 3600))
+    }
+
+    private func startOfDay(_ date: Date) -> Date { midnight(ofDay: dayNumber(date)) }
 
     /// `yyyy-MM-dd` of the day holding `date`, in the court's zone.
     public func dayKey(_ date: Date) -> String {
-        let d = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", d.year ?? 0, d.month ?? 0, d.day ?? 0)
+        let (y, m, d) = Self.civil(fromDays: dayNumber(date))
+        return String(format: "%04d-%02d-%02d", y, m, d)
     }
 
     /// The office hours of the day holding `date` as absolute spans; none on a closed day.
     func spans(ofDayHolding date: Date) -> [(start: Date, end: Date)] {
-        let c = calendar
-        let midnight = c.startOfDay(for: date)
+        let day = dayNumber(date)
+        let midnight = midnight(ofDay: day)
         guard holidays[dayKey(midnight)] == nil else { return [] }
-        return (hours[c.component(.weekday, from: midnight)] ?? []).map {
+        // 1970-01-01 was a Thursday: weekday 5 as `Calendar` counts (1 = Sunday).
+        let weekday = ((day % 7 + 7) % 7 + 4) % 7 + 1
+        return (hours[weekday] ?? []).map {
             (midnight.addingTimeInterval(Double($0.start * 60)), midnight.addingTimeInterval(Double($0.end * 60)))
         }
     }
 
-    /// Midnight of the day after the one holding `date` (noon-safe: zones here keep no DST).
+    /// Midnight of the day after the one holding `date`.
     private func nextDay(_ date: Date) -> Date {
-        calendar.startOfDay(for: calendar.startOfDay(for: date).addingTimeInterval(36 * 3600))
+        midnight(ofDay: dayNumber(date) + 1)
     }
 
     /// A bound on how far the walks look ahead: a year and a half of days, far beyond any SOP.
@@ -198,8 +210,8 @@ public struct WorkingCalendar: Sendable {
             return last.flatMap { self.spans(ofDayHolding: $0).last?.end }
         }
         guard let target = workingDays(after: at, count: days).last, days > 0 else { return nil }
-        let clock = at.timeIntervalSince(calendar.startOfDay(for: at))
-        let wanted = calendar.startOfDay(for: target).addingTimeInterval(clock)
+        let clock = at.timeIntervalSince(startOfDay(at))
+        let wanted = startOfDay(target).addingTimeInterval(clock)
         let targetSpans = self.spans(ofDayHolding: target)
         if let inside = targetSpans.first(where: { $0.start <= wanted && wanted <= $0.end }) { return max(inside.start, wanted) }
         // Outside office hours that day: the last working moment before it, or the day's opening.
