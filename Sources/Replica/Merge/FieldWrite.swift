@@ -92,6 +92,14 @@ enum WriteSetCodec {
 extension Array where Element == FieldWrite {
     /// Marks as heads the writes that no valid write of the field names as replaced.
     mutating func markHeads() {
+        // A field has few writes: looking through them costs less than building a set.
+        if count <= 16 {
+            for i in indices {
+                let op = self[i].op
+                self[i].head = !contains { $0.valid && $0.preds.contains(op) }
+            }
+            return
+        }
         var replaced: Set<OpID> = []
         for w in self where w.valid { replaced.formUnion(w.preds) }
         for i in indices { self[i].head = !replaced.contains(self[i].op) }
