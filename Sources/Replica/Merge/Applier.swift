@@ -26,7 +26,8 @@ struct Applier {
     /// and written once per chunk, so larger chunks write less; these keep memory near 40 MB).
     static let chunkLimit = 8192
     static let chunkBytesLimit = 4 << 20
-    /// Records held in the state before their changes are written (memory: about 0.5 KB each).
+    /// Records held in the state before their changes are written: a record edited many times
+    /// takes a few KB with its fields and their values (docs/benchmarks.md).
     static let recordLimit = 16_384
     private(set) var conflictsFound = 0
     private(set) var applied: [OriginID: Int] = [:]
