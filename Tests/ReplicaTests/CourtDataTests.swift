@@ -179,6 +179,25 @@ import Testing
 
     // MARK: Letters
 
+    @Test func aLetterArrivingAloneRefoldsItsParent() throws {
+        // The simulator's seeds 300182 and 300288 found this: a step event on a covered step,
+        // folded before the letter existed, stayed out of order on the replica that then got
+        // only the letter's create (the merge's prefetch did not read the parent).
+        let clock = ManualClock()
+        let meja = try sandbox.replica("meja", role: .mejaSatu, clock: clock)
+        let staf = try sandbox.replica("staf", role: .stafTI, clock: clock)
+        let bug = try meja.fileBug(title: "Tombol simpan tidak berfungsi", description: "error 500")
+        try meja.commit([.step(record: bug, step: 7, branch: nil, note: "langsung")])
+        try Exchange.meshUntilEqual([meja, staf])
+        #expect(try staf.show(bug.hex).steps.last?.status == "out-of-order")
+        _ = try staf.draftLetter(subject: "Pemberitahuan", recipient: "SATGAS SIPP", forRecord: bug.hex)
+        #expect(try staf.show(bug.hex).steps.last?.status == "via-letter")
+        // The desk that gets the letter's create by sync folds the bug report again too.
+        try Exchange.runs(from: staf, to: meja)
+        #expect(try meja.show(bug.hex).steps.last?.status == "via-letter")
+        #expect(try meja.digest() == staf.digest() && meja.verifyTables().isEmpty)
+    }
+
     @Test func aBugReportsLetterIsOneRecordWhicheverDeskDraftsIt() throws {
         let clock = ManualClock()
         let meja = try sandbox.replica("meja", role: .mejaSatu, clock: clock)

@@ -39,7 +39,7 @@ struct MergePrefetch {
             if let id = m.op.body.record, let held = state.records[id], !held.stored {
                 if case .create(_, let kind, let sop, let fields) = m.op.body {
                     sops.insert(sop)
-                    if let parent = Self.letterParent(kind, fields) { _ = needs[parent, default: Need()] }
+                    if let parent = Self.letterParent(kind, fields), needs[parent] == nil { needs[parent] = Need() }
                 }
                 continue
             }
@@ -49,7 +49,7 @@ struct MergePrefetch {
                 needs[id]!.lookup = false
                 for f in fields { needs[id]!.fields[f.field, default: []].append([]) }
                 sops.insert(sop)
-                if let parent = Self.letterParent(kind, fields) { _ = needs[parent, default: Need()] }
+                if let parent = Self.letterParent(kind, fields), needs[parent] == nil { needs[parent] = Need() }
             case .set(let id, let field, _, let replaces):
                 needs[id, default: Need()].lookup = false
                 needs[id]!.fields[field, default: []].append(replaces)
