@@ -71,18 +71,8 @@ import Testing
 
     // MARK: The naive model
 
-    struct Row: Equatable {
-        var kind: RecordKind
-        var sop: String
-        var status: String
-        var step: Int?
-        var createdAt: Int64
-        var createdBy: String
-        var author: String
-        var updatedAt: Int64
-        var archived: Bool
-        var columns: [String?]
-    }
+    /// A kind-table row, as commit writes it.
+    typealias Row = RowValues
 
     struct Conflict: Hashable {
         var record: RecordID
@@ -213,9 +203,7 @@ import Testing
                 }
                 switch change.row {
                 case .create(let v, _):
-                    tables.rows[change.id] = Row(
-                        kind: v.kind, sop: v.sop, status: v.status, step: v.step, createdAt: v.createdAt, createdBy: v.createdBy, author: v.author,
-                        updatedAt: v.updatedAt, archived: v.archived, columns: v.columns)
+                    tables.rows[change.id] = v
                 case .update(let changed, let columns, let touched, let archive):
                     var row = tables.rows[change.id]!
                     for i in row.columns.indices where changed & (1 << UInt32(i)) != 0 { row.columns[i] = columns[i] }

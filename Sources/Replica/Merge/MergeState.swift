@@ -176,7 +176,7 @@ enum RowChange {
     case update(changed: UInt32, columns: [String?], touched: Int64, archive: Bool)
 }
 
-struct RowValues {
+struct RowValues: Equatable {
     var kind: RecordKind
     var sop: String
     var status: String
