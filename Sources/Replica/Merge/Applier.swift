@@ -6,7 +6,8 @@ import Foundation
 /// origin's head reach it) and order-independent: every table is a function of the set of
 /// operations.
 ///
-/// The merge runs in chunks of up to `chunkLimit` operations (or `chunkBytesLimit` bytes), each in three stages:
+/// The merge runs in chunks of up to `chunkLimit` operations (or `chunkBytesLimit` bytes), each
+/// in three stages:
 /// 1. `MergePrefetch` reads into the batch's `MergeState` every record, write set and value the
 ///    chunk touches that the state does not hold yet, in key order;
 /// 2. `MergeExecute` folds the operations into that state: a pure function, no SQL;
@@ -22,8 +23,8 @@ struct Applier {
     let replica: Replica
     let db: Database
     let session: Int64?
-    /// A chunk's bounds: operations, and payload bytes (a record written in many chunks is read
-    /// and written once per chunk, so larger chunks write less; these keep memory near 40 MB).
+    /// A chunk's bounds: operations, and payload bytes (its operations are held decoded until it
+    /// is merged; records stay in the state across chunks, so a chunk's size bounds only that).
     static let chunkLimit = 8192
     static let chunkBytesLimit = 4 << 20
     /// Records held in the state before their changes are written: a record edited many times
