@@ -6,6 +6,8 @@ after floods of garbage connections and of idle syncs, on 127.0.0.1 only. Standa
 """
 import argparse, json, os, random, re, shutil, socket, sqlite3, struct, subprocess, sys, threading, time
 
+from benchlib import log, sinkron
+
 P = argparse.ArgumentParser()
 P.add_argument("--sinkron", required=True)
 P.add_argument("--work", required=True)
@@ -16,15 +18,7 @@ P.add_argument("--json")
 A = P.parse_args()
 
 
-def log(msg):
-    print("   " + msg, file=sys.stderr, flush=True)
-
-
-def sk(*args, home):
-    p = subprocess.run([A.sinkron] + list(args) + ["--home", home], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit("sinkron %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr[-2000:]))
-    return p.stdout
+sk = sinkron(A.sinkron)
 
 
 def rss_kib(pid):

@@ -2,6 +2,8 @@
 """The measuring half of scripts/bench (run that, not this). Standard library only."""
 import argparse, json, os, platform, re, shutil, signal, statistics, subprocess, sys, time
 
+from benchlib import log
+
 P = argparse.ArgumentParser()
 P.add_argument("--sinkron", required=True)
 P.add_argument("--ceiling", required=True)
@@ -17,10 +19,6 @@ A = P.parse_args()
 GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 STRACE = shutil.which("strace")
 COURT = "PN Bench"
-
-
-def log(msg):
-    print("   " + msg, file=sys.stderr, flush=True)
 
 
 def med(xs):

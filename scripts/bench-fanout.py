@@ -11,7 +11,9 @@ A write's arrival at a daemon is the moment its log says it received operations 
 read every 10 ms). Targets: star median <= 2 s and max <= 5 s; line <= 15 s end to end; an idle
 daemon uses <= 1 % of a core (its CPU time over --idle seconds with nothing to do).
 """
-import argparse, json, os, re, shutil, socket, subprocess, sys, time
+import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, time
+
+from benchlib import log, sinkron
 
 P = argparse.ArgumentParser()
 P.add_argument("--sinkron", required=True)
@@ -24,15 +26,7 @@ A = P.parse_args()
 RECEIVED = re.compile(r"synced with .*: received ([1-9]\d*)")
 
 
-def log(msg):
-    print("   " + msg, file=sys.stderr, flush=True)
-
-
-def sk(*args, home):
-    p = subprocess.run([A.sinkron] + list(args) + ["--home", home], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit("sinkron %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr[-2000:]))
-    return p.stdout
+sk = sinkron(A.sinkron)
 
 
 def free_port():
@@ -119,11 +113,6 @@ def converge(homes, timeout=120):
     raise SystemExit("the daemons did not converge within %d s" % timeout)
 
 
-def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
-
-
 def shape_run(base, homes, shape):
     log("%s of %d daemons: starting, waiting for them to agree" % (shape, len(homes)))
     d = Daemons(base, homes, shape)
@@ -140,9 +129,9 @@ def shape_run(base, homes, shape):
             missing += sum(1 for t in got if t is None)
             times += [t for t in got if t is not None]
             log("%s write %d from node %d: median %.2f s, max %.2f s over %d daemons" % (
-                shape, w + 1, writer, median([t for t in got if t is not None] or [0]), max([t for t in got if t is not None] or [0]), len(got)))
+                shape, w + 1, writer, statistics.median([t for t in got if t is not None] or [0]), max([t for t in got if t is not None] or [0]), len(got)))
             time.sleep(2)
-        result = {"median": median(times), "max": max(times), "missing": missing, "samples": len(times)}
+        result = {"median": statistics.median(times), "max": max(times), "missing": missing, "samples": len(times)}
         if shape == "star":
             log("idle: %d s with nothing to do" % A.idle)
             time.sleep(3)
@@ -150,7 +139,7 @@ def shape_run(base, homes, shape):
             time.sleep(A.idle)
             after = [cpu_seconds(p.pid) for p in d.procs]
             shares = [(b - a) / A.idle * 100 for a, b in zip(before, after)]
-            result["idle_cpu_percent"] = {"median": median(shares), "max": max(shares), "admin": shares[0]}
+            result["idle_cpu_percent"] = {"median": statistics.median(shares), "max": max(shares), "admin": shares[0]}
         return result
     finally:
         d.stop()
