@@ -109,11 +109,14 @@ extension Array where Element == FieldWrite {
 extension Replica {
     static let selectWritesSQL = "SELECT writes FROM write_sets WHERE rid = ? AND field = ?"
 
-    /// Every write of one field stored in `write_sets`, with heads marked.
-    func storedWrites(rid: Int64, field: Field, using statement: Statement? = nil) throws -> [FieldWrite] {
-        let select = try statement ?? db.cached(Self.selectWritesSQL)
-        select.reset()
-        guard let bytes = try select.bind(.int(rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) else { return [] }
+    /// Every write of one field stored in `write_sets`, with heads marked (none: no row).
+    func storedWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
+        guard let bytes = try db.cached(Self.selectWritesSQL).bind(.int(rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) else { return [] }
+        return try writeSet(bytes)
+    }
+
+    /// The writes of a `write_sets.writes` blob, with heads marked.
+    func writeSet(_ bytes: [UInt8]) throws -> [FieldWrite] {
         var writes = try decodeWriteSet(bytes)
         writes.markHeads()
         return writes

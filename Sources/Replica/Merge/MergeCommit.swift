@@ -57,7 +57,7 @@ final class MergeCommit {
         }
         try writeRows.flush()
         let rows = records.compactMap { r in r.row.map { (id: r.id, kind: r.kind!, row: $0) } }
-            .sorted { a, b in a.kind == b.kind ? (a.id.high, a.id.low) < (b.id.high, b.id.low) : a.kind.rawValue < b.kind.rawValue }
+            .sorted { a, b in a.kind == b.kind ? a.id < b.id : a.kind.rawValue < b.kind.rawValue }
         for (id, kind, row) in rows {
             switch row {
             case .create(let values, let replacing):
@@ -123,14 +123,14 @@ final class MergeCommit {
         }
         let step = try db.cached(
             "INSERT INTO steps(record, origin, seq, hlc, step, branch, note, node, role, author, status) VALUES (?,?,?,?,?,?,?,?,?,?,'pending')")
-        for s in changes.steps.sorted(by: { ($0.record.high, $0.record.low, $0.op) < ($1.record.high, $1.record.low, $1.op) }) {
+        for s in changes.steps.sorted(by: { ($0.record, $0.op) < ($1.record, $1.op) }) {
             try step.bind(
                 .text(s.record.hex), .text(s.op.origin.hex), .int(Int64(s.op.seq)), .int(Int64(s.hlc.raw)), .int(Int64(s.step)), .optional(s.branch?.rawValue),
                 .text(s.note), .text(s.node), .text(s.role.rawValue), .text(s.author)
             ).run()
         }
         let comment = try db.cached("INSERT INTO comments(record, origin, seq, hlc, node, author, text) VALUES (?,?,?,?,?,?,?)")
-        for c in changes.comments.sorted(by: { ($0.record.high, $0.record.low, $0.op) < ($1.record.high, $1.record.low, $1.op) }) {
+        for c in changes.comments.sorted(by: { ($0.record, $0.op) < ($1.record, $1.op) }) {
             try comment.bind(.text(c.record.hex), .text(c.op.origin.hex), .int(Int64(c.op.seq)), .int(Int64(c.hlc.raw)), .text(c.node), .text(c.author), .text(c.text))
                 .run()
         }

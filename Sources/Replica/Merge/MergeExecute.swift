@@ -17,7 +17,7 @@ enum MergeExecute {
         var changes = MergeChanges()
         // Records first met in this chunk get local numbers in id order, whatever the operations' order.
         let new = Set(ops.compactMap(\.op.body.record)).filter { state.records[$0] == nil }
-        for id in new.sorted(by: { ($0.high, $0.low) < ($1.high, $1.low) }) {
+        for id in new.sorted() {
             state.records[id] = RecordState(rid: state.nextRID, id: id, stored: false, kind: nil)
             state.nextRID += 1
         }
@@ -75,9 +75,7 @@ enum MergeExecute {
             r.kind = kind
             r.rowCreated = true
             // A letter changes how its parent folds (the steps it covers are done through it).
-            if isDerivedLetter(id, kind: kind, fields: fields), let parent = fields.first(where: { $0.field == .forRecord }).flatMap({ RecordID(hex: $0.value) }),
-                let p = state.records[parent], p.kind != nil
-            {
+            if isDerivedLetter(id, kind: kind, fields: fields), let parent = MergePrefetch.letterParent(kind, fields), let p = state.records[parent], p.kind != nil {
                 changes.refold.insert(p.rid)
             }
             // Step events that came before the create (relayed out of order) move its row.

@@ -146,24 +146,25 @@ struct MergePrefetch {
 
     /// Reads the write sets of `fields` (nil: every field) that the record has in SQLite.
     private func loadFields(_ r: inout RecordState, _ fields: [Field]?) throws {
-        var sets: [(Field, [UInt8])] = []
+        var sets: [(Field, [FieldWrite])] = []
         if let fields {
-            let select = try db.cached(Replica.selectWritesSQL)
             for field in fields.sorted(by: { $0.rawValue < $1.rawValue }) {
-                select.reset()
-                if let blob = try select.bind(.int(r.rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) { sets.append((field, blob)) }
+                // A stored write set is never empty: none means no row.
+                let writes = try replica.storedWrites(rid: r.rid, field: field)
+                if !writes.isEmpty { sets.append((field, writes)) }
                 r.loaded |= Self.bit(field)
             }
         } else {
-            sets = try db.cached("SELECT field, writes FROM write_sets WHERE rid = ? ORDER BY field").bind(.int(r.rid)).map { row in
+            let held = Set(r.fields.keys)
+            let blobs = try db.cached("SELECT field, writes FROM write_sets WHERE rid = ? ORDER BY field").bind(.int(r.rid)).map { row in
                 (Field(rawValue: UInt8(truncatingIfNeeded: row.int(0))), row.blob(1))
-            }.compactMap { field, blob in field.map { ($0, blob) } }
+            }
+            for case (let field?, let blob) in blobs where !held.contains(field) { sets.append((field, try replica.writeSet(blob))) }
             r.loaded = .max
         }
-        for (field, blob) in sets where r.fields[field] == nil {
+        for (field, writes) in sets where r.fields[field] == nil {
             var f = FieldState()
-            f.writes = try replica.decodeWriteSet(blob)
-            f.writes.markHeads()
+            f.writes = writes
             f.stored = true
             f.storedWinner = f.writes.winner?.op
             f.values = Array(repeating: nil, count: f.writes.count)
