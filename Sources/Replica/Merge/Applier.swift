@@ -6,30 +6,30 @@ import Foundation
 /// origin's head reach it) and order-independent: every table is a function of the set of
 /// operations.
 ///
-/// The merge runs in chunks of up to `chunkLimit` operations (or `chunkBytesLimit` bytes), each
-/// in three stages:
+/// Appended operations wait in a `MergeQueue` until their segment of the batch ends: after an
+/// enroll, revoke or flow operation (admission, roles and new records' first steps in the rest of
+/// the batch depend on it), when the queue holds `segmentBytesLimit` bytes, or at the end of the
+/// batch. The queue then hands them over in record order, in chunks of about `chunkLimit`
+/// operations, and each chunk is merged in three stages:
 /// 1. `MergePrefetch` reads into the batch's `MergeState` every record, write set and value the
 ///    chunk touches that the state does not hold yet, in key order;
 /// 2. `MergeExecute` folds the operations into that state: a pure function, no SQL;
 /// 3. `MergeCommit` writes what only ever is added (conflicts, steps, membership…) at once, and
-///    the records' rows and write sets once per batch, from their final state (`commitRecords`;
-///    sooner when the state holds `recordLimit` records). No stage reads what another has not
-///    written: a record with unwritten changes is in the state, and prefetch reads only what the
-///    state lacks.
+///    the records' rows and write sets from their final state (`commitRecords`). A record's
+///    operations of one segment are all in one chunk, so each record is read and written once
+///    per segment, in key order. No stage reads what another has not written: a record with
+///    unwritten changes is in the state, and prefetch reads only what the state lacks.
 /// Then, once per batch, `WorkflowStage` folds the workflows of the records whose step events,
-/// flow or letter changed. A chunk ends after an enroll, revoke or flow operation: admission,
-/// roles and new records' first steps in the rest of the batch depend on it.
+/// flow or letter changed.
 struct Applier {
     let replica: Replica
     let db: Database
     let session: Int64?
-    /// A chunk's bounds: operations, and payload bytes (its operations are held decoded until it
-    /// is merged; records stay in the state across chunks, so a chunk's size bounds only that).
+    /// Operations per chunk (held decoded while it is merged, with their records' state).
     static let chunkLimit = 8192
-    static let chunkBytesLimit = 4 << 20
-    /// Records held in the state before their changes are written: a record edited many times
-    /// takes a few KB with its fields and their values (docs/benchmarks.md).
-    static let recordLimit = 16_384
+    /// The queue's bound: a larger segment reads and writes each record fewer times, and holds
+    /// about 70 bytes per queued operation (docs/benchmarks.md).
+    static let segmentBytesLimit = 32 << 20
     private(set) var conflictsFound = 0
     private(set) var applied: [OriginID: Int] = [:]
     private var touchedOrigins: Set<OriginID> = []
@@ -54,13 +54,12 @@ struct Applier {
     /// Operations refused in this batch because their node was revoked.
     private(set) var refusedRevoked = 0
     /// The operations appended but not merged yet.
-    private var chunk: [MergeOp] = []
-    private var chunkBytes = 0
+    private var queue = MergeQueue()
     /// Records whose workflow is folded at the end of the batch, and flows whose records are.
     private var refold: Set<Int64> = []
     private var refoldFlows: Set<String> = []
     private var refoldEverything = false
-    /// The log's rows, gathered into multi-row INSERTs; written before each chunk is merged (the
+    /// The log's rows, gathered into multi-row INSERTs; written before each segment is merged (the
     /// merge reads earlier writes' values from the log) and at the end of each run (the next
     /// run's checks read the origin's head).
     let opRows: RowBuffer
@@ -115,7 +114,7 @@ struct Applier {
         opRows.put(.int(flags))
         try opRows.endRow()
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
-        try queue(MergeOp(op: op, origin: info), bytes: payload.count)
+        try enqueue(op, payload: payload, origin: info)
     }
 
     /// Writes the run's log rows and records in `replica.origins` how far its origin got.
@@ -144,27 +143,34 @@ struct Applier {
 
     // MARK: Merge
 
-    private mutating func queue(_ m: MergeOp, bytes: Int) throws {
-        chunk.append(m)
-        chunkBytes += bytes
-        switch m.op.body {
-        case .enroll, .revoke, .flow: try mergeChunk()
-        default: if chunk.count >= Self.chunkLimit || chunkBytes >= Self.chunkBytesLimit { try mergeChunk() }
+    private mutating func enqueue(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
+        queue.append(op, payload: payload, origin: origin)
+        switch op.body {
+        case .enroll, .revoke, .flow: try mergeQueue()
+        default: if queue.footprint >= Self.segmentBytesLimit { try mergeQueue() }
         }
     }
 
-    /// Merges the queued operations: prefetch, execute, commit.
-    private mutating func mergeChunk() throws {
-        guard !chunk.isEmpty else { return }
-        // The chunk's values, and those of every earlier write, are read from the log.
+    /// Merges the queued operations, chunk by chunk in record order, and writes the records.
+    private mutating func mergeQueue() throws {
+        guard !queue.isEmpty else { return }
+        // The chunks' values, and those of every earlier write, are read from the log.
         try opRows.flush()
+        var segment = queue
+        queue = MergeQueue()
+        try segment.drain(chunkLimit: Self.chunkLimit) { chunk in
+            try mergeChunk(chunk)
+            // The segment has no more operations for these records.
+            try commitRecords()
+        }
+    }
+
+    /// Merges one chunk: prefetch, execute, commit.
+    private mutating func mergeChunk(_ chunk: [MergeOp]) throws {
         state.rebuilding = rebuilding
         try MergePrefetch(replica: replica).load(chunk, into: &state)
         let changes = MergeExecute.run(chunk, state: &state)
-        chunk.removeAll(keepingCapacity: true)
-        chunkBytes = 0
         try commit.write(changes)
-        if state.records.count >= Self.recordLimit { try commitRecords() }
         conflictsFound += changes.conflictsFound
         refold.formUnion(changes.refold)
         refoldFlows.formUnion(changes.refoldFlows)
@@ -184,8 +190,7 @@ struct Applier {
     /// workflows this batch touched.
     mutating func finish() throws {
         try flushHead()
-        try mergeChunk()
-        try commitRecords()
+        try mergeQueue()
         let rebuilt = !revokedInBatch.isEmpty ? try undoRevoked() : false
         if needsRebuild && !rebuilt {
             try replica.raiseAlert(kind: "re-enrolled", origin: nil, seq: nil, detail: "a node was enrolled again; its operations were folded again under the roles the admin enrolled")
@@ -214,18 +219,16 @@ struct Applier {
     mutating func rebuild() throws {
         rebuilding = true
         defer { rebuilding = false }
-        try mergeChunk()
-        try commitRecords()
+        try mergeQueue()
         for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
         // SQLite lets one connection read `ops` while it writes the folded tables.
         try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
             guard let origin = replica.originsByIdx[row.int(0)], let info = replica.origins[origin] else { return }
             let payload = row.blob(3)
             let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: payload)
-            try queue(MergeOp(op: op, origin: info), bytes: payload.count)
+            try enqueue(op, payload: payload, origin: info)
         }
-        try mergeChunk()
-        try commitRecords()
+        try mergeQueue()
         refoldEverything = true
     }
 }

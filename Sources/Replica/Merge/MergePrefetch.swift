@@ -129,7 +129,8 @@ struct MergePrefetch {
     /// The writes of a field whose values execute may need and the state lacks. A write of the
     /// chunk can conflict with its valid siblings. The value changes only to the current winner
     /// (nothing to read: the column holds it, or the chunk wrote it) or a write of the chunk,
-    /// unless a write of the chunk replaces the winner: then any valid head may win. A create
+    /// unless a write of the chunk replaces the winner: then any other valid head may win (the
+    /// winner's own value is not needed: if it still wins, its column is not written). A create
     /// that counts writes the whole row, so it needs every field's winner.
     static func neededValues(_ f: FieldState, incoming: [[OpID]], creates: Bool) -> [Int] {
         guard creates || !incoming.isEmpty else { return [] }
@@ -138,7 +139,7 @@ struct MergePrefetch {
         return f.writes.indices.filter { i in
             let w = f.writes[i]
             guard f.values[i] == nil && w.valid else { return false }
-            return (creates && i == winner) || (winnerReplaced && w.head) || incoming.contains { FieldWrite.areSiblings($0, w.preds) }
+            return (creates && i == winner) || (winnerReplaced && w.head && i != winner) || incoming.contains { FieldWrite.areSiblings($0, w.preds) }
         }
     }
 
