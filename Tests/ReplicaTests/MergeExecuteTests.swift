@@ -224,7 +224,7 @@ import Testing
                     // The log keeps every value, also those the last prefetch left out.
                     let kept = records[id]?.fields[field]?.values ?? []
                     let values = f.values.enumerated().map { i, value in value ?? (i < kept.count ? kept[i] : nil) }
-                    stored.fields[field] = FieldState(writes: f.writes, values: values, stored: true, storedWinner: f.writes.winner?.op)
+                    stored.fields[field] = FieldState(writes: f.writes, values: values, storedWinner: f.writes.winner?.op)
                 }
                 records[id] = stored
             }

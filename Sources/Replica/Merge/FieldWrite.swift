@@ -65,9 +65,9 @@ enum WriteSetCodec {
     }
 
     /// The writes, heads not yet marked. `origin` maps a local number back to its origin.
-    static func decode(_ bytes: [UInt8], origin: (Int64) -> OriginID?) throws -> [FieldWrite] {
+    static func decode(_ bytes: [UInt8], in range: Range<Int>? = nil, origin: (Int64) -> OriginID?) throws -> [FieldWrite] {
         let unknown = ID128(high: 0, low: 0)
-        var r = BinaryReader(bytes)
+        var r = BinaryReader(bytes, offset: range?.lowerBound ?? 0, end: range?.upperBound)
         let count = try r.varint()
         var out: [FieldWrite] = []
         out.reserveCapacity(Int(min(count, 1024)))
@@ -85,7 +85,41 @@ enum WriteSetCodec {
             }
             out.append(FieldWrite(op: OpID(origin: origin(idx) ?? unknown, seq: seq), originIdx: idx, hlc: hlc, preds: preds, head: true, valid: valid))
         }
+        guard r.isAtEnd else { throw CodecError.malformed("a write set has \(r.remaining) bytes after its writes") }
         return out
+    }
+}
+
+/// All the write sets of one record, as its row of `write_sets` holds them: for each field that
+/// has writes, in field order, its code, the length of its `WriteSetCodec` bytes, and those.
+/// One row per record: a merge reads and writes a record's fields at once.
+enum RecordWriteSets {
+    /// Where each field's write set lies in `bytes`, in field order.
+    static func fields(_ bytes: [UInt8]) throws -> [(field: Field, range: Range<Int>)] {
+        var r = BinaryReader(bytes)
+        var out: [(Field, Range<Int>)] = []
+        while !r.isAtEnd {
+            let code = try r.u8()
+            guard let field = Field(rawValue: code), out.last.map({ $0.0.rawValue < code }) ?? true else {
+                throw CodecError.malformed("a record's write sets name field \(code) out of order")
+            }
+            let length = try r.varint()
+            guard length <= UInt64(r.remaining) else { throw CodecError.truncated(at: r.end) }
+            out.append((field, r.offset..<r.offset + Int(length)))
+            r.offset += Int(length)
+        }
+        return out
+    }
+
+    /// The row for `sets` (each field's `WriteSetCodec` bytes), in field order.
+    static func encode(_ sets: [(field: Field, bytes: ArraySlice<UInt8>)]) -> [UInt8] {
+        var w = BinaryWriter(capacity: sets.reduce(0) { $0 + $1.bytes.count + 3 })
+        for set in sets.sorted(by: { $0.field.rawValue < $1.field.rawValue }) {
+            w.u8(set.field.rawValue)
+            w.varint(UInt64(set.bytes.count))
+            w.raw(set.bytes)
+        }
+        return w.bytes
     }
 }
 
@@ -107,27 +141,30 @@ extension Array where Element == FieldWrite {
 }
 
 extension Replica {
-    static let selectWritesSQL = "SELECT writes FROM write_sets WHERE rid = ? AND field = ?"
+    static let selectWriteSetsSQL = "SELECT writes FROM write_sets WHERE rid = ?"
 
-    /// Every write of one field stored in `write_sets`, with heads marked (none: no row).
+    /// A record's row of `write_sets` (nil: it has none).
+    func storedWriteSets(rid: Int64) throws -> [UInt8]? {
+        try db.cached(Self.selectWriteSetsSQL).bind(.int(rid)).first { $0.blob(0) }
+    }
+
+    /// Every write of one field stored in `write_sets`, with heads marked (none: no writes).
     func storedWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
-        guard let bytes = try db.cached(Self.selectWritesSQL).bind(.int(rid), .int(Int64(field.rawValue))).first({ $0.blob(0) }) else { return [] }
-        return try writeSet(bytes)
+        guard let bytes = try storedWriteSets(rid: rid) else { return [] }
+        return try writeSets(bytes).first { $0.field == field }?.writes ?? []
     }
 
-    /// The writes of a `write_sets.writes` blob, with heads marked.
-    func writeSet(_ bytes: [UInt8]) throws -> [FieldWrite] {
-        var writes = try decodeWriteSet(bytes)
-        writes.markHeads()
-        return writes
-    }
-
-    /// The writes of a `write_sets.writes` blob (heads not marked).
-    func decodeWriteSet(_ bytes: [UInt8]) throws -> [FieldWrite] {
+    /// Each field's writes in a `write_sets.writes` blob, heads marked, in field order.
+    func writeSets(_ bytes: [UInt8], only wanted: ((Field) -> Bool)? = nil) throws -> [(field: Field, writes: [FieldWrite])] {
         do {
-            return try WriteSetCodec.decode(bytes) { originsByIdx[$0] }
+            return try RecordWriteSets.fields(bytes).compactMap { field, range in
+                guard wanted?(field) ?? true else { return nil }
+                var writes = try WriteSetCodec.decode(bytes, in: range) { originsByIdx[$0] }
+                writes.markHeads()
+                return (field, writes)
+            }
         } catch {
-            throw ReplicaError(.storage, "a stored field write set is damaged (\(error))", hint: "run `sinkron verify`; restore a backup if it fails")
+            throw ReplicaError(.storage, "a stored write set is damaged (\(error))", hint: "run `sinkron verify`; restore a backup if it fails")
         }
     }
 }

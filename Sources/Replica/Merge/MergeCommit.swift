@@ -8,12 +8,12 @@ final class MergeCommit {
     let writeRows: RowBuffer
     /// Per kind table, its row's INSERT and its any-columns UPDATE, prepared once.
     private var inserts: [RecordKind: Statement] = [:]
-    private var updates: [RecordKind: Statement] = [:]
+    private var updates: [Update: Statement] = [:]
 
     init(replica: Replica) throws {
         self.replica = replica
         self.db = replica.db
-        writeRows = try RowBuffer(db, table: "write_sets", columns: ["rid", "field", "hlc", "writes"])
+        writeRows = try RowBuffer(db, table: "write_sets", columns: ["rid", "hlc", "writes"])
     }
 
     /// The rows of one chunk that only ever are added, and membership.
@@ -37,22 +37,22 @@ final class MergeCommit {
                 try updateRecord.bind(kind, .int(create.originIdx), .int(Int64(create.seq)), .int(r.rid)).run()
             }
         }
-        let upsert = try db.cached(
-            "INSERT INTO write_sets(rid, field, hlc, writes) VALUES (?,?,?,?) ON CONFLICT(rid, field) DO UPDATE SET hlc = excluded.hlc, writes = excluded.writes")
+        let update = try db.cached("UPDATE write_sets SET hlc = ?, writes = ? WHERE rid = ?")
         let localNumbers = replica.origins.mapValues(\.idx)
-        for r in records.sorted(by: { $0.rid < $1.rid }) {
-            for set in r.writeSets {
-                let blob = WriteSetCodec.encode(set.writes) { localNumbers[$0] }
-                let hlc = Int64(set.writes.map(\.hlc.raw).max() ?? 0)
-                if set.stored {
-                    try upsert.bind(.int(r.rid), .int(Int64(set.field.rawValue)), .int(hlc), .blob(blob)).run()
-                } else {
-                    writeRows.put(.int(r.rid))
-                    writeRows.put(.int(Int64(set.field.rawValue)))
-                    writeRows.put(.int(hlc))
-                    writeRows.put(.blob(blob))
-                    try writeRows.endRow()
-                }
+        for r in records.sorted(by: { $0.rid < $1.rid }) where !r.writeSets.isEmpty {
+            // The fields this batch changed, encoded again; the others kept as they were read.
+            var sets = r.writeSets.map { set in (field: set.field, bytes: WriteSetCodec.encode(set.writes) { localNumbers[$0] }[...]) }
+            var hlc = r.storedSetsHLC
+            for set in r.writeSets { for w in set.writes { hlc = max(hlc, Int64(w.hlc.raw)) } }
+            if let stored = r.storedSets {
+                let changed = Set(r.writeSets.map(\.field))
+                for (field, range) in try RecordWriteSets.fields(stored) where !changed.contains(field) { sets.append((field, stored[range])) }
+                try update.bind(.int(hlc), .blob(RecordWriteSets.encode(sets)), .int(r.rid)).run()
+            } else {
+                writeRows.put(.int(r.rid))
+                writeRows.put(.int(hlc))
+                writeRows.put(.blob(RecordWriteSets.encode(sets)))
+                try writeRows.endRow()
             }
         }
         try writeRows.flush()
@@ -86,29 +86,33 @@ final class MergeCommit {
         try statement.run()
     }
 
-    /// One UPDATE per row, through one held statement per kind table that sets any subset of its
+    /// One UPDATE per row, through held statements per kind table that set any subset of its
     /// columns: `SET c = CASE WHEN ?1 & bit THEN ? ELSE c END, …, updated_at = max(updated_at, ?)`.
+    /// Archiving has its own statement: one that names `status` moves the row in the status index.
     private func updateRow(_ id: RecordID, kind: RecordKind, changed: UInt32, columns: [String?], touched: Int64, archive: Bool) throws {
         let n = kind.fields.count + 2
-        let statement = try updates[kind] ?? {
+        let statement = try updates[Update(kind: kind, archive: archive)] ?? {
             let sets = kind.fields.enumerated().map { i, field in "\(field.name) = CASE WHEN ?1 & \(1 << i) THEN ?\(i + 2) ELSE \(field.name) END" }
             let prepared = try db.prepare(
                 """
-                UPDATE \(kind.table) SET \(sets.joined(separator: ", ")), updated_at = max(updated_at, ?\(n)),
-                    archived = CASE WHEN ?\(n + 1) THEN 1 ELSE archived END, status = CASE WHEN ?\(n + 1) THEN 'archived' ELSE status END
-                WHERE id = ?\(n + 2)
+                UPDATE \(kind.table) SET \(sets.joined(separator: ", ")), updated_at = max(updated_at, ?\(n))\(archive ? ", archived = 1, status = 'archived'" : "")
+                WHERE id = ?\(n + 1)
                 """)
-            updates[kind] = prepared
+            updates[Update(kind: kind, archive: archive)] = prepared
             return prepared
         }()
         statement.resetKeepingBindings()
         statement.bind(int: Int64(changed), at: 1)
         for (i, value) in columns.enumerated() { statement.bind(.optional(value), at: Int32(i + 2)) }
         statement.bind(int: touched, at: Int32(n))
-        statement.bind(int: archive ? 1 : 0, at: Int32(n + 1))
-        statement.bind(text: id.hex, at: Int32(n + 2))
+        statement.bind(text: id.hex, at: Int32(n + 1))
         defer { statement.reset() }
         try statement.run()
+    }
+
+    private struct Update: Hashable {
+        var kind: RecordKind
+        var archive: Bool
     }
 
     /// Rows that only ever are added: conflicts, step events, comments, archives, flows, settings.

@@ -74,7 +74,9 @@ enum MergeExecute {
             r.create = create
             r.kind = kind
             r.rowCreated = true
-            // A letter changes how its parent folds (the steps it covers are done through it).
+            // A letter changes how its parent folds (the steps it covers are done through it). A
+            // parent not in the state is not stored (new in a later chunk, or not here yet): it
+            // has no stored steps, and its steps of this batch refold it.
             if isDerivedLetter(id, kind: kind, fields: fields), let parent = MergePrefetch.letterParent(kind, fields), let p = state.records[parent], p.kind != nil {
                 changes.refold.insert(p.rid)
             }
@@ -186,8 +188,9 @@ enum MergeExecute {
     /// final state (a new row whole, else the columns whose winner changed).
     private static func change(of r: RecordState) -> RecordChange {
         var change = RecordChange(
-            rid: r.rid, id: r.id, insert: !r.stored, kind: r.kind, create: r.rowCreated ? r.create.map { ($0.originIdx, $0.seq) } : nil, writeSets: [])
-        for (field, f) in r.fields where f.changed { change.writeSets.append((field, f.stored, f.writes)) }
+            rid: r.rid, id: r.id, insert: !r.stored, kind: r.kind, create: r.rowCreated ? r.create.map { ($0.originIdx, $0.seq) } : nil, writeSets: [],
+            storedSets: r.storedSets, storedSetsHLC: r.storedSetsHLC)
+        for (field, f) in r.fields where f.changed { change.writeSets.append((field, f.writes)) }
         change.writeSets.sort { $0.field.rawValue < $1.field.rawValue }
         guard let kind = r.kind else { return change }
         if r.rowCreated, let create = r.create {

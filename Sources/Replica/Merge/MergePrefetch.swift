@@ -145,28 +145,26 @@ struct MergePrefetch {
 
     static func bit(_ field: Field) -> UInt64 { 1 << UInt64(field.rawValue) }
 
-    /// Reads the write sets of `fields` (nil: every field) that the record has in SQLite.
+    /// Decodes the write sets of `fields` (nil: every field) that the record has in SQLite, from
+    /// its one row of `write_sets` (read once).
     private func loadFields(_ r: inout RecordState, _ fields: [Field]?) throws {
-        var sets: [(Field, [FieldWrite])] = []
+        if !r.setsRead {
+            if let row = try db.cached("SELECT hlc, writes FROM write_sets WHERE rid = ?").bind(.int(r.rid)).first({ ($0.int(0), $0.blob(1)) }) {
+                (r.storedSetsHLC, r.storedSets) = row
+            }
+            r.setsRead = true
+        }
+        let held = Set(r.fields.keys)
+        let wanted = fields.map(Set.init)
+        let sets = try r.storedSets.map { try replica.writeSets($0) { !held.contains($0) && wanted?.contains($0) ?? true } } ?? []
         if let fields {
-            for field in fields.sorted(by: { $0.rawValue < $1.rawValue }) {
-                // A stored write set is never empty: none means no row.
-                let writes = try replica.storedWrites(rid: r.rid, field: field)
-                if !writes.isEmpty { sets.append((field, writes)) }
-                r.loaded |= Self.bit(field)
-            }
+            for field in fields { r.loaded |= Self.bit(field) }
         } else {
-            let held = Set(r.fields.keys)
-            let blobs = try db.cached("SELECT field, writes FROM write_sets WHERE rid = ? ORDER BY field").bind(.int(r.rid)).map { row in
-                (Field(rawValue: UInt8(truncatingIfNeeded: row.int(0))), row.blob(1))
-            }
-            for case (let field?, let blob) in blobs where !held.contains(field) { sets.append((field, try replica.writeSet(blob))) }
             r.loaded = .max
         }
-        for (field, writes) in sets where r.fields[field] == nil {
+        for (field, writes) in sets {
             var f = FieldState()
             f.writes = writes
-            f.stored = true
             f.storedWinner = f.writes.winner?.op
             f.values = Array(repeating: nil, count: f.writes.count)
             r.fields[field] = f

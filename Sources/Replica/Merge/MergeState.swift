@@ -35,8 +35,6 @@ struct FieldState {
     /// stored writes that are valid heads or siblings of a write of the chunk (the only ones that
     /// can win or conflict); nil for the others.
     var values: [String?] = []
-    /// Whether `write_sets` holds a row for the field.
-    var stored = false
     /// The winner when it was read: the column holds its value.
     var storedWinner: OpID?
     var changed = false
@@ -70,6 +68,11 @@ struct RecordState {
     var fields: [Field: FieldState] = [:]
     /// Bit `field.rawValue`: the field's write set was read from SQLite (or it has none there).
     var loaded: UInt64 = 0
+    /// The record's row of `write_sets` once read (nil: none, or not read yet), and its clock:
+    /// commit keeps the fields the batch did not change as they are.
+    var storedSets: [UInt8]?
+    var storedSetsHLC: Int64 = 0
+    var setsRead = false
     /// Everything SQLite holds of it was read (its create, archive, steps, latest change and
     /// every field), or it is new in this batch.
     var complete = false
@@ -164,7 +167,10 @@ struct RecordChange {
     var kind: RecordKind?
     /// The create that now counts (origin's local number, seq), when it changed.
     var create: (originIdx: Int64, seq: UInt64)?
-    var writeSets: [(field: Field, stored: Bool, writes: [FieldWrite])]
+    /// The fields whose writes changed, and the record's `write_sets` row as it was read.
+    var writeSets: [(field: Field, writes: [FieldWrite])]
+    var storedSets: [UInt8]?
+    var storedSetsHLC: Int64
     var row: RowChange?
 }
 

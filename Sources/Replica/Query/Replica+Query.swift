@@ -166,8 +166,8 @@ extension Replica {
         // Field-write outcomes and the concurrent writes each met.
         var outcome: [OpID: String] = [:]
         var against: [OpID: [String]] = [:]
-        for field in kind.fields {
-            let writes = try storedWrites(rid: rid, field: field)
+        let writeSets = try storedWriteSets(rid: rid).map { try self.writeSets($0) } ?? []
+        for (field, writes) in writeSets where kind.fields.contains(field) {
             let winner = writes.winner
             for w in writes {
                 outcome[w.op] = !w.valid ? "refused" : w.op == winner?.op ? "won" : w.head ? "lost" : "replaced"
@@ -195,10 +195,8 @@ extension Replica {
         ).bind(.int(rid), .text(id.hex)).forEach { keys.append(($0.int(0), $0.int(1))) }
         // Field writes, from the record's write sets (a create that set fields is already listed).
         var listed = Set(keys.map { "\($0.0):\($0.1)" })
-        try db.prepare("SELECT writes FROM write_sets WHERE rid = ?").bind(.int(rid)).forEach { row in
-            for w in try decodeWriteSet(row.blob(0)) where listed.insert("\(w.originIdx):\(w.op.seq)").inserted {
-                keys.append((w.originIdx, Int64(w.op.seq)))
-            }
+        for (_, writes) in writeSets {
+            for w in writes where listed.insert("\(w.originIdx):\(w.op.seq)").inserted { keys.append((w.originIdx, Int64(w.op.seq))) }
         }
         var entries: [HistoryEntry] = []
         let load = try db.cached("SELECT hlc, body, session, flags FROM ops WHERE origin_idx = ? AND seq = ?")

@@ -32,17 +32,16 @@ enum Schema {
             """
     }
 
-    /// Every write of every field, one row per field: its writes (origin, seq, clock, valid flag
-    /// and the writes each replaced; see `WriteSetCodec`) and the latest clock among them. Heads
-    /// (writes no valid write names as replaced) are derived from those.
+    /// Every write of every field, one row per record (`RecordWriteSets`): per field, its writes
+    /// (origin, seq, clock, valid flag and the writes each replaced; see `WriteSetCodec`); and
+    /// the latest clock among them all. Heads (writes no valid write names as replaced) are
+    /// derived from those.
     static let writeSetsTable = """
         CREATE TABLE write_sets (
-            rid INTEGER NOT NULL,
-            field INTEGER NOT NULL,
+            rid INTEGER PRIMARY KEY,
             hlc INTEGER NOT NULL,
-            writes BLOB NOT NULL,
-            PRIMARY KEY (rid, field)
-        ) WITHOUT ROWID;
+            writes BLOB NOT NULL
+        );
         """
 
     static let enrollmentsTable = """
