@@ -8,9 +8,9 @@ import Foundation
 ///
 /// Appended operations wait in a `MergeQueue` until their segment of the batch ends: after an
 /// enroll, revoke or flow operation (admission, roles and new records' first steps in the rest of
-/// the batch depend on it), when the queue holds `segmentBytesLimit` bytes, or at the end of the
-/// batch. The queue then hands them over in record order, in chunks of about `chunkLimit`
-/// operations, and each chunk is merged in three stages:
+/// the batch depend on it), when the queue holds `segmentBytes` bytes, or at the end of the
+/// batch. The queue then hands them over in record order, in chunks of about `chunkOperations`
+/// operations (`MergeLimits`), and each chunk is merged in three stages:
 /// 1. `MergePrefetch` reads into the batch's `MergeState` every record, write set and value the
 ///    chunk touches that the state does not hold yet, in key order;
 /// 2. `MergeExecute` folds the operations into that state: a pure function, no SQL;
@@ -21,15 +21,19 @@ import Foundation
 ///    unwritten changes is in the state, and prefetch reads only what the state lacks.
 /// Then, once per batch, `WorkflowStage` folds the workflows of the records whose step events,
 /// flow or letter changed.
+/// The bounds of a merge's pieces.
+struct MergeLimits {
+    /// The queue's bound, in bytes (about 100 per queued operation, payload included). A larger
+    /// segment reads and writes each record fewer times (docs/benchmarks.md).
+    var segmentBytes = 32 << 20
+    /// Operations per chunk, held decoded while it is merged, with their records' state.
+    var chunkOperations = 2048
+}
+
 struct Applier {
     let replica: Replica
     let db: Database
     let session: Int64?
-    /// Operations per chunk (held decoded while it is merged, with their records' state).
-    static let chunkLimit = 8192
-    /// The queue's bound: a larger segment reads and writes each record fewer times, and holds
-    /// about 70 bytes per queued operation (docs/benchmarks.md).
-    static let segmentBytesLimit = 32 << 20
     private(set) var conflictsFound = 0
     private(set) var applied: [OriginID: Int] = [:]
     private var touchedOrigins: Set<OriginID> = []
@@ -144,10 +148,10 @@ struct Applier {
     // MARK: Merge
 
     private mutating func enqueue(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
-        queue.append(op, payload: payload, origin: origin)
+        queue.append(op, payload: payload, origin: origin, reserving: replica.mergeLimits.segmentBytes)
         switch op.body {
         case .enroll, .revoke, .flow: try mergeQueue()
-        default: if queue.footprint >= Self.segmentBytesLimit { try mergeQueue() }
+        default: if queue.footprint >= replica.mergeLimits.segmentBytes { try mergeQueue() }
         }
     }
 
@@ -158,7 +162,7 @@ struct Applier {
         try opRows.flush()
         var segment = queue
         queue = MergeQueue()
-        try segment.drain(chunkLimit: Self.chunkLimit) { chunk in
+        try segment.drain(chunkLimit: replica.mergeLimits.chunkOperations) { chunk in
             try mergeChunk(chunk)
             // The segment has no more operations for these records.
             try commitRecords()

@@ -30,14 +30,13 @@ struct MergeQueue {
     /// About the memory the queue holds, in bytes.
     var footprint: Int { payloads.count + entries.count * MemoryLayout<Entry>.stride + recordIDs.count * 64 }
 
-    /// The record an operation is merged with. A letter's create goes with its parent's operations,
-    /// because it changes how the parent folds (execute refolds the parent if the state holds it).
-    static func key(of body: OperationBody) -> RecordID? {
-        if case .create(_, let kind, _, let fields) = body, let parent = MergePrefetch.letterParent(kind, fields) { return parent }
-        return body.record
-    }
-
-    mutating func append(_ op: Operation, payload: [UInt8], origin info: OriginInfo) {
+    mutating func append(_ op: Operation, payload: [UInt8], origin info: OriginInfo, reserving bytes: Int) {
+        // Room for a whole segment at once: growing by doubling would hold up to twice the bytes.
+        // Pages never written are not in memory, so a small batch costs nothing for it.
+        if entries.isEmpty && entries.capacity == 0 {
+            payloads.reserveCapacity(bytes * 2 / 3)
+            entries.reserveCapacity(bytes / 3 / MemoryLayout<Entry>.stride)
+        }
         let slot: UInt32
         if let known = originSlots[info.origin] {
             slot = known
@@ -47,7 +46,7 @@ struct MergeQueue {
             originSlots[info.origin] = slot
         }
         var record: Int32 = -1
-        if let id = Self.key(of: op.body) {
+        if let id = op.body.record {
             if let number = recordNumbers[id] {
                 record = number
             } else {
