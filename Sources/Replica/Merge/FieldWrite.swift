@@ -151,7 +151,7 @@ extension Replica {
     /// Every write of one field stored in `write_sets`, with heads marked (none: no writes).
     func storedWrites(rid: Int64, field: Field) throws -> [FieldWrite] {
         guard let bytes = try storedWriteSets(rid: rid) else { return [] }
-        return try writeSets(bytes).first { $0.field == field }?.writes ?? []
+        return try writeSets(bytes) { $0 == field }.first?.writes ?? []
     }
 
     /// Each field's writes in a `write_sets.writes` blob, heads marked, in field order.

@@ -6,8 +6,8 @@
 /// fields the chunk writes (all of them, with its counting create, archive, steps and latest
 /// change, when the chunk creates it); then, sorted by (origin, seq), the values of the stored
 /// writes that can win or conflict with the chunk's. The log rows of every earlier chunk are
-/// written by then (`Applier.mergeChunk`). Records stay in the state for the whole batch (up to
-/// a bound), so each is read once and written once.
+/// written by then (`Applier.mergeQueue`). A chunk holds all of a segment's operations on each
+/// of its records (`MergeQueue`), so each record is read once and written once per segment.
 struct MergePrefetch {
     let replica: Replica
     let db: Database
