@@ -8,9 +8,9 @@ import Foundation
 ///
 /// Appended operations wait in a `MergeQueue` until their segment of the batch ends: after an
 /// enroll, revoke or flow operation (admission, roles and new records' first steps in the rest of
-/// the batch depend on it), when the queue holds `segmentBytes` bytes, or at the end of the
-/// batch. The queue then hands them over in record order, in chunks of about `chunkOperations`
-/// operations (`MergeLimits`), and each chunk is merged in three stages:
+/// the batch depend on it), or at the end of the batch. (When the queue holds `queueBytes`, it
+/// spills a sorted run to disk.) The queue then hands them over in record order, in chunks of
+/// about `chunkOperations` operations (`MergeLimits`), and each chunk is merged in three stages:
 /// 1. `MergePrefetch` reads into the batch's `MergeState` every record, write set and value the
 ///    chunk touches that the state does not hold yet, in key order;
 /// 2. `MergeExecute` folds the operations into that state: a pure function, no SQL;
@@ -23,9 +23,9 @@ import Foundation
 /// flow or letter changed.
 /// The bounds of a merge's pieces.
 struct MergeLimits {
-    /// The queue's bound, in bytes (about 100 per queued operation, payload included). A larger
-    /// segment reads and writes each record fewer times (docs/benchmarks.md).
-    var segmentBytes = 32 << 20
+    /// The queue's bound in memory, in bytes (about 100 per queued operation, payload included):
+    /// beyond it, the queue writes a sorted run to its spill file.
+    var queueBytes = 32 << 20
     /// Operations per chunk, held decoded while it is merged, with their records' state.
     var chunkOperations = 2048
 }
@@ -148,10 +148,10 @@ struct Applier {
     // MARK: Merge
 
     private mutating func enqueue(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
-        queue.append(op, payload: payload, origin: origin, reserving: replica.mergeLimits.segmentBytes)
+        queue.append(op, payload: payload, origin: origin, reserving: replica.mergeLimits.queueBytes)
         switch op.body {
         case .enroll, .revoke, .flow: try mergeQueue()
-        default: if queue.footprint >= replica.mergeLimits.segmentBytes { try mergeQueue() }
+        default: if queue.footprint >= replica.mergeLimits.queueBytes { try queue.spillRun(in: replica.home) }
         }
     }
 
