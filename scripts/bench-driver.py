@@ -13,6 +13,7 @@ P.add_argument("--work", required=True)
 P.add_argument("--n", type=int, default=100000)
 P.add_argument("--runs", type=int, default=3)
 P.add_argument("--scale", action="store_true")
+P.add_argument("--scale10", action="store_true")
 P.add_argument("--json")
 A = P.parse_args()
 
@@ -107,6 +108,87 @@ def sync_json(out):
     return s[-1] if isinstance(s, list) else s
 
 
+def desk_fsyncs(desk, trace):
+    """`bug file` on desk under strace: its fsync calls, and how many batches (waits for the disk)."""
+    if not STRACE:
+        return None
+    # Writes are traced too: syncs with no write between them are one batch (one wait for
+    # the disk: e.g. a commit's WAL sync and the sync of its folder).
+    cmd = [STRACE, "-f", "-y", "-o", trace, "-e", "trace=fsync,fdatasync,write,pwrite64", A.sinkron, "bug", "file", "--home", desk,
+           "--as", "Bench", "--title", "Tombol strace", "--description", "Saat menyimpan data pihak muncul error 500"]
+    run(cmd)
+    fs = {"fsync": 0, "fdatasync": 0, "by_file": {}, "batches": 0}
+    in_batch = False
+    for line in open(trace):
+        m = re.search(r"\b(fsync|fdatasync)\(\d+<([^>]*)>", line)
+        if m:
+            fs[m.group(1)] += 1
+            name = os.path.basename(m.group(2)) or m.group(2)
+            name = "(directory)" if os.path.isdir(m.group(2)) else name
+            fs["by_file"][name] = fs["by_file"].get(name, 0) + 1
+            if not in_batch:
+                fs["batches"] += 1
+                in_batch = True
+        elif re.search(r"\b(write|pwrite64)\(\d+<[^>]*(replica\.db|/dev/shm)[^>]*>", line):
+            # a write to the replica's files ends a batch (terminal output does not)
+            in_batch = False
+    return fs
+
+
+def desk_writes(desk, runs):
+    """Whole-process times of `bug file` on desk."""
+    return [sk("bug", "file", "--as", "Bench", "--title", "Tombol simpan error %d" % i,
+               "--description", "Saat menyimpan data pihak muncul error 500", "--module", "Pendaftaran", home=desk)[0] for i in range(runs)]
+
+
+def suite10(n, runs):
+    """The 10M figures only: the import's time and peak RSS (one run), and desk writes on the result."""
+    R = {"n": n, "runs": runs}
+    base = os.path.join(A.work, "run-%d" % n)
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    home = lambda name: os.path.join(base, name)
+    log("N=%d: replica A and a meja-satu desk" % n)
+    sk("init", "--court", COURT, "--name", "a", "--role", "staf-ti", home=home("A"))
+    inv = os.path.join(base, "desk.invite")
+    _, out, _, _ = sk("invite", "--name", "desk", "--role", "meja-satu", "--out", inv, "--json", home=home("A"))
+    sk("init", "--invite", inv, "--code", json.loads(out)["code"], home=home("desk"))
+    records = max(n // 10, 1)
+    log("N=%d: dev fill (%d creates + %d sets; batches of 10,000)" % (n, records, n - records))
+    wall, _, _, _ = sk("dev", "fill", "--records", str(records), "--sets", str(n - records), "--batch", "10000", "--bench-values", home=home("A"))
+    R["fill"] = {"seconds": wall, "rate": n / wall}
+    bundle = os.path.join(base, "a.bundle")
+    sk("export", bundle, "--json", home=home("A"))
+    shutil.rmtree(home("A"))
+    log("N=%d: import x1" % n)
+    wall, out, _, kib = sk("import", bundle, "--json", home=home("desk"), rss=True)
+    os.remove(bundle)
+    applied = sum(json.loads(out)["report"]["applied"].values())
+    R["merge"] = {"seconds": wall, "applied": applied, "rate": applied / wall, "peak_rss_kib": kib, "db_bytes": db_bytes(home("desk"))}
+    log("N=%d: desk write x%d" % (n, runs))
+    desk_ops = json.loads(sk("whoami", "--json", home=home("desk"))[1]).get("operations")
+    dw = desk_writes(home("desk"), runs)
+    R["desk_write"] = {"seconds": med(dw), "runs": dw, "replica_ops": desk_ops, "fsyncs": desk_fsyncs(home("desk"), os.path.join(base, "desk.strace"))}
+    return R
+
+
+def report10(R, one):
+    n, m, d = R["n"], R["merge"], R["desk_write"]
+    L = []
+    L.append("W(N=%s): import and desk write only (--scale10), fill on A %s ops/s" % (format(n, ","), format(int(R["fill"]["rate"]), ",")))
+    L.append("  merge rate          %-18s %.3f s  (one run; %s ops applied)" % (fmt_rate(m["rate"]), m["seconds"], format(m["applied"], ",")))
+    if m["peak_rss_kib"] and one and one["merge"]["peak_rss_kib"]:
+        r = m["peak_rss_kib"] / one["merge"]["peak_rss_kib"]
+        L.append("  peak RSS import     %-18s         ratio %.2fx the 1M import  target <= 1.20x   %s" % ("%.1f MB" % (m["peak_rss_kib"] / 1024), r, verdict(r <= 1.2)))
+    L.append("  DB size per op      %.1f B/op" % (m["db_bytes"] / m["applied"]))
+    L.append("  desk write time     %-18s         target <= 50 ms    %s  (bug file on a %s-op replica, whole process)" % (
+        "%.1f ms" % (d["seconds"] * 1000), verdict(d["seconds"] <= 0.05), format(d["replica_ops"] or 0, ",")))
+    fs = d["fsyncs"]
+    if fs:
+        L.append("  desk write fsyncs   %-18s         target <= 1 batch  %s" % ("%d batch%s" % (fs["batches"], "" if fs["batches"] == 1 else "es"), verdict(fs["batches"] <= 1)))
+    return L
+
+
 def suite(n, runs, desk_only=False):
     """All figures at workload size n. Returns a dict of raw numbers."""
     R = {"n": n, "runs": runs}
@@ -190,34 +272,8 @@ def suite(n, runs, desk_only=False):
     log("N=%d: desk write x%d" % (n, runs))
     sk("import", bundle, home=home("desk"))
     desk_ops = json.loads(sk("whoami", "--json", home=home("desk"))[1]).get("operations")
-    dw = []
-    for i in range(runs):
-        dw.append(sk("bug", "file", "--as", "Bench", "--title", "Tombol simpan error %d" % i,
-                     "--description", "Saat menyimpan data pihak muncul error 500", "--module", "Pendaftaran",
-                     home=home("desk"))[0])
-    fs = None
-    if STRACE:
-        trace = os.path.join(base, "desk.strace")
-        # Writes are traced too: syncs with no write between them are one batch (one wait for
-        # the disk: e.g. a commit's WAL sync and the sync of its folder).
-        cmd = [STRACE, "-f", "-y", "-o", trace, "-e", "trace=fsync,fdatasync,write,pwrite64", A.sinkron, "bug", "file", "--home", home("desk"),
-               "--as", "Bench", "--title", "Tombol strace", "--description", "Saat menyimpan data pihak muncul error 500"]
-        run(cmd)
-        fs = {"fsync": 0, "fdatasync": 0, "by_file": {}, "batches": 0}
-        in_batch = False
-        for line in open(trace):
-            m = re.search(r"\b(fsync|fdatasync)\(\d+<([^>]*)>", line)
-            if m:
-                fs[m.group(1)] += 1
-                name = os.path.basename(m.group(2)) or m.group(2)
-                name = "(directory)" if os.path.isdir(m.group(2)) else name
-                fs["by_file"][name] = fs["by_file"].get(name, 0) + 1
-                if not in_batch:
-                    fs["batches"] += 1
-                    in_batch = True
-            elif re.search(r"\b(write|pwrite64)\(\d+<[^>]*(replica\.db|/dev/shm)[^>]*>", line):
-                # a write to the replica's files ends a batch (terminal output does not)
-                in_batch = False
+    dw = desk_writes(home("desk"), runs)
+    fs = desk_fsyncs(home("desk"), os.path.join(base, "desk.strace"))
     R["desk_write"] = {"seconds": med(dw), "runs": dw, "replica_ops": desk_ops, "fsyncs": fs}
 
     # Reading: `list` (one page), `show` and `history` of one record on the desk's replica
@@ -341,7 +397,7 @@ def main():
                        "sqlite": subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split(" ")[0] if shutil.which("sqlite3") else None},
            "git": {"head": git("rev-parse", "--short", "HEAD"), "dirty": git("status", "--short", "--untracked-files=no").splitlines()},
            "results": []}
-    sizes = [A.n] + ([1000000] if A.scale and A.n != 1000000 else [])
+    sizes = [A.n] + ([1000000] if (A.scale or A.scale10) and A.n != 1000000 else [])
     print("Sinkron benchmark — %d x %s, %s, tree %s%s" % (os.cpu_count(), cpu, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
           out["git"]["head"], " + uncommitted changes" if out["git"]["dirty"] else ""))
     for n in sizes:
@@ -350,6 +406,13 @@ def main():
         R["peers"] = P
         out["results"].append(R)
         print("\n".join(report(R, P)), flush=True)
+    if A.scale10:
+        R = suite10(10000000, A.runs)
+        out["results"].append(R)
+        one = next((r for r in out["results"] if r["n"] == 1000000), None)
+        print("\n".join(report10(R, one)), flush=True)
+        out["results"].pop()
+        out["scale10"] = R
     if len(out["results"]) > 1:
         a, b = out["results"][0], out["results"][-1]
         for key, label in ((("merge", "peak_rss_kib"), "import"), (("sync", "client_peak_rss_kib"), "sync client"), (("sync", "server_peak_rss_kib"), "serve")):
