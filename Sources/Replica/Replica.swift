@@ -54,8 +54,9 @@ public final class Replica {
     /// Hops from the admin's clock, from `meta` (nil: court time not yet learned in a session).
     var storedClockHops: UInt8?
     var origins: [OriginID: OriginInfo] = [:]
-    /// How the merge cuts a batch into segments and chunks (see `Applier`). Tests make them small,
-    /// so that a few operations merge in many pieces; the result must not change.
+    /// How much the merge's queue holds before it spills a run, and how large its chunks are
+    /// (see `Applier`). Tests make them small, so that a few operations merge in many pieces; the
+    /// result must not change.
     var mergeLimits = MergeLimits()
     var originsByIdx: [Int64: OriginID] = [:]
     /// Set when the database file is not the one this origin was started in (a copy or restore).

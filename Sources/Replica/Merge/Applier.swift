@@ -21,15 +21,6 @@ import Foundation
 ///    unwritten changes is in the state, and prefetch reads only what the state lacks.
 /// Then, once per batch, `WorkflowStage` folds the workflows of the records whose step events,
 /// flow or letter changed.
-/// The bounds of a merge's pieces.
-struct MergeLimits {
-    /// The queue's bound in memory, in bytes (about 100 per queued operation, payload included):
-    /// beyond it, the queue writes a sorted run to its spill file.
-    var queueBytes = 32 << 20
-    /// Operations per chunk, held decoded while it is merged, with their records' state.
-    var chunkOperations = 2048
-}
-
 struct Applier {
     let replica: Replica
     let db: Database
@@ -235,6 +226,15 @@ struct Applier {
         try mergeQueue()
         refoldEverything = true
     }
+}
+
+/// The bounds of a merge's pieces.
+struct MergeLimits {
+    /// The queue's bound in memory, in bytes (about 100 per queued operation, payload included):
+    /// beyond it, the queue writes a sorted run to its spill file.
+    var queueBytes = 32 << 20
+    /// Operations per chunk, held decoded while it is merged, with their records' state.
+    var chunkOperations = 2048
 }
 
 extension Int64 {

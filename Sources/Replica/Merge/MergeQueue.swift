@@ -239,7 +239,8 @@ private struct RunReader: SpilledSource {
             guard buffer.count == offset else { throw SpillFile.damaged("a spilled run ends inside an operation") }
             return nil
         }
-        let length = buffer[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+        var prefix = BinaryReader(buffer, offset: offset, end: offset + 4)
+        let length = Int(try prefix.u32be())
         guard try fill(4 + length) else { throw SpillFile.damaged("a spilled run ends inside an operation") }
         let op = try SpilledOp.decode(buffer, at: offset + 4, length: length)
         offset += 4 + length
