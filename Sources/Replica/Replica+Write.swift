@@ -59,9 +59,59 @@ extension Replica {
     }
 
     /// Called first in every write transaction: another process may have written since we looked.
-    func beginWrite() throws {
+    /// Starts a write transaction's work: what other processes wrote is read again, and what a
+    /// sync left unmerged is merged first (unless `mergingUnmerged` is false: a sync's own batch),
+    /// so that nothing written from here on reads tables older than the log.
+    func beginWrite(mergingUnmerged: Bool = true) throws {
         try loadOrigins()
         try refreshClock()
+        if mergingUnmerged { try mergeUnmergedInTransaction(session: nil) }
+    }
+
+    /// Whether the log holds operations a sync has not merged into the tables yet.
+    public func hasUnmerged() throws -> Bool {
+        try db.cached("SELECT 1 FROM unmerged LIMIT 1").first { _ in true } ?? false
+    }
+
+    /// Merges into the tables what sync sessions appended to the log and left unmerged (see
+    /// `Applier.deferring`), in one transaction; the conflicts it found. A session calls it when
+    /// it ends; after a crash, the next write or session does.
+    @discardableResult
+    public func mergeUnmerged(session: Int64? = nil) throws -> Int {
+        guard try hasUnmerged() else { return 0 }
+        return try storage {
+            try db.transaction {
+                try loadOrigins()
+                try refreshClock()
+                return try mergeUnmergedInTransaction(session: session)
+            }
+        }
+    }
+
+    @discardableResult
+    private func mergeUnmergedInTransaction(session: Int64?) throws -> Int {
+        guard try hasUnmerged() else {
+            pendingMerge = nil
+            return 0
+        }
+        var applier = try Applier(replica: self, session: session)
+        try applier.queueUnmerged()
+        try applier.finish()
+        return applier.conflictsFound
+    }
+
+    func unmergedToken() throws -> Int64? {
+        try db.cached("SELECT value FROM meta WHERE key = 'unmerged_token'").first { $0.int(0) }
+    }
+
+    /// A fresh token for what `unmerged` lists now (see `PendingMerge`): this replica object's
+    /// random salt and a count, so that no other writer's token equals it. (Not from `entropy`:
+    /// it decides nothing a simulation seed replays.)
+    func newUnmergedToken() throws -> Int64 {
+        pendingMergeTokens &+= 1
+        let token = pendingMergeSalt &+ pendingMergeTokens
+        try db.cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('unmerged_token', ?)").bind(.int(token)).run()
+        return token
     }
 
     func saveClock() throws {

@@ -58,6 +58,10 @@ public final class Replica {
     /// (see `Applier`). Tests make them small, so that a few operations merge in many pieces; the
     /// result must not change.
     var mergeLimits = MergeLimits()
+    /// What the last deferring batch left queued (see `Applier.deferring`).
+    var pendingMerge: PendingMerge?
+    let pendingMergeSalt = Int64.random(in: .min ... .max)
+    var pendingMergeTokens: Int64 = 0
     var originsByIdx: [Int64: OriginID] = [:]
     /// Set when the database file is not the one this origin was started in (a copy or restore).
     var fileMoved = false

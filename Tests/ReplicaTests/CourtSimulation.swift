@@ -350,17 +350,21 @@ final class CourtSimulation {
             check(try Exchange.runs(from: b, to: a))
         case 5: try shuffledBundles(into: b)
         default:
-            // As a sync session streams: bounded batches from the peer's vector until nothing is left.
+            // As a sync session streams: bounded batches from the peer's vector until nothing is
+            // left. Half the time with the merge deferred, as a session's are, and then sometimes
+            // left unmerged (a session cut off by a crash), for the next write to merge.
             let limit = 1 + rng.below(60)
+            let deferred = rng.chance(50)
             for round in 0... {
                 // Bounded: every batch must move the peer's vector on.
                 guard round < 100_000 else { throw ReplicaError(.storage, "seed \(seed): batches from the peer's vector do not end") }
                 let batch = try a.nextBatch(after: try b.vector(), maxOperations: limit)
                 if batch.isEmpty { break }
                 #expect(batch.allSatisfy { $0.entries.last?.signature != nil }, "seed \(seed)")
-                check(try b.apply(batch))
+                check(try b.apply(batch, deferMerge: deferred))
             }
             #expect(try b.vector().covers(a.vector()), "seed \(seed): batches stopped before the peer had everything")
+            if deferred && rng.chance(70) { try b.mergeUnmerged() }
         }
         count("exchange")
     }

@@ -61,8 +61,13 @@ final class MemoryStore: SessionStore {
         return runs
     }
 
-    func apply(_ runs: [OperationRun], session: Int64?) throws -> ApplyReport {
+    /// Batches applied with the merge deferred, and merges of what they left.
+    private(set) var deferredBatches = 0
+    private(set) var merges: [(session: Int64?, deferredBefore: Int)] = []
+
+    func apply(_ runs: [OperationRun], session: Int64?, deferMerge: Bool) throws -> ApplyReport {
         if refuseBatches { throw ReplicaError(.badSignature, "refused by the test") }
+        if deferMerge { deferredBatches += 1 }
         var report = ApplyReport()
         for run in runs {
             var entries = log[run.origin] ?? []
@@ -76,6 +81,11 @@ final class MemoryStore: SessionStore {
             log[run.origin] = entries
         }
         return report
+    }
+
+    func mergeUnmerged(session: Int64?) throws -> Int {
+        merges.append((session, deferredBatches))
+        return 0
     }
 
     func beginSession(kind: String, peer: String?, address: String?, startedAt: UInt64?) throws -> Int64 {
@@ -130,6 +140,10 @@ struct SessionStoreTests {
         // Both wrote their merge-session row, closed with the summary.
         #expect(a.rows.values.map(\.outcome) == ["ok"] && b.rows.values.map(\.outcome) == ["ok"])
         #expect(a.rows.values.first?.summary?.sent == 19)
+        // Every batch went to the log with its merge deferred, merged once when the session ended,
+        // under the session's row.
+        #expect(b.deferredBatches == 4 && b.merges.count == 1 && b.merges.first?.deferredBefore == 4)
+        #expect(b.merges.first?.session == b.rows.keys.first && a.merges.count == 1)
     }
 
     @Test("a second session between equal stores is idle: vectors only, one idle record")

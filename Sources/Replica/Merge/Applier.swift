@@ -21,6 +21,16 @@ import Foundation
 ///    unwritten changes is in the state, and prefetch reads only what the state lacks.
 /// Then, once per batch, `WorkflowStage` folds the workflows of the records whose step events,
 /// flow or letter changed.
+///
+/// A sync session's batches defer the merge (`deferring`): their queue is not drained at the end
+/// of the batch but handed to the next batch (`Replica.pendingMerge`), and the table `unmerged`
+/// says from which seq on each origin's operations are in the log but not in the tables. The
+/// session merges them once, when it ends (`Replica.mergeUnmerged`), so a large sync sweeps each
+/// record once rather than once per batch; any other write merges them first
+/// (`Replica.beginWrite`). The queue in memory only saves reading them back from the log: the
+/// table, and a token written with it, say whether it still holds exactly what is unmerged (not
+/// after a failed batch, a crash, or another process's merge). An enroll, revoke or flow
+/// operation still ends a segment: everything queued merges then, as without deferral.
 struct Applier {
     let replica: Replica
     let db: Database
@@ -50,6 +60,12 @@ struct Applier {
     private(set) var refusedRevoked = 0
     /// The operations appended but not merged yet.
     private var queue = MergeQueue()
+    /// The queue is left unmerged at the end of the batch, for the session's end (see above).
+    let deferring: Bool
+    /// The queue holds operations that `unmerged` lists: merging it clears the table.
+    private var holdsUnmerged = false
+    /// Deferring: per origin (idx), the first seq queued by this batch, for `unmerged`.
+    private var deferredFrom: [Int64: UInt64] = [:]
     /// Records whose workflow is folded at the end of the batch, and flows whose records are.
     private var refold: Set<Int64> = []
     private var refoldFlows: Set<String> = []
@@ -60,15 +76,17 @@ struct Applier {
     let opRows: RowBuffer
     let commit: MergeCommit
 
-    init(replica: Replica, session: Int64?) throws {
+    init(replica: Replica, session: Int64?, deferring: Bool = false) throws {
         self.replica = replica
         self.db = replica.db
         self.session = session
+        self.deferring = deferring
         self.revoked = try replica.revocations()
         self.courtRootKey = replica.courtRoot.map(Replica.bytes(hex:))
         self.state = MergeState(enrollments: try replica.enrollments(), courtRootKey: courtRootKey)
         opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "body", "sig", "session", "flags"])
         commit = try MergeCommit(replica: replica)
+        if deferring { try queueUnmerged() }
     }
 
     /// How many enrollments the applier knows: when it grows, held origins may be admitted.
@@ -138,11 +156,50 @@ struct Applier {
 
     // MARK: Merge
 
-    private mutating func enqueue(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
-        queue.append(op, payload: payload, origin: origin, reserving: replica.mergeLimits.queueBytes)
+    /// Whether the rest of a batch depends on this operation being merged (admission, roles, new
+    /// records' first steps).
+    private static func endsSegment(_ op: Operation) -> Bool {
         switch op.body {
-        case .enroll, .revoke, .flow: try mergeQueue()
-        default: if queue.footprint >= replica.mergeLimits.queueBytes { try queue.spillRun(in: replica.home) }
+        case .enroll, .revoke, .flow: true
+        default: false
+        }
+    }
+
+    private mutating func enqueue(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
+        try queueForMerge(op, payload: payload, origin: origin)
+        if deferring {
+            holdsUnmerged = true
+            if deferredFrom[origin.idx] == nil { deferredFrom[origin.idx] = op.seq }
+        }
+        if Self.endsSegment(op) { try mergeQueue() }
+    }
+
+    private mutating func queueForMerge(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
+        queue.append(op, payload: payload, origin: origin, reserving: replica.mergeLimits.queueBytes)
+        if queue.footprint >= replica.mergeLimits.queueBytes { try queue.spillRun(in: replica.home) }
+    }
+
+    /// Queues (into an empty queue) the operations that `unmerged` lists: the queue an earlier
+    /// batch of this replica left, when the token says it is still exactly those; else read back
+    /// from the log, origin by origin.
+    mutating func queueUnmerged() throws {
+        let pending = replica.pendingMerge
+        replica.pendingMerge = nil
+        guard try replica.hasUnmerged() else { return }
+        holdsUnmerged = true
+        if let pending, try replica.unmergedToken() == pending.token {
+            queue = pending.queue
+            return
+        }
+        let ranges = try db.cached("SELECT origin_idx, from_seq FROM unmerged ORDER BY origin_idx").map { ($0.int(0), $0.int(1)) }
+        let select = try db.cached("SELECT seq, hlc, body FROM ops WHERE origin_idx = ? AND seq >= ? ORDER BY seq")
+        for (idx, from) in ranges {
+            guard let origin = replica.originsByIdx[idx], let info = replica.origins[origin] else { continue }
+            try select.bind(.int(idx), .int(from)).forEach { row in
+                let payload = row.blob(2)
+                let op = try Operation.decode(origin: origin, seq: UInt64(row.int(0)), hlc: HLC(raw: UInt64(row.int(1))), payload: payload)
+                try queueForMerge(op, payload: payload, origin: info)
+            }
         }
     }
 
@@ -157,6 +214,11 @@ struct Applier {
             try mergeChunk(chunk)
             // The segment has no more operations for these records.
             try commitRecords()
+        }
+        if holdsUnmerged {
+            try db.cached("DELETE FROM unmerged").run()
+            deferredFrom.removeAll()
+            holdsUnmerged = false
         }
     }
 
@@ -185,7 +247,7 @@ struct Applier {
     /// workflows this batch touched.
     mutating func finish() throws {
         try flushHead()
-        try mergeQueue()
+        if !deferring { try mergeQueue() }
         let rebuilt = !revokedInBatch.isEmpty ? try undoRevoked() : false
         if needsRebuild && !rebuilt {
             try replica.raiseAlert(kind: "re-enrolled", origin: nil, seq: nil, detail: "a node was enrolled again; its operations were folded again under the roles the admin enrolled")
@@ -207,6 +269,14 @@ struct Applier {
         refold.removeAll()
         refoldFlows.removeAll()
         refoldEverything = false
+        if deferring && !queue.isEmpty {
+            // Left for the session's end (or the next write): listed, and handed on with a new token.
+            let note = try db.cached("INSERT INTO unmerged(origin_idx, from_seq) VALUES (?, ?) ON CONFLICT(origin_idx) DO UPDATE SET from_seq = min(from_seq, excluded.from_seq)")
+            for (idx, from) in deferredFrom.sorted(by: { $0.key < $1.key }) { try note.bind(.int(idx), .int(Int64(from))).run() }
+            deferredFrom.removeAll()
+            replica.pendingMerge = PendingMerge(queue: queue, token: try replica.newUnmergedToken())
+            queue = MergeQueue()
+        }
     }
 
     /// Folds every table again from the operation log (the fold is order-independent), through
@@ -221,11 +291,19 @@ struct Applier {
             guard let origin = replica.originsByIdx[row.int(0)], let info = replica.origins[origin] else { return }
             let payload = row.blob(3)
             let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: payload)
-            try enqueue(op, payload: payload, origin: info)
+            try queueForMerge(op, payload: payload, origin: info)
+            if Self.endsSegment(op) { try mergeQueue() }
         }
         try mergeQueue()
         refoldEverything = true
     }
+}
+
+/// A deferring batch's queue, handed to the next batch (or the session's merge) of this replica;
+/// valid while `meta.unmerged_token` still holds `token`.
+struct PendingMerge {
+    var queue: MergeQueue
+    var token: Int64
 }
 
 /// The bounds of a merge's pieces.

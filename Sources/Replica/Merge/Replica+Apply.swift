@@ -54,9 +54,14 @@ extension Replica {
     /// reach back to this replica's head are reported as gaps and skipped. A run that differs
     /// from operations already held is a fork: refused, kept out, and raised as an alert. A
     /// malformed payload, a broken chain or a bad signature refuses the whole batch: nothing changes.
+    ///
+    /// With `deferMerge` (a sync session's batches), the operations go to the log but not yet into
+    /// the tables: the session merges them once when it ends (`mergeUnmerged`), instead of
+    /// sweeping the records a batch touches once per batch; the report's conflicts are then
+    /// counted by that merge.
     @discardableResult
-    public func apply(_ runs: [OperationRun], session: Int64? = nil) throws -> ApplyReport {
-        try applyStream(session: session) { consume in
+    public func apply(_ runs: [OperationRun], session: Int64? = nil, deferMerge: Bool = false) throws -> ApplyReport {
+        try applyStream(session: session, deferMerge: deferMerge) { consume in
             for run in runs { try consume(run) }
         }
     }
@@ -65,16 +70,16 @@ extension Replica {
     /// verified and applied as it comes, so memory stays flat however large the batch; all of it
     /// is still one transaction, refused whole if any run is forged or malformed.
     @discardableResult
-    public func applyStream(session: Int64? = nil, _ produce: ((OperationRun) throws -> Void) throws -> Void) throws -> ApplyReport {
+    public func applyStream(session: Int64? = nil, deferMerge: Bool = false, _ produce: ((OperationRun) throws -> Void) throws -> Void) throws -> ApplyReport {
         // Operations are applied before their run's signature is checked (see `verify`): a
         // refused batch must not leave its clock readings behind either.
         let clockBefore = clock
         let report = try storage {
             try db.transaction {
-                try beginWrite()
+                try beginWrite(mergingUnmerged: !deferMerge)
                 var report = ApplyReport()
                 var state = BatchState(nodeOf: origins.mapValues(\.node))
-                var applier = try Applier(replica: self, session: session)
+                var applier = try Applier(replica: self, session: session, deferring: deferMerge)
                 var clockAhead = 0
                 func consume(_ run: OperationRun) throws {
                     try verify(run, state: &state, report: &report, enrollments: applier.enrollments) { op, entry, hash in

@@ -87,7 +87,9 @@ extension Replica {
     /// content differs from what the log says (a value edited with the sqlite3 shell, a row
     /// deleted by hand). Takes the write lock for as long as the fold runs.
     public func verifyTables() throws -> [String] {
-        try storage {
+        // What a sync left unmerged is not a difference: merge it first.
+        try mergeUnmerged()
+        return try storage {
             try db.execute("BEGIN IMMEDIATE")
             defer { try? db.execute("ROLLBACK") }
             let stored = try tableHashes()

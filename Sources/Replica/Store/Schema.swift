@@ -111,6 +111,14 @@ enum Schema {
             PRIMARY KEY (origin_idx, seq)
         ) WITHOUT ROWID;
 
+        -- Operations a sync appended to the log but has not merged into the tables yet: of origin
+        -- origin_idx, every one from from_seq on. Merged when the session ends, or by the next
+        -- write (of any process) before it reads anything.
+        CREATE TABLE unmerged (
+            origin_idx INTEGER PRIMARY KEY,
+            from_seq INTEGER NOT NULL
+        );
+
         -- Local numbers for record ids, including records whose create has not arrived yet.
         CREATE TABLE records (
             rid INTEGER PRIMARY KEY,

@@ -70,6 +70,8 @@ public final class SyncDaemon: Sendable {
         BrokenPipe.ignore()
         raiseOpenFileLimit()
         let replica = try Replica(home: home)
+        // A session cut off by a crash may have left operations in the log unmerged.
+        do { try replica.mergeUnmerged() } catch { logger.error("could not merge the operations an interrupted sync left: \(error)") }
         var options = options
         let state = DaemonState(replica: replica, logger: logger, loop: loop)
         let listener = try TCPListener(loop: loop, address: options.listen) { connection in state.accept(connection) }

@@ -202,7 +202,8 @@ public final class SessionDriver {
 
     private func apply(id: UInt64, runs: [OperationRun]) -> Session.Event {
         do {
-            let report = try store.apply(runs, session: try recordSession())
+            // Merged into the tables once, when the session ends (`end`).
+            let report = try store.apply(runs, session: try recordSession(), deferMerge: true)
             for (origin, count) in report.applied { summary.receivedByOrigin[origin, default: 0] += count }
             summary.received += report.appliedTotal
             summary.duplicates += report.duplicates
@@ -262,6 +263,15 @@ public final class SessionDriver {
     private func end(outcome: String) {
         guard !ended else { return }
         ended = true
+        if authenticated {
+            // What the batches appended to the log (and what a session cut off by a crash left).
+            // Should this fail, the operations stay in the log, and the next write merges them.
+            do {
+                summary.conflicts += try store.mergeUnmerged(session: summary.session)
+            } catch {
+                logger.error("could not merge the operations this session received into the tables: \(error); the next write merges them")
+            }
+        }
         summary.durationMs = clock.milliseconds() - started
         let idle = summary.ok && summary.session == nil && summary.received == 0 && summary.sent == 0 && summary.conflicts == 0 && summary.forks.isEmpty
         if idle, let peer = summary.peerName {

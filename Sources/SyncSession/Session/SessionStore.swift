@@ -23,8 +23,11 @@ public protocol SessionStore: AnyObject {
     /// The next runs a peer holding `cursor` lacks, about `maxOperations` operations, each run
     /// ending at a signed operation.
     func nextBatch(after cursor: VersionVector, maxOperations: Int, runOperations: Int) throws -> [OperationRun]
-    /// Applies a batch whole or not at all.
-    func apply(_ runs: [OperationRun], session: Int64?) throws -> ApplyReport
+    /// Applies a batch whole or not at all; with `deferMerge`, to the log only, merged into the
+    /// tables by `mergeUnmerged` (see `Replica.apply`).
+    func apply(_ runs: [OperationRun], session: Int64?, deferMerge: Bool) throws -> ApplyReport
+    /// Merges what batches applied with `deferMerge` left in the log; the conflicts found.
+    func mergeUnmerged(session: Int64?) throws -> Int
     /// Opens the merge-session row; returns its id.
     func beginSession(kind: String, peer: String?, address: String?, startedAt: UInt64?) throws -> Int64
     /// Closes the row with what the session did.
