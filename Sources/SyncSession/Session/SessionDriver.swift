@@ -232,8 +232,8 @@ public final class SessionDriver {
             let runs = try store.nextBatch(after: cursor, maxOperations: limit, runOperations: session.config.maxRunOperations)
             let count = runs.reduce(0) { $0 + $1.entries.count }
             var context = runEncoding
-            let frame = Frame.batch(id: session.nextBatchID, runs: runs).encoded(runs: &context)
-            let bytes = frame.count
+            // Cut by the size before compression: it bounds what the receiver decompresses.
+            let (frame, bytes) = Frame.batch(id: session.nextBatchID, runs: runs).encodedMeasured(runs: &context)
             if bytes <= session.config.maxBatchBytes || count <= 1 || limit <= 1 {
                 guard bytes <= session.config.maxFrameSize - 64 else {
                     throw SyncError(.storage, "a signed run of origin \(runs.first?.origin.short ?? "?") is too large for one frame (\(bytes) bytes)",

@@ -13,6 +13,13 @@ extension Frame {
     /// The complete frame as the next of a stream whose batches share `context` (the ids
     /// already sent; the receiving `FrameDecoder` keeps the matching state).
     package func encoded(runs context: inout OperationRun.EncodingContext) -> [UInt8] {
+        encodedMeasured(runs: &context).bytes
+    }
+
+    /// Like `encoded(runs:)`, with the size the frame has before compression (a batch's body goes
+    /// compressed when that is shorter: see `BatchCompression`). Batches are cut by that size: it
+    /// bounds what the receiver holds once it has decompressed the frame.
+    package func encodedMeasured(runs context: inout OperationRun.EncodingContext) -> (bytes: [UInt8], plainSize: Int) {
         var w = BinaryWriter(capacity: 64)
         w.u32be(0)
         w.u8(kind.rawValue)
@@ -43,12 +50,26 @@ extension Frame {
             w.string(String(code.prefix(16)))
             w.string(String(message.prefix(Self.maxErrorMessage / 4)))
         }
-        let length = UInt32(w.bytes.count - 4)
-        w.bytes[0] = UInt8(truncatingIfNeeded: length >> 24)
-        w.bytes[1] = UInt8(truncatingIfNeeded: length >> 16)
-        w.bytes[2] = UInt8(truncatingIfNeeded: length >> 8)
-        w.bytes[3] = UInt8(truncatingIfNeeded: length)
-        return w.bytes
+        Self.setLength(of: &w.bytes)
+        let plainSize = w.bytes.count
+        if case .batch = self, let compressed = BatchCompression.compress(w.bytes, 5..<w.bytes.count) {
+            var z = BinaryWriter(capacity: compressed.count + 16)
+            z.u32be(0)
+            z.u8(Kind.compressedBatch.rawValue)
+            z.varint(UInt64(plainSize - 5))
+            z.raw(compressed[...])
+            Self.setLength(of: &z.bytes)
+            return (z.bytes, plainSize)
+        }
+        return (w.bytes, plainSize)
+    }
+
+    private static func setLength(of bytes: inout [UInt8]) {
+        let length = UInt32(bytes.count - 4)
+        bytes[0] = UInt8(truncatingIfNeeded: length >> 24)
+        bytes[1] = UInt8(truncatingIfNeeded: length >> 16)
+        bytes[2] = UInt8(truncatingIfNeeded: length >> 8)
+        bytes[3] = UInt8(truncatingIfNeeded: length)
     }
 
     static let maxErrorMessage = 4096
@@ -63,6 +84,16 @@ extension Frame {
         }
         var r = BinaryReader(bytes, offset: offset + 1, end: end)
         do {
+            if kind == .compressedBatch {
+                // Decompressed, it must be a batch body no larger than a frame may be.
+                let length = try r.varint()
+                guard length >= 2, length <= UInt64(maxFrameSize) else { throw SyncError(.malformed, "a compressed batch announces \(length) bytes") }
+                let body = try BatchCompression.expand(bytes, r.offset..<end, length: Int(length))
+                var inner = BinaryReader(body, offset: 0, end: body.count)
+                let frame = try decodeBody(.batch, &inner, &context)
+                guard inner.isAtEnd else { throw SyncError(.malformed, "batch frame has \(inner.remaining) unexpected trailing bytes") }
+                return frame
+            }
             let frame = try decodeBody(kind, &r, &context)
             guard r.isAtEnd else { throw SyncError(.malformed, "\(kind) frame has \(r.remaining) unexpected trailing bytes") }
             return frame
@@ -112,6 +143,8 @@ extension Frame {
             runs.reserveCapacity(Int(count))
             for _ in 0..<count { runs.append(try OperationRun.decode(from: &r, context: &context)) }
             return .batch(id: id, runs: runs)
+        case .compressedBatch:
+            throw SyncError(.malformed, "a compressed batch inside a compressed batch")
         case .ack:
             return .ack(id: try r.varint(), applied: try r.varint())
         case .error:

@@ -46,7 +46,8 @@ public enum Frame: Sendable, Equatable {
     /// The protocol version this program speaks.
     /// Version 2: the hello carries court time (`clock`, `clockHops`).
     /// Version 3: every session is encrypted (Noise_XX_25519_ChaChaPoly_SHA256); see `WireMessage`.
-    public static let protocolVersion: UInt8 = 3
+    /// Version 4: a batch's body may go compressed (frame type 8, see `BatchCompression`).
+    public static let protocolVersion: UInt8 = 4
     /// Largest frame accepted (length prefix value); bigger prefixes are refused before allocating.
     public static let maxFrameSize = 8 << 20
     /// Magic bytes at the start of a hello body: a peer that is not Sinkron is told apart at once.
@@ -55,6 +56,8 @@ public enum Frame: Sendable, Equatable {
     enum Kind: UInt8 {
         // 2 was version 2's clear-text auth frame.
         case hello = 1, vector = 3, batch, ack, done, error
+        /// A batch whose body (id, runs) is compressed: the body's length, then one Zstandard frame.
+        case compressedBatch = 8
     }
 
     var kind: Kind {
