@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Replica
+import SyncProtocol
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -19,6 +20,16 @@ struct GlobalOptions: ParsableArguments {
     func open() throws -> Replica {
         let replica = try Replica(home: resolvedHome)
         for line in replica.tightened { Output.note("made private (others could read the replica and its key): \(line)") }
+        // A sync cut off before its end (a `sinkron sync` interrupted, a daemon killed) left what
+        // it received in the log, not yet in the tables: merged here, so that what was
+        // acknowledged also shows. A running daemon merges at the end of its session instead.
+        if (try? replica.hasUnmerged()) == true, DaemonStatus.read(home: resolvedHome) == nil {
+            do {
+                try replica.mergeUnmerged()
+            } catch {
+                Output.note("operations an interrupted sync received are not merged yet (\(error)); the next write merges them")
+            }
+        }
         return replica
     }
 }
