@@ -10,13 +10,14 @@ public struct SessionConfig: Sendable {
     /// A session in which no complete frame arrives for this long ends (ms). A peer that stalls
     /// mid-frame hits it too: only whole frames count as activity.
     public var idleTimeout: UInt64 = 30_000
-    /// Most operations in one batch. The receiver applies a batch in one transaction, so larger
-    /// batches mean fewer commits (each commit rewrites every record row and write set the batch
-    /// touched). A receiver holds up to `Session.window` batches decoded, about 150 bytes an
-    /// operation; 100,000 operations of the benchmark are 3.8 MB on the wire and hold the write
-    /// lock for about half a second. `maxBatchBytes` usually cuts a batch first.
+    /// Most operations in one batch. The receiver appends a batch to its log in one transaction
+    /// and merges what the session brought into its tables once, at the session's end (see
+    /// `Applier.deferring`). A receiver holds up to `Session.window` batches decoded, about 150
+    /// bytes an operation; 100,000 operations of the benchmark are 3.6 MB before compression.
+    /// `maxBatchBytes` usually cuts a batch first.
     public var maxBatchOperations = 131_072
-    /// A batch is cut down until its frame is at most this big (a single signed run may exceed it).
+    /// A batch is cut down until its frame, before compression, is at most this big (a single
+    /// signed run may exceed it).
     public var maxBatchBytes = 4 << 20
     /// Operations per run within a batch (see `Replica.batchRunEntries`).
     public var maxRunOperations = Replica.batchRunEntries

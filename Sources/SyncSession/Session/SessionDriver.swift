@@ -222,24 +222,31 @@ public final class SessionDriver {
         }
     }
 
+    /// The first batch of a session holds at most this many operations, and each next one up to
+    /// twice as many as the one before, up to `maxBatchOperations`: the receiver starts on the
+    /// first while the next are read and encoded, instead of waiting for a whole 4 MiB batch.
+    static let firstBatchOperations = 4_096
+
     /// The next batch, cut down until its frame fits `maxBatchBytes` (a batch always ends at a
     /// signed operation, so one signed run is the smallest unit). The size is that of the frame
-    /// as it will be sent (ids the peer already has go as short back-references), measured by
-    /// encoding it against a copy of the stream's id context; that encoding is the one sent.
+    /// as it will be sent before compression (ids the peer already has go as short
+    /// back-references), measured by encoding it against a copy of the stream's id context; that
+    /// encoding, compressed, is the one sent.
     private func loadBounded(after cursor: VersionVector) throws -> [OperationRun] {
-        var limit = session.config.maxBatchOperations
+        let ramp = Self.firstBatchOperations << min(Int(session.nextBatchID) - 1, 20)
+        var limit = min(session.config.maxBatchOperations, ramp)
         while true {
             let runs = try store.nextBatch(after: cursor, maxOperations: limit, runOperations: session.config.maxRunOperations)
             let count = runs.reduce(0) { $0 + $1.entries.count }
             var context = runEncoding
-            // Cut by the size before compression: it bounds what the receiver decompresses.
-            let (frame, bytes) = Frame.batch(id: session.nextBatchID, runs: runs).encodedMeasured(runs: &context)
+            let plain = Frame.batch(id: session.nextBatchID, runs: runs).encodedPlain(runs: &context)
+            let bytes = plain.count
             if bytes <= session.config.maxBatchBytes || count <= 1 || limit <= 1 {
                 guard bytes <= session.config.maxFrameSize - 64 else {
                     throw SyncError(.storage, "a signed run of origin \(runs.first?.origin.short ?? "?") is too large for one frame (\(bytes) bytes)",
                         hint: "sync this origin by bundle (`sinkron export`/`import`)")
                 }
-                measuredBatch = runs.isEmpty ? nil : (session.nextBatchID, frame, context)
+                measuredBatch = runs.isEmpty ? nil : (session.nextBatchID, Frame.compressed(plain), context)
                 return runs
             }
             limit = max(1, min(limit, count) / 2)

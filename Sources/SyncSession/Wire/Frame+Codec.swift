@@ -13,13 +13,12 @@ extension Frame {
     /// The complete frame as the next of a stream whose batches share `context` (the ids
     /// already sent; the receiving `FrameDecoder` keeps the matching state).
     package func encoded(runs context: inout OperationRun.EncodingContext) -> [UInt8] {
-        encodedMeasured(runs: &context).bytes
+        Self.compressed(encodedPlain(runs: &context))
     }
 
-    /// Like `encoded(runs:)`, with the size the frame has before compression (a batch's body goes
-    /// compressed when that is shorter: see `BatchCompression`). Batches are cut by that size: it
-    /// bounds what the receiver holds once it has decompressed the frame.
-    package func encodedMeasured(runs context: inout OperationRun.EncodingContext) -> (bytes: [UInt8], plainSize: Int) {
+    /// The frame before compression. Batches are cut by this size: it bounds what the receiver
+    /// holds once it has decompressed the frame.
+    package func encodedPlain(runs context: inout OperationRun.EncodingContext) -> [UInt8] {
         var w = BinaryWriter(capacity: 64)
         w.u32be(0)
         w.u8(kind.rawValue)
@@ -51,17 +50,20 @@ extension Frame {
             w.string(String(message.prefix(Self.maxErrorMessage / 4)))
         }
         Self.setLength(of: &w.bytes)
-        let plainSize = w.bytes.count
-        if case .batch = self, let compressed = BatchCompression.compress(w.bytes, 5..<w.bytes.count) {
-            var z = BinaryWriter(capacity: compressed.count + 16)
-            z.u32be(0)
-            z.u8(Kind.compressedBatch.rawValue)
-            z.varint(UInt64(plainSize - 5))
-            z.raw(compressed[...])
-            Self.setLength(of: &z.bytes)
-            return (z.bytes, plainSize)
-        }
-        return (w.bytes, plainSize)
+        return w.bytes
+    }
+
+    /// A frame as it is sent: a batch's body compressed (type 8) when that makes it shorter (see
+    /// `BatchCompression`); any other frame as it is.
+    package static func compressed(_ plain: [UInt8]) -> [UInt8] {
+        guard plain.count > 5, plain[4] == Kind.batch.rawValue, let compressed = BatchCompression.compress(plain, 5..<plain.count) else { return plain }
+        var z = BinaryWriter(capacity: compressed.count + 16)
+        z.u32be(0)
+        z.u8(Kind.compressedBatch.rawValue)
+        z.varint(UInt64(plain.count - 5))
+        z.raw(compressed[...])
+        setLength(of: &z.bytes)
+        return z.bytes
     }
 
     private static func setLength(of bytes: inout [UInt8]) {
