@@ -11,12 +11,18 @@ enum BatchCompression {
     /// Bodies shorter than this go as they are: a few operations gain nothing.
     static let minimumInput = 512
 
-    /// `bytes[range]` compressed, or nil when that would not be shorter.
+    /// `bytes[range]` compressed, or nil when that would not be shorter. Level 1, with the
+    /// frame's content checksum: the session's AEAD already rules out damage on the way, but a
+    /// peer's faulty compressor is then refused at once rather than as runs that do not verify.
     static func compress(_ bytes: [UInt8], _ range: Range<Int>) -> [UInt8]? {
-        guard range.count >= minimumInput else { return nil }
+        guard range.count >= minimumInput, let context = ZSTD_createCCtx() else { return nil }
+        defer { ZSTD_freeCCtx(context) }
+        guard ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, 1)) == 0,
+            ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)) == 0
+        else { return nil }
         var out = [UInt8](repeating: 0, count: ZSTD_compressBound(range.count))
         let written = out.withUnsafeMutableBufferPointer { o in
-            bytes.withUnsafeBufferPointer { i in ZSTD_compress(o.baseAddress, o.count, i.baseAddress! + range.lowerBound, range.count, 1) }
+            bytes.withUnsafeBufferPointer { i in ZSTD_compress2(context, o.baseAddress, o.count, i.baseAddress! + range.lowerBound, range.count) }
         }
         guard ZSTD_isError(written) == 0, written < range.count else { return nil }
         out.removeSubrange(written...)
