@@ -58,10 +58,10 @@ extension Replica {
         }
     }
 
-    /// Called first in every write transaction: another process may have written since we looked.
-    /// Starts a write transaction's work: what other processes wrote is read again, and what a
-    /// sync left unmerged is merged first (unless `mergingUnmerged` is false: a sync's own batch),
-    /// so that nothing written from here on reads tables older than the log.
+    /// Called first in every write transaction: another process may have written since we looked,
+    /// so origins and clock are read again; and what a sync left unmerged is merged first (unless
+    /// `mergingUnmerged` is false: a sync's own batch), so that nothing written from here on reads
+    /// tables older than the log.
     func beginWrite(mergingUnmerged: Bool = true) throws {
         try loadOrigins()
         try refreshClock()
