@@ -47,6 +47,15 @@ import Testing
 
     private func open(_ home: String) throws -> Replica { try Replica(home: home, physicalClock: ManualClock(), entropy: sandbox.entropy) }
 
+    /// The court's operations on `a`; `reference` holds them all, merged batch by batch; its twin
+    /// `d` holds none yet.
+    private func setUp() throws -> (a: Replica, d: Replica, reference: Replica) {
+        let (a, _) = try court()
+        let (d, reference) = try twins()
+        try Exchange.runs(from: a, to: reference)
+        return (a, d, reference)
+    }
+
     /// Streams what `to` lacks from `from` in batches of `size` operations, each deferring its merge.
     private func streamDeferred(from: Replica, to: Replica, size: Int) throws -> Int {
         var batches = 0
@@ -62,9 +71,7 @@ import Testing
 
     @Test("batches merged at the session's end give the tables of one merge, queue spilled or not", arguments: [false, true])
     func deferredEqualsImmediate(tinyQueue: Bool) throws {
-        let (a, _) = try court()
-        let (d, reference) = try twins()
-        try Exchange.runs(from: a, to: reference)
+        let (a, d, reference) = try setUp()
 
         if tinyQueue { d.mergeLimits = MergeLimits(queueBytes: 600, chunkOperations: 3) }
         let batches = try streamDeferred(from: a, to: d, size: 9)
@@ -82,9 +89,7 @@ import Testing
 
     @Test("what a sync cut off by a crash left unmerged is merged by the next write, in another process")
     func aCrashLosesNothing() throws {
-        let (a, _) = try court()
-        let (d, reference) = try twins()
-        try Exchange.runs(from: a, to: reference)
+        let (a, d, reference) = try setUp()
         var alive: Replica? = d
         let home = d.home
         _ = try streamDeferred(from: a, to: alive!, size: 11)
@@ -110,9 +115,7 @@ import Testing
 
     @Test("a queue kept in memory is not trusted once another writer changed what is unmerged")
     func anotherWritersBatchIsNotLost() throws {
-        let (a, _) = try court()
-        let (d, reference) = try twins()
-        try Exchange.runs(from: a, to: reference)
+        let (a, d, reference) = try setUp()
         // The first half, deferred by this replica object: its queue stays in memory.
         try d.apply(try a.nextBatch(after: d.vector(), maxOperations: 30), deferMerge: true)
         #expect(d.pendingMerge != nil)
@@ -130,9 +133,7 @@ import Testing
 
     @Test("a refused batch takes back only itself; what earlier batches deferred is still merged")
     func aRefusedBatchKeepsEarlierOnes() throws {
-        let (a, _) = try court()
-        let (d, reference) = try twins()
-        try Exchange.runs(from: a, to: reference)
+        let (a, d, reference) = try setUp()
         try d.apply(try a.nextBatch(after: d.vector(), maxOperations: 30), deferMerge: true)
         let vector = try d.vector()
         var forged = try a.nextBatch(after: d.vector(), maxOperations: 20)

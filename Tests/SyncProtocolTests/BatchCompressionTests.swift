@@ -31,8 +31,7 @@ struct BatchCompressionTests {
         w.u8(Frame.Kind.compressedBatch.rawValue)
         w.varint(length)
         w.raw(data[...])
-        let size = UInt32(w.bytes.count - 4)
-        for k in 0..<4 { w.bytes[k] = UInt8(truncatingIfNeeded: size >> (24 - 8 * k)) }
+        w.setU32be(UInt32(w.bytes.count - 4), at: 0)
         return w.bytes
     }
 

@@ -25,6 +25,12 @@ package struct BinaryWriter {
         bytes.append(UInt8(truncatingIfNeeded: v))
     }
 
+    /// Writes `v` big-endian over the four bytes at `offset`: a length prefix reserved with
+    /// `u32be(0)`, once what it measures is written.
+    package mutating func setU32be(_ v: UInt32, at offset: Int) {
+        for k in 0..<4 { bytes[offset + k] = UInt8(truncatingIfNeeded: v >> (24 - 8 * k)) }
+    }
+
     package mutating func raw(_ v: some Sequence<UInt8>) { bytes.append(contentsOf: v) }
 
     package mutating func id(_ v: ID128) {

@@ -189,8 +189,7 @@ private struct SpilledOp {
         w.varint(seq)
         w.varint(hlc)
         w.raw(payload)
-        let length = UInt32(w.bytes.count - lengthAt - 4)
-        for k in 0..<4 { w.bytes[lengthAt + k] = UInt8(truncatingIfNeeded: length >> (24 - 8 * k)) }
+        w.setU32be(UInt32(w.bytes.count - lengthAt - 4), at: lengthAt)
     }
 
     static func decode(_ bytes: [UInt8], at offset: Int, length: Int) throws -> SpilledOp {

@@ -49,7 +49,7 @@ extension Frame {
             w.string(String(code.prefix(16)))
             w.string(String(message.prefix(Self.maxErrorMessage / 4)))
         }
-        Self.setLength(of: &w.bytes)
+        w.setU32be(UInt32(w.bytes.count - 4), at: 0)
         return w.bytes
     }
 
@@ -62,16 +62,8 @@ extension Frame {
         z.u8(Kind.compressedBatch.rawValue)
         z.varint(UInt64(plain.count - 5))
         z.raw(compressed[...])
-        setLength(of: &z.bytes)
+        z.setU32be(UInt32(z.bytes.count - 4), at: 0)
         return z.bytes
-    }
-
-    private static func setLength(of bytes: inout [UInt8]) {
-        let length = UInt32(bytes.count - 4)
-        bytes[0] = UInt8(truncatingIfNeeded: length >> 24)
-        bytes[1] = UInt8(truncatingIfNeeded: length >> 16)
-        bytes[2] = UInt8(truncatingIfNeeded: length >> 8)
-        bytes[3] = UInt8(truncatingIfNeeded: length)
     }
 
     static let maxErrorMessage = 4096
