@@ -37,6 +37,7 @@ let package = Package(
             name: "Replica",
             dependencies: [
                 "CSQLite",
+                "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 "ReplicaResources",
@@ -57,7 +58,6 @@ let package = Package(
             dependencies: [
                 "Replica",
                 "Noise",
-                "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -109,6 +109,40 @@ extension Replica {
     public func scalar(_ sql: String) throws -> Int64? {
         try db.prepare(sql).first { $0.optionalInt(0) } ?? nil
     }
+
+    /// How many operations the log holds, rows and packed runs counted apart, and how many seqs
+    /// it holds more than once (a row inside a run, or two runs that overlap).
+    public func logCensus() throws -> (held: UInt64, twice: Int64) {
+        let rows = try scalar("SELECT count(*) FROM ops") ?? 0
+        let packed = try scalar("SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM op_runs") ?? 0
+        let rowInRun = try scalar("SELECT count(*) FROM ops o JOIN op_runs r ON r.origin_idx = o.origin_idx AND o.seq BETWEEN r.first_seq AND r.last_seq") ?? 0
+        let runInRun = try scalar(
+            "SELECT count(*) FROM op_runs a JOIN op_runs b ON a.origin_idx = b.origin_idx AND a.last_seq < b.last_seq AND b.first_seq <= a.last_seq") ?? 0
+        let rowTwice = try scalar("SELECT count(*) FROM (SELECT 1 FROM ops GROUP BY origin_idx, seq HAVING count(*) > 1)") ?? 0
+        return (UInt64(rows + packed), rowInRun + runInRun + rowTwice)
+    }
+
+    /// The whole log, a line per operation in origin and seq order: origin, seq, clock, payload
+    /// and signature in hex (for comparing two runs of one simulation byte for byte).
+    public func logDump() throws -> String {
+        try db.read {
+            var lines: [String] = []
+            for (idx, origin) in try db.prepare("SELECT idx, origin FROM origins ORDER BY origin").map({ ($0.int(0), $0.blob(1)) }) {
+                try LogReader(db).scan(origin: idx) { e in
+                    lines.append("\(origin.hex) \(e.seq) \(e.hlc) \(e.body.hex) \(e.signature?.hex ?? "")")
+                    return true
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// One operation of the log as stored here, rows and packed runs alike.
+    public func logEntry(_ origin: OriginID, seq: UInt64) throws -> (hlc: HLC, payload: [UInt8], session: Int64?)? {
+        guard let idx = try db.cached("SELECT idx FROM origins WHERE origin = ?").bind(.blob(origin.bytes)).first({ $0.int(0) }) else { return nil }
+        var log = LogReader(db)
+        return try log.entry(origin: idx, seq: seq).map { (HLC(raw: $0.hlc), $0.body, $0.session) }
+    }
 }
 
 extension Sandbox {

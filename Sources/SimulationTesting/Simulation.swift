@@ -573,11 +573,10 @@ public final class Simulation {
                     }
                 }
                 // No operation twice, none missing: the log holds exactly the vector's operations.
-                let held = try replica.scalar("SELECT count(*) FROM ops") ?? -1
-                let expected = vector.entries.values.reduce(0) { $0 + Int64($1) }
-                if held != expected { fail("\(node.name) holds \(held) operations; its vector says \(expected)") }
-                let twice = try replica.scalar("SELECT count(*) FROM (SELECT origin_idx, seq FROM ops GROUP BY origin_idx, seq HAVING count(*) > 1)") ?? 0
-                if twice != 0 { fail("\(node.name) holds \(twice) operations twice") }
+                let census = try replica.logCensus()
+                let expected = vector.entries.values.reduce(0) { $0 + $1 }
+                if census.held != expected { fail("\(node.name) holds \(census.held) operations; its vector says \(expected)") }
+                if census.twice != 0 { fail("\(node.name) holds \(census.twice) operations twice") }
                 let report = try replica.verify()
                 if !report.ok { fail("\(node.name) does not verify: \(report.problems)") }
                 if try replica.conflicts() != conflicts { fail("\(node.name) records other conflicts than \(nodes[0].name)") }
@@ -611,9 +610,7 @@ public final class Simulation {
             if options.keepLogs {
                 for node in nodes {
                     guard let replica = node.replica else { continue }
-                    result.logs[node.name] = try replica.rows(
-                        "SELECT hex(g.origin), o.seq, o.hlc, hex(o.body), hex(o.sig) FROM ops o JOIN origins g ON g.idx = o.origin_idx ORDER BY g.origin, o.seq"
-                    ).map { $0.joined(separator: " ") }.joined(separator: "\n")
+                    result.logs[node.name] = try replica.logDump()
                 }
             }
             result.stats["conflicts"] = conflicts.count

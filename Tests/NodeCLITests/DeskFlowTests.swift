@@ -162,7 +162,8 @@ struct DeskFlowTests {
         try a.ok("init", "--court", "PN Bls", "--name", "a", "--role", "meja-satu")
         try a.ok("dev", "fill", "--records", "5", "--sets", "20", "--batch", "25")
         try a.ok("verify")
-        try Tamper.sql(home: dir.sub("a"), "UPDATE ops SET body = body || x'00' WHERE seq = 7")
+        // 88 operations: 1…64 packed in a run, the rest rows (OperationLogTests damage runs).
+        try Tamper.sql(home: dir.sub("a"), "UPDATE ops SET body = body || x'00' WHERE seq = 70")
         let edited = try a.run(["verify"])
         #expect(edited.status == 1)
         #expect(edited.stdout.contains("PROBLEM"))
@@ -170,7 +171,7 @@ struct DeskFlowTests {
         let b = CLI(home: dir.sub("b"))
         try b.ok("init", "--court", "PN Bls", "--name", "b", "--role", "meja-satu")
         try b.ok("dev", "fill", "--records", "5", "--sets", "20", "--batch", "25")
-        try Tamper.sql(home: dir.sub("b"), "DELETE FROM ops WHERE seq = 4")
+        try Tamper.sql(home: dir.sub("b"), "DELETE FROM ops WHERE seq = 68")
         let removed = try b.run(["verify", "--json"])
         #expect(removed.status == 1)
         let problems = try #require((try removed.json() as? [String: Any])?["problems"] as? [String])

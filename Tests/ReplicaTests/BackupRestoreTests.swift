@@ -22,9 +22,8 @@ import Testing
     }
 
     private func genesis(_ r: Replica, of origin: OriginID) throws -> Genesis {
-        let row = try #require(try r.rows("SELECT o.hlc, hex(o.body) FROM ops o JOIN origins g ON g.idx = o.origin_idx WHERE g.origin = X'\(origin.hex)' AND o.seq = 1").first)
-        let payload = try #require(Array(hexString: row[1]))
-        let op = try Operation.decode(origin: origin, seq: 1, hlc: HLC(raw: UInt64(row[0])!), payload: payload)
+        let stored = try #require(try r.logEntry(origin, seq: 1))
+        let op = try Operation.decode(origin: origin, seq: 1, hlc: stored.hlc, payload: stored.payload)
         guard case .genesis(let g) = op.body else { throw ReplicaError(.notFound, "no genesis") }
         return g
     }
@@ -182,13 +181,15 @@ import Testing
         let id = try a.fileBug(title: "sebelum", description: "d")
         let digest = try a.digest()
         let path = a.db.path
-        let list = [
-            Migration(version: 2, name: "peers get a note") { try $0.execute("ALTER TABLE peers ADD COLUMN note TEXT") },
-            // Needs the column the one before made: they run in order.
-            Migration(version: 3, name: "every peer noted") { try $0.execute("INSERT INTO peers(address, added_at, note) VALUES ('10.0.0.9:7070', 0, 'migrasi')") },
-        ]
+        let now = Schema.version
+        let list =
+            Migrations.all + [
+                Migration(version: now + 1, name: "peers get a note") { try $0.execute("ALTER TABLE peers ADD COLUMN note TEXT") },
+                // Needs the column the one before made: they run in order.
+                Migration(version: now + 2, name: "every peer noted") { try $0.execute("INSERT INTO peers(address, added_at, note) VALUES ('10.0.0.9:7070', 0, 'migrasi')") },
+            ]
         try Migrations.run(a.db, from: 1, path: path, list: list)
-        #expect(try a.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 3)
+        #expect(try a.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(now + 2))
         #expect(try a.rows("SELECT address, note FROM peers") == [["10.0.0.9:7070", "migrasi"]])
         // Run again from an old reading of the version: the ones done are skipped (adding the
         // column twice would fail).
@@ -196,13 +197,13 @@ import Testing
         #expect(try a.scalar("SELECT count(*) FROM peers") == 1)
         // A failing migration leaves everything as it was, and says which one failed.
         let failing = list + [
-            Migration(version: 4, name: "half done") { db in
+            Migration(version: now + 3, name: "half done") { db in
                 try db.execute("CREATE TABLE half (x INTEGER)")
                 throw ReplicaError(.storage, "disk full")
             }
         ]
-        code(.storage, containing: "migration 4, half done") { try Migrations.run(a.db, from: 3, path: path, list: failing) }
-        #expect(try a.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == 3)
+        code(.storage, containing: "migration \(now + 3), half done") { try Migrations.run(a.db, from: Int64(now + 2), path: path, list: failing) }
+        #expect(try a.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(now + 2))
         #expect(try a.rows("SELECT name FROM sqlite_schema WHERE name = 'half'").isEmpty)
         #expect(try a.digest() == digest)
         #expect(try a.show(id.hex).fields["title"] == "sebelum")

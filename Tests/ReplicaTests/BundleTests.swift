@@ -60,14 +60,14 @@ import Testing
     /// command does not pay for checkpointing what the import wrote.
     @Test func anImportIsCheckpointedByItsOwnCommand() throws {
         let a = try sandbox.replica("a", role: .mejaSatu)
-        try a.fill(records: 200, sets: 800, batch: 1000, seed: 7) { _ in }
+        try a.fill(records: 500, sets: 2500, batch: 3000, seed: 7) { _ in }
         _ = try a.exportBundle(to: sandbox.path("fill.sinkron"))
         let b = try sandbox.replica("b", role: .stafTI)
         let file = (sandbox.home("b") as NSString).appendingPathComponent("replica.db")
         func size() throws -> Int { try (FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
         let before = try size()
-        #expect(try b.importBundle(from: sandbox.path("fill.sinkron")).report.appliedTotal == 1001)
-        // About 1,000 operations fill far fewer than the 1,000 WAL pages at which SQLite would
+        #expect(try b.importBundle(from: sandbox.path("fill.sinkron")).report.appliedTotal == 3001)
+        // About 3,000 operations fill far fewer than the 1,000 WAL pages at which SQLite would
         // checkpoint by itself.
         #expect(try size() > before + 100_000, "the import's pages are in replica.db")
     }

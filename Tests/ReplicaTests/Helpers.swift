@@ -36,10 +36,8 @@ extension Replica {
 
     /// The clock reading of an origin's op as stored here.
     func storedHLC(_ origin: OriginID, seq: UInt64) throws -> HLC {
-        guard let info = origins[origin],
-            let raw = try scalar("SELECT hlc FROM ops WHERE origin_idx = \(info.idx) AND seq = \(seq)")
-        else { throw ReplicaError(.notFound, "no op \(origin.short):\(seq)") }
-        return HLC(raw: UInt64(raw))
+        guard let stored = try logEntry(origin, seq: seq) else { throw ReplicaError(.notFound, "no op \(origin.short):\(seq)") }
+        return stored.hlc
     }
 }
 

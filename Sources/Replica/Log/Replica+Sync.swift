@@ -61,14 +61,13 @@ extension Replica {
             let root = Self.bytes(hex: courtRoot ?? "")
             let heads = try db.cached("SELECT idx, origin, max_seq FROM origins ORDER BY public_key = ? DESC, origin").bind(.blob(root))
                 .map { ($0.int(0), ID128(bytes: $0.blob(1)), UInt64($0.int(2))) }
-            let select = try db.cached("SELECT seq, hlc, body, sig FROM ops WHERE origin_idx = ? AND seq > ? ORDER BY seq")
             for (idx, originID, maxSeq) in heads {
                 guard total < maxOperations, let origin = originID, maxSeq > cursor[origin] else { continue }
                 var run = OperationRun(origin: origin, firstSeq: cursor[origin] + 1, entries: [])
                 var pending: [OperationRun.Entry] = []
-                try select.bind(.int(idx), .int(Int64(cursor[origin]))).scan { row in
-                    let signature = row.isNull(3) ? nil : row.blob(3)
-                    pending.append(OperationRun.Entry(hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2), signature: signature))
+                try LogReader(db).scan(origin: idx, from: cursor[origin] + 1) { entry in
+                    let signature = entry.signature
+                    pending.append(OperationRun.Entry(hlc: HLC(raw: entry.hlc), payload: entry.body, signature: signature))
                     guard signature != nil else { return true }
                     if !run.entries.isEmpty, run.entries.count + pending.count > runOperations {
                         total += run.entries.count

@@ -16,8 +16,9 @@ extension Applier {
             for info in replica.origins.values where info.node == node {
                 let keep = revocation.keep[info.origin] ?? 0
                 guard info.maxSeq > keep else { continue }
-                try db.cached("DELETE FROM ops WHERE origin_idx = ? AND seq > ?").bind(.int(info.idx), .int(Int64(keep))).run()
-                removed += db.changes
+                try log.flush()
+                removed += try OperationLog.truncate(db, origin: info.idx, after: keep)
+                log.forgetTails()
                 var updated = info
                 updated.maxSeq = keep
                 updated.headHash = try chainHash(info, upTo: keep)
@@ -36,8 +37,11 @@ extension Applier {
     private func chainHash(_ info: OriginInfo, upTo keep: UInt64) throws -> [UInt8] {
         // The rows were checked when they came in; only the hash is wanted.
         var walk = ChainWalk(origin: info.origin)
-        try db.prepare("SELECT hlc, body FROM ops WHERE origin_idx = ? AND seq <= ? ORDER BY seq").bind(.int(info.idx), .int(Int64(keep)))
-            .forEach { row in _ = walk.append(hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1)) }
+        try LogReader(db).scan(origin: info.idx) { entry in
+            guard entry.seq <= keep else { return false }
+            _ = walk.append(hlc: HLC(raw: entry.hlc), payload: entry.body)
+            return true
+        }
         return walk.hash
     }
 }

@@ -70,10 +70,10 @@ struct Applier {
     private var refold: Set<Int64> = []
     private var refoldFlows: Set<String> = []
     private var refoldEverything = false
-    /// The log's rows, gathered into multi-row INSERTs; written before each segment is merged (the
-    /// merge reads earlier writes' values from the log) and at the end of each run (the next
-    /// run's checks read the origin's head).
-    let opRows: RowBuffer
+    /// The log's appends, gathered; written before each segment is merged (the merge reads
+    /// earlier writes' values from the log) and at the end of each run (the next run's checks
+    /// read the origin's head).
+    let log: LogWriter
     let commit: MergeCommit
 
     init(replica: Replica, session: Int64?, deferring: Bool = false) throws {
@@ -84,7 +84,7 @@ struct Applier {
         self.revoked = try replica.revocations()
         self.courtRootKey = replica.courtRoot.map(Replica.bytes(hex:))
         self.state = MergeState(enrollments: try replica.enrollments(), courtRootKey: courtRootKey)
-        opRows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "body", "sig", "session", "flags"])
+        log = try LogWriter(db)
         commit = try MergeCommit(replica: replica)
         if deferring { try queueUnmerged() }
     }
@@ -118,21 +118,14 @@ struct Applier {
             refusedRevoked += 1
             return
         }
-        opRows.put(.int(info.idx))
-        opRows.put(.int(Int64(op.seq)))
-        opRows.put(.int(Int64(op.hlc.raw)))
-        opRows.put(.blob(payload))
-        opRows.put(signature.map { .blob($0) } ?? .null)
-        opRows.put(session.map { .int($0) } ?? .null)
-        opRows.put(.int(flags))
-        try opRows.endRow()
+        try log.append(origin: info.idx, LogEntry(seq: op.seq, hlc: op.hlc.raw, body: payload, signature: signature, session: session, flags: flags))
         head = (info, op.seq, hash, (head?.count ?? 0) + 1)
         try enqueue(op, payload: payload, origin: info)
     }
 
     /// Writes the run's log rows and records in `replica.origins` how far its origin got.
     mutating func flushHead() throws {
-        try opRows.flush()
+        try log.flush()
         guard let head else { return }
         self.head = nil
         replica.origins[head.info.origin]?.maxSeq = head.seq
@@ -192,13 +185,11 @@ struct Applier {
             return
         }
         let ranges = try db.cached("SELECT origin_idx, from_seq FROM unmerged ORDER BY origin_idx").map { ($0.int(0), $0.int(1)) }
-        let select = try db.cached("SELECT seq, hlc, body FROM ops WHERE origin_idx = ? AND seq >= ? ORDER BY seq")
         for (idx, from) in ranges {
             guard let origin = replica.originsByIdx[idx], let info = replica.origins[origin] else { continue }
-            try select.bind(.int(idx), .int(from)).forEach { row in
-                let payload = row.blob(2)
-                let op = try Operation.decode(origin: origin, seq: UInt64(row.int(0)), hlc: HLC(raw: UInt64(row.int(1))), payload: payload)
-                try queueForMerge(op, payload: payload, origin: info)
+            for entry in try LogReader(db).entries(origin: idx, from: UInt64(from)) {
+                let op = try Operation.decode(origin: origin, seq: entry.seq, hlc: HLC(raw: entry.hlc), payload: entry.body)
+                try queueForMerge(op, payload: entry.body, origin: info)
             }
         }
     }
@@ -207,7 +198,7 @@ struct Applier {
     private mutating func mergeQueue() throws {
         guard !queue.isEmpty else { return }
         // The chunks' values, and those of every earlier write, are read from the log.
-        try opRows.flush()
+        try log.flush()
         var segment = queue
         queue = MergeQueue()
         try segment.drain(chunkLimit: replica.mergeLimits.chunkOperations) { chunk in
@@ -286,13 +277,15 @@ struct Applier {
         defer { rebuilding = false }
         try mergeQueue()
         for table in Self.foldedTables { try db.execute("DELETE FROM \(table)") }
-        // SQLite lets one connection read `ops` while it writes the folded tables.
-        try db.prepare("SELECT origin_idx, seq, hlc, body FROM ops ORDER BY origin_idx, seq").forEach { row in
-            guard let origin = replica.originsByIdx[row.int(0)], let info = replica.origins[origin] else { return }
-            let payload = row.blob(3)
-            let op = try Operation.decode(origin: origin, seq: UInt64(row.int(1)), hlc: HLC(raw: UInt64(row.int(2))), payload: payload)
-            try queueForMerge(op, payload: payload, origin: info)
-            if Self.endsSegment(op) { try mergeQueue() }
+        // SQLite lets one connection read the log while it writes the folded tables.
+        for idx in replica.originsByIdx.keys.sorted() {
+            guard let origin = replica.originsByIdx[idx], let info = replica.origins[origin] else { continue }
+            try LogReader(db).scan(origin: idx) { entry in
+                let op = try Operation.decode(origin: origin, seq: entry.seq, hlc: HLC(raw: entry.hlc), payload: entry.body)
+                try queueForMerge(op, payload: entry.body, origin: info)
+                if Self.endsSegment(op) { try mergeQueue() }
+                return true
+            }
         }
         try mergeQueue()
         refoldEverything = true
@@ -320,7 +313,7 @@ extension Int64 {
 }
 
 extension [UInt8] {
-    var hex: String {
+    package var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(count * 2)

@@ -91,13 +91,12 @@ struct MergePrefetch {
         }
         // The values, in the log's key order.
         valueRequests.sort { ($0.originIdx, $0.op.seq) < ($1.originIdx, $1.op.seq) }
-        let selectOp = try db.cached("SELECT hlc, body FROM ops WHERE origin_idx = ? AND seq = ?")
+        var log = LogReader(db)
         for request in valueRequests {
-            selectOp.reset()
-            let value = try selectOp.bind(.int(request.originIdx), .int(Int64(request.op.seq))).first { row in
-                try Self.value(of: Operation.decode(origin: request.op.origin, seq: request.op.seq, hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1)), field: request.field)
-            } ?? nil
-            if let value { state.records[request.record]?.fields[request.field]?.values[request.index] = value }
+            guard let entry = try log.entry(origin: request.originIdx, seq: request.op.seq),
+                let value = try Self.value(of: Operation.decode(origin: request.op.origin, seq: request.op.seq, hlc: HLC(raw: entry.hlc), payload: entry.body), field: request.field)
+            else { continue }
+            state.records[request.record]?.fields[request.field]?.values[request.index] = value
         }
         if !state.numbered {
             state.nextRID = try db.cached("SELECT coalesce(max(rid), 0) + 1 FROM records").first { $0.int(0) } ?? 1
@@ -174,14 +173,15 @@ struct MergePrefetch {
     /// What a record the chunk creates needs besides its fields: the create that counts, whether
     /// it is archived or has step events, and the latest millisecond of anything stored for it.
     private func loadCreated(_ r: inout RecordState) throws {
+        var log = LogReader(db)
         if r.kind != nil,
-            let stored = try db.cached(
-                "SELECT r.create_origin, r.create_seq, o.hlc, o.body FROM records r JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?"
-            ).bind(.int(r.rid)).first({ (idx: $0.int(0), seq: UInt64($0.int(1)), hlc: HLC(raw: UInt64($0.int(2))), body: $0.blob(3)) }),
-            let origin = replica.originsByIdx[stored.idx],
-            case .create(_, let kind, let sop, let fields) = try Operation.decode(origin: origin, seq: stored.seq, hlc: stored.hlc, payload: stored.body).body
+            let (idx, seq) = try db.cached("SELECT create_origin, create_seq FROM records WHERE rid = ? AND create_origin IS NOT NULL")
+                .bind(.int(r.rid)).first({ ($0.int(0), UInt64($0.int(1))) }),
+            let stored = try log.entry(origin: idx, seq: seq),
+            let origin = replica.originsByIdx[idx],
+            case .create(_, let kind, let sop, let fields) = try Operation.decode(origin: origin, seq: seq, hlc: HLC(raw: stored.hlc), payload: stored.body).body
         {
-            r.create = CreateInfo(hlc: stored.hlc, origin: origin, seq: stored.seq, originIdx: stored.idx, kind: kind, sop: sop, fields: fields)
+            r.create = CreateInfo(hlc: HLC(raw: stored.hlc), origin: origin, seq: seq, originIdx: idx, kind: kind, sop: sop, fields: fields)
         }
         r.archived = try db.cached("SELECT 1 FROM archives WHERE rid = ? LIMIT 1").bind(.int(r.rid)).first { _ in true } ?? false
         r.hasSteps = try db.cached("SELECT 1 FROM steps WHERE record = ? LIMIT 1").bind(.text(r.id.hex)).first { _ in true } ?? false

@@ -131,11 +131,12 @@ extension Replica {
 
     /// The clock of a stored operation (applied, or held), nil when it is not there.
     private func storedClock(of origin: OriginID, at seq: UInt64, held: Bool) throws -> HLC? {
-        let statement =
-            if held { try db.cached("SELECT hlc FROM held_ops WHERE origin = ? AND seq = ?").bind(.blob(origin.bytes), .int(Int64(seq))) }
-            else if let idx = origins[origin]?.idx { try db.cached("SELECT hlc FROM ops WHERE origin_idx = ? AND seq = ?").bind(.int(idx), .int(Int64(seq))) }
-            else { nil as Statement? }
-        return try statement?.first { HLC(raw: UInt64($0.int(0))) } ?? nil
+        if held {
+            return try db.cached("SELECT hlc FROM held_ops WHERE origin = ? AND seq = ?").bind(.blob(origin.bytes), .int(Int64(seq))).first { HLC(raw: UInt64($0.int(0))) }
+        }
+        guard let idx = origins[origin]?.idx else { return nil }
+        var log = LogReader(db)
+        return try log.entry(origin: idx, seq: seq).map { HLC(raw: $0.hlc) }
     }
 
     /// What import says of a log that `ChainWalk` refused: the batch is refused whole.
@@ -220,9 +221,9 @@ extension Replica {
                 return
             }
             // Operations already held must be byte-identical: anything else is a fork.
-            let held = try db.cached("SELECT hlc, body FROM ops WHERE origin_idx = ? AND seq = ?")
+            var log = LogReader(db)
             while seq <= known.maxSeq, let entry = entries.first {
-                let same = try held.bind(.int(known.idx), .int(Int64(seq))).first { UInt64($0.int(0)) == entry.hlc.raw && $0.blob(1) == entry.payload } ?? false
+                let same = try log.entry(origin: known.idx, seq: seq).map { $0.hlc == entry.hlc.raw && $0.body == entry.payload } ?? false
                 guard same else {
                     state.forked.insert(origin)
                     let detail = "origin \(origin.hex) (\(nodeName(origin))) has two different operations at seq \(seq); kept ours, refused the other"

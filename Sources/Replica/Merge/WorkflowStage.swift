@@ -75,9 +75,8 @@ struct WorkflowStage {
 
     private func prefetch(_ rid: Int64) throws -> Input? {
         guard
-            let (hex, kind, createHLC) = try db.cached(
-                "SELECT r.id, r.kind, o.hlc FROM records r LEFT JOIN ops o ON o.origin_idx = r.create_origin AND o.seq = r.create_seq WHERE r.rid = ?"
-            ).bind(.int(rid)).first({ ($0.text(0), $0.optionalText(1).flatMap(RecordKind.init(rawValue:)), $0.optionalInt(2)) }),
+            let (hex, kind, createOrigin, createSeq) = try db.cached("SELECT id, kind, create_origin, create_seq FROM records WHERE rid = ?").bind(.int(rid))
+                .first({ ($0.text(0), $0.optionalText(1).flatMap(RecordKind.init(rawValue:)), $0.optionalInt(2), $0.optionalInt(3)) }),
             let kind,
             let row = try db.cached("SELECT sop, created_at, archived FROM \(kind.table) WHERE id = ?").bind(.text(hex)).first({
                 (sop: $0.text(0), created: $0.int(1), archived: $0.int(2) != 0)
@@ -86,7 +85,9 @@ struct WorkflowStage {
         let (events, stored) = try db.stepEvents(record: hex)
         let sop = db.flow(row.sop)
         // The create's clock: its milliseconds are stored; the fold needs the full reading only to order events.
-        let created = createHLC.map { HLC(raw: UInt64($0)) } ?? HLC(milliseconds: UInt64(row.created), counter: 0)
+        var log = LogReader(db)
+        let createHLC = try createOrigin.flatMap { idx in try createSeq.flatMap { try log.entry(origin: idx, seq: UInt64($0))?.hlc } }
+        let created = createHLC.map { HLC(raw: $0) } ?? HLC(milliseconds: UInt64(row.created), counter: 0)
         let letter = try sop.flatMap { try letterProgress(parent: hex, sop: $0) }
         return Input(rid: rid, hex: hex, kind: kind, sop: sop, archived: row.archived, created: created, events: events, stored: stored, letter: letter)
     }

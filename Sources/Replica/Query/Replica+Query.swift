@@ -199,17 +199,17 @@ extension Replica {
             for w in writes where listed.insert("\(w.originIdx):\(w.op.seq)").inserted { keys.append((w.originIdx, Int64(w.op.seq))) }
         }
         var entries: [HistoryEntry] = []
-        let load = try db.cached("SELECT hlc, body, session, flags FROM ops WHERE origin_idx = ? AND seq = ?")
-        for (idx, seq) in keys {
+        var log = LogReader(db)
+        for (idx, seq) in keys.sorted(by: <) {
             guard let origin = originsByIdx[idx], let info = origins[origin] else { continue }
-            try load.bind(.int(idx), .int(seq)).forEach { row in
-                let op = try Operation.decode(origin: origin, seq: UInt64(seq), hlc: HLC(raw: UInt64(row.int(0))), payload: row.blob(1))
-                let session = row.optionalInt(2)
+            if let stored = try log.entry(origin: idx, seq: UInt64(seq)) {
+                let op = try Operation.decode(origin: origin, seq: UInt64(seq), hlc: HLC(raw: stored.hlc), payload: stored.body)
+                let session = stored.session
                 var entry = HistoryEntry(
                     op: "\(origin.hex):\(seq)", at: op.hlc.date, hlc: op.hlc.raw, node: info.name, role: info.role.rawValue,
                     author: op.author.isEmpty ? info.name : op.author, kind: op.body.kindName, summary: "", field: nil, value: nil, outcome: nil,
                     against: against[op.id] ?? [], stepStatus: nil, via: session.flatMap { sessions[$0] } ?? "local", session: session,
-                    clockAhead: row.int(3) & OperationFlags.clockAhead != 0)
+                    clockAhead: stored.flags & OperationFlags.clockAhead != 0)
                 switch op.body {
                 case .create(_, let k, let code, let fields):
                     entry.summary = "created \(k.rawValue) (\(code))" + (fields.isEmpty ? "" : ": " + fields.map { "\($0.field.name)=\($0.value)" }.joined(separator: ", "))

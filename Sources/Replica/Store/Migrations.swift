@@ -17,8 +17,14 @@ struct Migration: Sendable {
 }
 
 enum Migrations {
-    /// Every migration after schema 1, in order (`all[i].version == i + 2`). None yet.
-    static let all: [Migration] = []
+    /// Every migration after schema 1, in order (`all[i].version == i + 2`).
+    static let all: [Migration] = [
+        Migration(version: 2, name: "pack the operation log into runs") { db in
+            try db.execute(Schema.opRunsTable)
+            let log = try LogWriter(db)
+            for idx in try db.prepare("SELECT idx FROM origins ORDER BY idx").map({ $0.int(0) }) { try log.packTail(origin: idx) }
+        }
+    ]
 
     /// The version a replica has after every migration of `list`.
     static func latest(_ list: [Migration] = all) -> Int { 1 + list.count }

@@ -22,7 +22,6 @@ extension Replica {
             let originRows = try db.prepare("SELECT idx, origin, public_key, max_seq, head_hash FROM origins ORDER BY origin").map {
                 ($0.int(0), ID128(bytes: $0.blob(1)), $0.blob(2), UInt64($0.int(3)), $0.blob(4))
             }
-            let select = try db.prepare("SELECT seq, hlc, body, sig FROM ops WHERE origin_idx = ? ORDER BY seq")
             for (idx, originID, key, maxSeq, headHash) in originRows {
                 guard let origin = originID else {
                     report.problems.append("origin row \(idx) has a malformed id")
@@ -32,26 +31,27 @@ extension Replica {
                 // The same walk import checks with (`ChainWalk`): what it refuses, verify reports.
                 var walk = ChainWalk(origin: origin)
                 var problem: String?
-                try select.bind(.int(idx)).forEach { row in
-                    guard problem == nil else { return }
-                    let seq = UInt64(row.int(0))
-                    guard seq == walk.nextSeq else {
-                        problem = "origin \(origin.short) (\(nodeName(origin))): operation \(walk.nextSeq) is missing (next held is \(seq))"
-                        return
-                    }
-                    let signature = row.isNull(3) ? nil : row.blob(3)
-                    if signature != nil { report.signatures += 1 }
-                    do throws(ChainWalk.Problem) {
-                        let (op, _) = try walk.check(hlc: HLC(raw: UInt64(row.int(1))), payload: row.blob(2), signature: signature)
-                        if case .genesis(let g) = op.body, g.publicKey != key {
-                            problem = "origin \(origin.short): the key in its genesis differs from the stored key"
+                do {
+                    try LogReader(db).scan(origin: idx) { entry in
+                        guard entry.seq == walk.nextSeq else {
+                            problem = "origin \(origin.short) (\(nodeName(origin))): operation \(walk.nextSeq) is missing (next held is \(entry.seq))"
+                            return false
                         }
-                    } catch {
-                        problem = verifyProblem(error, origin: origin)
+                        if entry.signature != nil { report.signatures += 1 }
+                        do throws(ChainWalk.Problem) {
+                            let (op, _) = try walk.check(hlc: HLC(raw: entry.hlc), payload: entry.body, signature: entry.signature)
+                            if case .genesis(let g) = op.body, g.publicKey != key {
+                                problem = "origin \(origin.short): the key in its genesis differs from the stored key"
+                            }
+                        } catch {
+                            problem = verifyProblem(error, origin: origin)
+                        }
+                        report.operations += 1
+                        return problem == nil
                     }
-                    report.operations += 1
+                } catch let error as ReplicaError {
+                    problem = "origin \(origin.short) (\(nodeName(origin))): \(error.message)"
                 }
-                select.reset()
                 if let problem {
                     report.problems.append(problem)
                     continue

@@ -80,6 +80,17 @@ enum Schema {
         ) WITHOUT ROWID;
         """
 
+    /// Schema 2: the log's packed runs (`OperationLog`).
+    static let opRunsTable = """
+        CREATE TABLE op_runs (
+            origin_idx INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL,
+            first_seq INTEGER NOT NULL,
+            ops BLOB NOT NULL,
+            PRIMARY KEY (origin_idx, last_seq)
+        ) WITHOUT ROWID;
+        """
+
     static var statements: String {
         """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -99,7 +110,8 @@ enum Schema {
         );
 
         -- The operation log: every operation of every origin, payload as encoded on the wire, the
-        -- merge session that brought it (NULL: written here) and local flags.
+        -- merge session that brought it (NULL: written here) and local flags. Since schema 2 only
+        -- each origin's tail beyond its packed runs (`op_runs`, OperationLog).
         CREATE TABLE ops (
             origin_idx INTEGER NOT NULL,
             seq INTEGER NOT NULL,

@@ -1,4 +1,4 @@
-import CZstd
+import Replica
 
 /// A batch frame's body compressed with Zstandard (RFC 8878) at its fastest levels, as
 /// Automerge compresses its columns: the runs' values are text that repeats, and a batch shrinks
@@ -15,18 +15,8 @@ enum BatchCompression {
     /// frame's content checksum: the session's AEAD already rules out damage on the way, but a
     /// peer's faulty compressor is then refused at once rather than as runs that do not verify.
     static func compress(_ bytes: [UInt8], _ range: Range<Int>) -> [UInt8]? {
-        guard range.count >= minimumInput, let context = ZSTD_createCCtx() else { return nil }
-        defer { ZSTD_freeCCtx(context) }
-        guard ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, 1)) == 0,
-            ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)) == 0
-        else { return nil }
-        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(range.count))
-        let written = out.withUnsafeMutableBufferPointer { o in
-            bytes.withUnsafeBufferPointer { i in ZSTD_compress2(context, o.baseAddress, o.count, i.baseAddress! + range.lowerBound, range.count) }
-        }
-        guard ZSTD_isError(written) == 0, written < range.count else { return nil }
-        out.removeSubrange(written...)
-        return out
+        guard range.count >= minimumInput else { return nil }
+        return Zstd.compress(bytes, range)
     }
 
     /// Decompresses `bytes[range]`, which must hold exactly `length` bytes compressed, in one
@@ -34,17 +24,10 @@ enum BatchCompression {
     /// `length` against its bound first, so a small frame never makes this allocate more than a
     /// frame may hold.
     static func expand(_ bytes: [UInt8], _ range: Range<Int>, length: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: max(1, length))
-        let produced = out.withUnsafeMutableBufferPointer { o in
-            bytes.withUnsafeBufferPointer { i in ZSTD_decompress(o.baseAddress, length, i.baseAddress! + range.lowerBound, range.count) }
+        switch Zstd.expand(bytes, range, length: length) {
+        case .success(let body): return body
+        case .failure(let error):
+            throw SyncError(.malformed, "a compressed batch \(error.reason)", hint: "the peer is damaged or hostile; nothing of the batch was used")
         }
-        guard ZSTD_isError(produced) == 0, produced == length else {
-            let why =
-                ZSTD_isError(produced) != 0 ? "could not be decompressed (\(String(cString: ZSTD_getErrorName(produced))))"
-                : "does not decompress to the \(length) bytes it announces"
-            throw SyncError(.malformed, "a compressed batch \(why)", hint: "the peer is damaged or hostile; nothing of the batch was used")
-        }
-        out.removeSubrange(length...)
-        return out
     }
 }
