@@ -229,11 +229,12 @@ public final class Replica {
             // WAL with synchronous=FULL: a commit is durable once the WAL is synced, one fdatasync.
             // The WAL outlives the process (no checkpoint at close, which would sync the database
             // file and the folder again on every desk command); SQLite checkpoints it every 1,000
-            // pages, and truncates it to 4 MiB when it starts over. So replica.db alone is not the
+            // pages, and truncates it to 1 MiB (64 pages, more than a desk command writes) when
+            // it starts over: what a bulk import leaves beside the database. So replica.db alone is not the
             // replica: copy the folder, or use `sinkron backup`. An 8 MB page cache: a merge
             // reads and writes its tables in key order (`MergeQueue`), and a desk command reads
             // a few pages; a larger cache only raised a 1M-operation import's memory.
-            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8000; PRAGMA journal_size_limit=4194304")
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8000; PRAGMA journal_size_limit=1048576")
             try db.keepWALOnClose()
         } catch let error as SQLiteError {
             throw ReplicaError(.storage, "cannot open the replica at \(path): \(error.message)", hint: "is it a Sinkron replica? `sinkron verify` checks one")

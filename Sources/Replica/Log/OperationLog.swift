@@ -217,8 +217,36 @@ final class LogWriter {
         try write(origin: stagedOrigin, staged)
     }
 
-    /// Packs what of origin `idx`'s rows fills whole runs (schema 2's migration).
-    func packTail(origin idx: Int64) throws { try write(origin: idx, []) }
+    /// Packs what of origin `idx`'s rows fills whole runs (schema 2's migration), 16,384 rows
+    /// at a time: a schema-1 log may hold millions. Rows with a gap before them stay rows.
+    func packTail(origin idx: Int64) throws {
+        let perRun = OperationLog.operationsPerRun
+        let select = try db.prepare("SELECT seq, hlc, body, sig, session, flags FROM ops WHERE origin_idx = ? AND seq >= ? ORDER BY seq LIMIT 16384")
+        let insert = try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
+        var from: UInt64 = 0
+        while true {
+            var slice: [LogEntry] = []
+            try select.bind(.int(idx), .int(Int64(bitPattern: from))).forEach { row in
+                slice.append(
+                    LogEntry(
+                        seq: UInt64(bitPattern: row.int(0)), hlc: UInt64(bitPattern: row.int(1)), body: row.blob(2),
+                        signature: row.isNull(3) ? nil : row.blob(3), session: row.optionalInt(4), flags: row.int(5)))
+            }
+            select.reset()
+            var whole = 0
+            while whole + perRun <= slice.count, slice[whole + perRun - 1].seq == slice[whole].seq + UInt64(perRun) - 1 {
+                let run = slice[whole..<(whole + perRun)]
+                try insert.bind(.int(idx), .int(Int64(bitPattern: run.last!.seq)), .int(Int64(bitPattern: run.first!.seq)), .blob(OperationLog.encode(run, with: compressor))).run()
+                whole += perRun
+            }
+            guard whole > 0 else { break }
+            try db.cached("DELETE FROM ops WHERE origin_idx = ? AND seq BETWEEN ? AND ?")
+                .bind(.int(idx), .int(Int64(bitPattern: slice[0].seq)), .int(Int64(bitPattern: slice[whole - 1].seq))).run()
+            guard whole == slice.count, slice.count == 16384 else { break }
+            from = slice[whole - 1].seq + 1
+        }
+        tails[idx] = nil
+    }
 
     /// Writes origin `idx`'s next operations `new`: packed, with the rows of its tail, into as
     /// many whole runs as they fill; the rest as rows.

@@ -291,7 +291,7 @@ extension Replica {
             // A bulk merge folds its WAL into the database now, in the command that wrote it,
             // rather than leaving up to 1,000 pages for the next desk command's commit (SQLite
             // checkpoints past 1,000 pages, and no command checkpoints when it exits). Before
-            // the session's last write, which then starts the WAL over and trims it to 4 MiB.
+            // the session's last write, which then starts the WAL over and trims it to 1 MiB.
             try? db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: file.size, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report, peer: info.exporter)
             return ImportReport(bundle: info, session: session, report: report)
