@@ -128,9 +128,9 @@ import Testing
 }
 
 extension OperationLogTests {
-    /// A replica of schema 1 (the log all rows) is packed by migration 2 when it is opened, and
-    /// holds the same log, tables and digest afterwards.
-    @Test func migrationTwoPacksASchemaOneLog() throws {
+    /// A replica of schema 1 (the log all rows, the SOP book WITHOUT ROWID) is brought up by
+    /// migrations 2 and 3 when it is opened, and holds the same log, tables and digest afterwards.
+    @Test func migrationsBringASchemaOneReplicaUp() throws {
         let a = try sandbox.replica("a", role: .stafTI)
         let task = try a.addTask(sop: "SERVER", title: "Server")
         for i in 0..<150 { try a.comment(task.hex, text: "catatan \(i)") }
@@ -144,11 +144,17 @@ extension OperationLogTests {
                 }
             }
             try a.db.execute("DROP TABLE op_runs; UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+            // And the SOP book as schema 1 kept it.
+            try a.db.execute(
+                "CREATE TABLE flows1 AS SELECT * FROM sop_flows; DROP TABLE sop_flows; \(FlowBook.table) INSERT INTO sop_flows SELECT * FROM flows1; DROP TABLE flows1")
         }
+        #expect(try a.scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'sop_flows' AND sql LIKE '%WITHOUT ROWID%'") == 1)
         #expect(try a.scalar("SELECT count(*) FROM ops") == Int64(try a.vector().entries.values.reduce(0, +)))
         let b = try Replica(home: a.home, physicalClock: ManualClock(), entropy: sandbox.entropy)
         #expect(try b.scalar("SELECT value FROM meta WHERE key = 'schema_version'") == Int64(Schema.version))
         #expect(try b.scalar("SELECT count(*) FROM ops")! < 64)
+        #expect(try b.scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'sop_flows' AND sql LIKE '%WITHOUT ROWID%'") == 0)
+        #expect(try b.scalar("SELECT count(*) FROM sop_flows")! > 20)
         #expect(try b.logDump() == dump)
         #expect(try b.digest() == digest)
         #expect(try b.verify().ok)

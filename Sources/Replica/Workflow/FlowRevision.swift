@@ -55,6 +55,7 @@ public struct FlowPin: Sendable, Hashable {
 }
 
 /// Where the SOP book lives in the replica: one row per flow revision the admin published.
+/// (`table` is schema 1's form; migration 3 makes it a rowid table with the same columns.)
 enum FlowBook {
     static let table = """
         CREATE TABLE IF NOT EXISTS sop_flows (
