@@ -57,7 +57,7 @@ public final class Replica {
     /// How much the merge's queue holds before it spills a run, and how large its chunks are
     /// (see `Applier`). Tests make them small, so that a few operations merge in many pieces; the
     /// result must not change.
-    var mergeLimits = MergeLimits()
+    package var mergeLimits = MergeLimits()
     /// What the last deferring batch left queued (see `Applier.deferring`).
     var pendingMerge: PendingMerge?
     let pendingMergeSalt = Int64.random(in: .min ... .max)

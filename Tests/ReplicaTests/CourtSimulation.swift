@@ -53,7 +53,7 @@ final class CourtSimulation {
         observer = try sandbox.member("pengamat", role: .userSipp, invitedBy: admin, clock: ManualClock())
         // Some replicas merge every batch through a tiny queue and chunks (many spilled runs
         // merged back, records in chunks of 1-5 operations): their tables must not differ.
-        let tiny = MergeLimits(queueBytes: 300 + Int(seed % 7) * 200, chunkOperations: 1 + Int(seed % 5))
+        let tiny = MergeLimits(queueBytes: 300 + Int(seed % 7) * 200, chunkOperations: 1 + Int(seed % 5), logRun: 2 + Int(seed % 6))
         for (i, replica) in (replicas + [observer]).enumerated() where (i + Int(seed % 3)) % 2 == 0 { replica.mergeLimits = tiny }
     }
 

@@ -198,14 +198,19 @@ final class LogWriter {
     /// Per origin seen: how many operations it holds as rows, and from which seq.
     private var tails: [Int64: (first: UInt64, count: Int)] = [:]
 
-    init(_ db: Database) throws {
+    /// Operations per packed run (`OperationLog.operationsPerRun`; smaller in tests, so that a
+    /// short log is packed, repacked and cut too).
+    private let perRun: Int
+
+    init(_ db: Database, perRun: Int = OperationLog.operationsPerRun) throws {
         self.db = db
+        self.perRun = max(1, perRun)
         rows = try RowBuffer(db, table: "ops", columns: ["origin_idx", "seq", "hlc", "body", "sig", "session", "flags"])
     }
 
     /// Gathers the next operation of origin `idx` (seqs of one origin come in order).
     func append(origin idx: Int64, _ entry: LogEntry) throws {
-        if idx != stagedOrigin || staged.count >= 16 * OperationLog.operationsPerRun { try flush() }
+        if idx != stagedOrigin || staged.count >= 16 * perRun { try flush() }
         stagedOrigin = idx
         staged.append(entry)
     }
@@ -220,7 +225,6 @@ final class LogWriter {
     /// Packs what of origin `idx`'s rows fills whole runs (schema 2's migration), 16,384 rows
     /// at a time: a schema-1 log may hold millions. Rows with a gap before them stay rows.
     func packTail(origin idx: Int64) throws {
-        let perRun = OperationLog.operationsPerRun
         let select = try db.prepare("SELECT seq, hlc, body, sig, session, flags FROM ops WHERE origin_idx = ? AND seq >= ? ORDER BY seq LIMIT 16384")
         let insert = try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
         var from: UInt64 = 0
@@ -252,7 +256,6 @@ final class LogWriter {
     /// many whole runs as they fill; the rest as rows.
     private func write(origin idx: Int64, _ new: [LogEntry]) throws {
         var tail = try tails[idx] ?? storedTail(idx)
-        let perRun = OperationLog.operationsPerRun
         let afterTail = tail.first + UInt64(tail.count)
         var entries = ArraySlice(new)
         // Packs only a contiguous tail: anything else is damage that `verify` must still see.

@@ -84,7 +84,7 @@ struct Applier {
         self.revoked = try replica.revocations()
         self.courtRootKey = replica.courtRoot.map(Replica.bytes(hex:))
         self.state = MergeState(enrollments: try replica.enrollments(), courtRootKey: courtRootKey)
-        log = try LogWriter(db)
+        log = try LogWriter(db, perRun: replica.mergeLimits.logRun)
         commit = try MergeCommit(replica: replica)
         if deferring { try queueUnmerged() }
     }
@@ -300,12 +300,23 @@ struct PendingMerge {
 }
 
 /// The bounds of a merge's pieces.
-struct MergeLimits {
+package struct MergeLimits {
     /// The queue's bound in memory, in bytes (about 100 per queued operation, payload included):
     /// beyond it, the queue writes a sorted run to its spill file.
     var queueBytes = 32 << 20
     /// Operations per chunk, held decoded while it is merged, with their records' state.
     var chunkOperations = 2048
+    /// Operations per packed run of the log (`OperationLog`).
+    var logRun = OperationLog.operationsPerRun
+
+    init(queueBytes: Int = 32 << 20, chunkOperations: Int = 2048, logRun: Int = OperationLog.operationsPerRun) {
+        self.queueBytes = queueBytes
+        self.chunkOperations = chunkOperations
+        self.logRun = logRun
+    }
+
+    /// Small runs, for simulations: a log of a few dozen operations is packed, repacked and cut.
+    package static func smallLogRuns(_ run: Int) -> MergeLimits { MergeLimits(logRun: run) }
 }
 
 extension Int64 {
