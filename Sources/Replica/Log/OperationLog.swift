@@ -150,9 +150,7 @@ package struct LogReader {
             }
         guard going else { return }
         try db.prepare("SELECT seq, hlc, body, sig, session, flags FROM ops WHERE origin_idx = ? AND seq >= ? ORDER BY seq")
-            .bind(.int(idx), .int(Int64(bitPattern: next))).scan { row in
-                try body(Self.entry(seq: UInt64(bitPattern: row.int(0)), offset: 1)(row))
-            }
+            .bind(.int(idx), .int(Int64(bitPattern: next))).scan { try body(Self.row($0)) }
     }
 
     /// Every operation of origin `idx` from `seq` on, in seq order.
@@ -164,6 +162,9 @@ package struct LogReader {
         }
         return out
     }
+
+    /// A row of `SELECT seq, hlc, body, sig, session, flags FROM ops`.
+    static func row(_ row: Row) -> LogEntry { entry(seq: UInt64(bitPattern: row.int(0)), offset: 1)(row) }
 
     private static func entry(seq: UInt64, offset: Int32 = 0) -> (Row) -> LogEntry {
         { row in
@@ -226,21 +227,14 @@ final class LogWriter {
     /// at a time: a schema-1 log may hold millions. Rows with a gap before them stay rows.
     func packTail(origin idx: Int64) throws {
         let select = try db.prepare("SELECT seq, hlc, body, sig, session, flags FROM ops WHERE origin_idx = ? AND seq >= ? ORDER BY seq LIMIT 16384")
-        let insert = try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
         var from: UInt64 = 0
         while true {
             var slice: [LogEntry] = []
-            try select.bind(.int(idx), .int(Int64(bitPattern: from))).forEach { row in
-                slice.append(
-                    LogEntry(
-                        seq: UInt64(bitPattern: row.int(0)), hlc: UInt64(bitPattern: row.int(1)), body: row.blob(2),
-                        signature: row.isNull(3) ? nil : row.blob(3), session: row.optionalInt(4), flags: row.int(5)))
-            }
+            try select.bind(.int(idx), .int(Int64(bitPattern: from))).forEach { slice.append(LogReader.row($0)) }
             select.reset()
             var whole = 0
             while whole + perRun <= slice.count, slice[whole + perRun - 1].seq == slice[whole].seq + UInt64(perRun) - 1 {
-                let run = slice[whole..<(whole + perRun)]
-                try insert.bind(.int(idx), .int(Int64(bitPattern: run.last!.seq)), .int(Int64(bitPattern: run.first!.seq)), .blob(OperationLog.encode(run, with: compressor))).run()
+                try insertRun(origin: idx, slice[whole..<(whole + perRun)])
                 whole += perRun
             }
             guard whole > 0 else { break }
@@ -268,13 +262,8 @@ final class LogWriter {
                 try db.cached("DELETE FROM ops WHERE origin_idx = ? AND seq >= ?").bind(.int(idx), .int(Int64(bitPattern: tail.first))).run()
                 entries = ArraySlice(held + new)
             }
-            let insert = try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
             while entries.count >= perRun {
-                let run = entries.prefix(perRun)
-                try insert.bind(
-                    .int(idx), .int(Int64(bitPattern: run.last!.seq)), .int(Int64(bitPattern: run.first!.seq)),
-                    .blob(OperationLog.encode(run, with: compressor))
-                ).run()
+                try insertRun(origin: idx, entries.prefix(perRun))
                 entries = entries.dropFirst(perRun)
             }
             tail = (0, 0)
@@ -293,6 +282,13 @@ final class LogWriter {
         if tail.count == 0 { tail.first = entries.first?.seq ?? 0 }
         tail.count += entries.count
         tails[idx] = tail
+    }
+
+    /// Writes one packed run of consecutive operations of origin `idx`.
+    private func insertRun(origin idx: Int64, _ run: ArraySlice<LogEntry>) throws {
+        guard let first = run.first, let last = run.last else { return }
+        try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
+            .bind(.int(idx), .int(Int64(bitPattern: last.seq)), .int(Int64(bitPattern: first.seq)), .blob(OperationLog.encode(run, with: compressor))).run()
     }
 
     /// The origin's tail as the table holds it: its first seq and how many rows.

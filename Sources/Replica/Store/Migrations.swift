@@ -30,16 +30,7 @@ enum Migrations {
         Migration(version: 3, name: "the SOP book as a rowid table") { db in
             try db.execute(
                 """
-                CREATE TABLE sop_flows_rowid (
-                    code TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    origin TEXT NOT NULL,
-                    seq INTEGER NOT NULL,
-                    hlc INTEGER NOT NULL,
-                    author TEXT NOT NULL,
-                    definition TEXT NOT NULL,
-                    PRIMARY KEY (code, version, origin, seq)
-                );
+                CREATE TABLE sop_flows_rowid (\(FlowBook.columns));
                 INSERT INTO sop_flows_rowid SELECT code, version, origin, seq, hlc, author, definition FROM sop_flows ORDER BY code, version, origin, seq;
                 DROP TABLE sop_flows;
                 ALTER TABLE sop_flows_rowid RENAME TO sop_flows;

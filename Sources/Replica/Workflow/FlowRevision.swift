@@ -57,8 +57,11 @@ public struct FlowPin: Sendable, Hashable {
 /// Where the SOP book lives in the replica: one row per flow revision the admin published.
 /// (`table` is schema 1's form; migration 3 makes it a rowid table with the same columns.)
 enum FlowBook {
-    static let table = """
-        CREATE TABLE IF NOT EXISTS sop_flows (
+    static let table = "CREATE TABLE IF NOT EXISTS sop_flows (\(columns)) WITHOUT ROWID;"
+
+    /// The columns and primary key, in both forms of the table.
+    static let columns = """
+
             code TEXT NOT NULL,
             version INTEGER NOT NULL,
             origin TEXT NOT NULL,
@@ -67,7 +70,7 @@ enum FlowBook {
             author TEXT NOT NULL,
             definition TEXT NOT NULL,
             PRIMARY KEY (code, version, origin, seq)
-        ) WITHOUT ROWID;
+
         """
 
     /// Decoded definitions by their text: a definition never changes once published.
