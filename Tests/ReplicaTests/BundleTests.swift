@@ -56,8 +56,8 @@ import Testing
         #expect(try b.importBundle(from: sandbox.path("none.sinkron")).report == ApplyReport())
     }
 
-    /// An import leaves its writes in the database file, not only in the WAL: the next desk
-    /// command does not pay for checkpointing what the import wrote.
+    /// An import leaves its writes in the database file, not in the WAL: the next desk command
+    /// does not pay for checkpointing what the import wrote, and no folded pages stay on disk.
     @Test func anImportIsCheckpointedByItsOwnCommand() throws {
         let a = try sandbox.replica("a", role: .mejaSatu)
         try a.fill(records: 500, sets: 2500, batch: 3000, seed: 7) { _ in }
@@ -70,6 +70,8 @@ import Testing
         // About 3,000 operations fill far fewer than the 1,000 WAL pages at which SQLite would
         // checkpoint by itself.
         #expect(try size() > before + 100_000, "the import's pages are in replica.db")
+        let wal = try (FileManager.default.attributesOfItem(atPath: file + "-wal")[.size] as? Int) ?? -1
+        #expect(wal == 0, "nothing of the import is left in the WAL")
     }
 
     @Test func damagedBundlesAreRefusedWhole() throws {

@@ -288,12 +288,12 @@ extension Replica {
                 info = try Bundle.forEachRun(file: file, first: first.take(), consume)
             }
             guard let info else { throw ReplicaError(.badBundle, "the bundle could not be read") }
+            try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: file.size, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report, peer: info.exporter)
             // A bulk merge folds its WAL into the database now, in the command that wrote it,
             // rather than leaving up to 1,000 pages for the next desk command's commit (SQLite
-            // checkpoints past 1,000 pages, and no command checkpoints when it exits). Before
-            // the session's last write, which then starts the WAL over and trims it to 1 MiB.
-            try? db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            try endSession(session, received: report.appliedTotal, conflicts: report.conflicts, bytesIn: file.size, outcome: report.forks.isEmpty ? "ok" : "fork refused", detail: report, peer: info.exporter)
+            // checkpoints past 1,000 pages, and no command checkpoints when it exits), and
+            // leaves no WAL on disk: it would hold a megabyte of pages already folded.
+            db.truncateWALIfIdle()
             return ImportReport(bundle: info, session: session, report: report)
         } catch {
             try? endSession(session, received: 0, conflicts: 0, bytesIn: file.size, outcome: "refused: \(error)", detail: nil as ApplyReport?)

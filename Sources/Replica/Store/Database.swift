@@ -50,6 +50,15 @@ package final class Database {
         guard rc == SQLITE_OK else { throw error(rc) }
     }
 
+    /// Folds the whole WAL into the database file and truncates it to nothing, unless another
+    /// connection reads or writes at this moment: then it folds what it can and leaves the rest
+    /// to SQLite's own checkpoints. It never waits for anyone.
+    package func truncateWALIfIdle() {
+        sqlite3_busy_timeout(handle, 0)
+        defer { sqlite3_busy_timeout(handle, 10_000) }
+        sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+    }
+
     package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     package var changes: Int { Int(sqlite3_changes(handle)) }
 
