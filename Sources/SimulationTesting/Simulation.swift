@@ -329,10 +329,13 @@ public final class Simulation {
     }
 
     /// Odd nodes pack their log by 2–5 operations instead of 64, so that a simulation's short
-    /// logs are packed, repacked from their tails and cut by revocations inside runs; the logs
-    /// and tables must still agree with the other nodes'.
+    /// logs are packed, repacked from their tails and cut by revocations inside runs; every
+    /// third node hands segments of 2 operations or more to the merge from the drain's second
+    /// thread. The logs and tables must still agree with the other nodes'.
     private static func packSmall(_ replica: Replica, index: Int) {
-        if index % 2 == 1 { replica.mergeLimits = .smallLogRuns(2 + index % 4) }
+        let logRun = index % 2 == 1 ? 2 + index % 4 : OperationLog.operationsPerRun
+        let threadedDrain = index % 3 == 0 ? 2 : 8192
+        replica.mergeLimits = .small(logRun: logRun, threadedDrain: threadedDrain)
     }
 
     /// Sessions whose peer vanished: they tick until their timeout ends them.

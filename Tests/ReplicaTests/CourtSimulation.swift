@@ -52,8 +52,10 @@ final class CourtSimulation {
         for node in nodes where node.role == .umumKeuangan { try node.replica.setCourtCode("W4-U2") }
         observer = try sandbox.member("pengamat", role: .userSipp, invitedBy: admin, clock: ManualClock())
         // Some replicas merge every batch through a tiny queue and chunks (many spilled runs
-        // merged back, records in chunks of 1-5 operations): their tables must not differ.
-        let tiny = MergeLimits(queueBytes: 300 + Int(seed % 7) * 200, chunkOperations: 1 + Int(seed % 5), logRun: 2 + Int(seed % 6))
+        // merged back, records in chunks of 1-5 operations, handed over by the drain's second
+        // thread from a few operations on): their tables must not differ.
+        let tiny = MergeLimits(
+            queueBytes: 300 + Int(seed % 7) * 200, chunkOperations: 1 + Int(seed % 5), logRun: 2 + Int(seed % 6), threadedDrain: Int(seed % 4) * 3)
         for (i, replica) in (replicas + [observer]).enumerated() where (i + Int(seed % 3)) % 2 == 0 { replica.mergeLimits = tiny }
     }
 

@@ -33,14 +33,19 @@ import Testing
     }
 
     /// What `drain` hands over, chunk by chunk, as (record, origin, seq).
-    static func drained(_ ops: [(Operation, OriginInfo)], queueBytes: Int?, chunkLimit: Int, folder: String) throws -> [[String]] {
+    static func queue(_ ops: [(Operation, OriginInfo)], queueBytes: Int?, folder: String) throws -> MergeQueue {
         var queue = MergeQueue()
         for (op, info) in ops {
             queue.append(op, payload: op.encodePayload(), origin: info, reserving: 4096)
             if let queueBytes, queue.footprint >= queueBytes { try queue.spillRun(in: folder) }
         }
+        return queue
+    }
+
+    static func drained(_ ops: [(Operation, OriginInfo)], queueBytes: Int?, chunkLimit: Int, threadFrom: Int = .max, folder: String) throws -> [[String]] {
+        var queue = try queue(ops, queueBytes: queueBytes, folder: folder)
         var chunks: [[String]] = []
-        try queue.drain(chunkLimit: chunkLimit) { chunk in
+        try queue.drain(chunkLimit: chunkLimit, threadFrom: threadFrom) { chunk in
             chunks.append(chunk.map { "\($0.op.body.record?.hex ?? "-") \($0.op.origin.hex) \($0.op.seq)" })
         }
         return chunks
@@ -84,13 +89,42 @@ import Testing
             }
             if i < inMemory.count - 1 && !records.contains("-") { #expect(chunk.count >= chunkLimit) }
         }
-        // Spilling runs of any size hands over the same operations in the same chunks.
-        for queueBytes in [1, 700, 5_000] {
-            #expect(try Self.drained(ops, queueBytes: queueBytes, chunkLimit: chunkLimit, folder: sandbox.root) == inMemory, "queue of \(queueBytes) bytes")
+        // Spilling runs of any size, and handing chunks over from a second thread, give the same
+        // operations in the same chunks.
+        for queueBytes in [nil, 1, 700, 5_000] {
+            for threadFrom in [Int.max, 0, 200] where queueBytes != nil || threadFrom != .max {
+                #expect(
+                    try Self.drained(ops, queueBytes: queueBytes, chunkLimit: chunkLimit, threadFrom: threadFrom, folder: sandbox.root) == inMemory,
+                    "queue of \(queueBytes ?? 0) bytes, thread from \(threadFrom)")
+            }
         }
         // The spill file is unlinked as soon as it is made: nothing is left in the folder.
         let names = Self.names(in: sandbox.root)
         #expect(names.contains("."))
         #expect(names.filter { $0.hasPrefix(".merge-spill") }.isEmpty)
+    }
+
+    struct Stop: Error, Equatable {}
+
+    /// A merge that fails stops the drain, second thread and all: the error comes out of
+    /// `drain` (which would hang if the thread were left waiting to hand over its next chunk),
+    /// and no chunk is merged after it.
+    @Test(arguments: [false, true])
+    func aFailingMergeStopsTheDrain(spilled: Bool) throws {
+        let sandbox = try Sandbox("sinkron-queue")
+        defer { sandbox.remove() }
+        let ops = Self.workload(seed: 9, count: 400)
+        for failAt in [0, 1, 3] {
+            var queue = try Self.queue(ops, queueBytes: spilled ? 700 : nil, folder: sandbox.root)
+            var merged = 0
+            #expect(throws: Stop.self) {
+                try queue.drain(chunkLimit: 5, threadFrom: 0) { _ in
+                    if merged == failAt { throw Stop() }
+                    merged += 1
+                }
+            }
+            #expect(merged == failAt)
+            #expect(queue.isEmpty, "the queue lets everything go")
+        }
     }
 }

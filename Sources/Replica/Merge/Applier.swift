@@ -201,7 +201,7 @@ struct Applier {
         try log.flush()
         var segment = queue
         queue = MergeQueue()
-        try segment.drain(chunkLimit: replica.mergeLimits.chunkOperations) { chunk in
+        try segment.drain(chunkLimit: replica.mergeLimits.chunkOperations, threadFrom: replica.mergeLimits.threadedDrain) { chunk in
             try mergeChunk(chunk)
             // The segment has no more operations for these records.
             try commitRecords()
@@ -302,21 +302,30 @@ struct PendingMerge {
 /// The bounds of a merge's pieces.
 package struct MergeLimits {
     /// The queue's bound in memory, in bytes (about 100 per queued operation, payload included):
-    /// beyond it, the queue writes a sorted run to its spill file.
-    var queueBytes = 32 << 20
+    /// beyond it, the queue writes a sorted run to its spill file. 16 MiB keeps a 100K batch in
+    /// memory, and leaves room under a 1M import's 100 MB for the drain's second thread (glibc
+    /// gives it its own arena, which holds its chunks and the runs' read buffers).
+    var queueBytes = 16 << 20
     /// Operations per chunk, held decoded while it is merged, with their records' state.
     var chunkOperations = 2048
     /// Operations per packed run of the log (`OperationLog`).
     var logRun = OperationLog.operationsPerRun
+    /// From this many queued operations on, a second thread prepares the chunks (`MergeQueue.drain`).
+    var threadedDrain = 8192
 
-    init(queueBytes: Int = 32 << 20, chunkOperations: Int = 2048, logRun: Int = OperationLog.operationsPerRun) {
+    init(queueBytes: Int = 16 << 20, chunkOperations: Int = 2048, logRun: Int = OperationLog.operationsPerRun, threadedDrain: Int = 8192) {
         self.queueBytes = queueBytes
         self.chunkOperations = chunkOperations
         self.logRun = logRun
+        self.threadedDrain = threadedDrain
     }
 
-    /// Small runs, for simulations: a log of a few dozen operations is packed, repacked and cut.
-    package static func smallLogRuns(_ run: Int) -> MergeLimits { MergeLimits(logRun: run) }
+    /// Small bounds, for simulations: with small runs a log of a few dozen operations is packed,
+    /// repacked and cut; with a small `threadedDrain` a segment of a few operations is handed
+    /// over by the drain's second thread.
+    package static func small(logRun: Int = OperationLog.operationsPerRun, threadedDrain: Int = 8192) -> MergeLimits {
+        MergeLimits(logRun: logRun, threadedDrain: threadedDrain)
+    }
 }
 
 extension Int64 {

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,6 +72,7 @@ struct MergeQueue {
         }
         entries.append(Entry(origin: slot, record: record, offset: UInt32(payloads.count), length: UInt32(payload.count), seq: op.seq, hlc: op.hlc.raw))
         payloads.append(contentsOf: payload)
+        count += 1
     }
 
     /// The queued entries' positions in record order: first those that name no record, then by
@@ -109,13 +112,46 @@ struct MergeQueue {
         recordNumbers.removeAll(keepingCapacity: true)
     }
 
+    /// How many operations are queued, in memory and spilled.
+    private(set) var count = 0
+
     /// Hands everything queued to `merge` and empties the queue: first the operations that name
     /// no record, then the records' operations by record id, each record's in arrival order
     /// (spilled runs are merged). Chunks hold about `chunkLimit` operations; one record's are
     /// never split.
-    mutating func drain(chunkLimit: Int, _ merge: ([MergeOp]) throws -> Void) throws {
+    ///
+    /// From `threadFrom` operations on, a second thread reads, orders and decodes the chunks
+    /// while `merge` works on the one before (at most two chunks ahead): the merge then does
+    /// only its own work on this thread. Both ways hand over the same chunks in the same order.
+    mutating func drain(chunkLimit: Int, threadFrom: Int = Int.max, _ merge: ([MergeOp]) throws -> Void) throws {
         defer { self = MergeQueue() }
         guard !isEmpty else { return }
+        guard count >= threadFrom else {
+            try chunks(chunkLimit: chunkLimit) { chunk in
+                try merge(chunk)
+                return true
+            }
+            return
+        }
+        let handoff = Handoff<[MergeOp]>(capacity: 2)
+        let queue = self
+        let thread = Thread {
+            do {
+                try queue.chunks(chunkLimit: chunkLimit) { handoff.put($0) }
+                handoff.finish(nil)
+            } catch {
+                handoff.finish(error)
+            }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        // Whatever `merge` throws, the reader stops and is waited for before this returns.
+        defer { handoff.cancelAndWait() }
+        while let chunk = try handoff.take() { try merge(chunk) }
+    }
+
+    /// Builds the chunks `drain` hands over and gives each to `emit`, which says whether to go on.
+    private func chunks(chunkLimit: Int, _ emit: ([MergeOp]) throws -> Bool) throws {
         var sources: [any SpilledSource] = []
         if let spill {
             // Each run's reader holds a buffer: together at most about 4 MiB.
@@ -134,7 +170,7 @@ struct MergeQueue {
             // The operations without a record are merged first and alone (enrollments, flows and
             // settings there decide how the records' operations merge).
             if let previous, !chunk.isEmpty, op.record != previous, previous == nil || chunk.count >= chunkLimit {
-                try merge(chunk)
+                guard try emit(chunk) else { return }
                 chunk.removeAll(keepingCapacity: true)
             }
             previous = op.record
@@ -143,7 +179,7 @@ struct MergeQueue {
             heads[source] = try sources[source].next()
             if let next = heads[source] { heap.push(next.sortKey, source: source) }
         }
-        if !chunk.isEmpty { try merge(chunk) }
+        if !chunk.isEmpty { _ = try emit(chunk) }
     }
 
     /// The in-memory entries as a source, in record order.
@@ -288,7 +324,7 @@ private struct MergeHeap {
 
 /// A temporary file in the replica's folder, unlinked as soon as it is made: nothing is left
 /// behind if the process dies, and it holds only copies of operations already in the log.
-private final class SpillFile {
+private final class SpillFile: @unchecked Sendable {  // used by one thread at a time
     let fd: Int32
     private(set) var size: Int64 = 0
 
@@ -331,5 +367,60 @@ private final class SpillFile {
             done += n
         }
         return out
+    }
+}
+
+/// A bounded queue from one producing thread to one consuming thread, which either may end.
+private final class Handoff<Item: Sendable>: @unchecked Sendable {  // every field under `condition`
+    private let condition = NSCondition()
+    private let capacity: Int
+    private var items: [Item] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var cancelled = false
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// The producer's next item: waits for room; false once the consumer has gone.
+    func put(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// The producer is done, with the error that stopped it if any.
+    func finish(_ error: (any Error)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        finished = true
+        failure = error
+        condition.broadcast()
+    }
+
+    /// The consumer's next item; nil at the end; the producer's error once its items are taken.
+    func take() throws -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !finished { condition.wait() }
+        if !items.isEmpty {
+            condition.broadcast()
+            return items.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// The consumer is done: the producer stops at its next item, and this waits until it has.
+    func cancelAndWait() {
+        condition.lock()
+        defer { condition.unlock() }
+        cancelled = true
+        items.removeAll()
+        condition.broadcast()
+        while !finished { condition.wait() }
     }
 }
