@@ -86,6 +86,25 @@ import Testing
         #expect(try b.history(task.hex).filter { $0.summary.hasPrefix("comment: catatan") }.count == 200)
     }
 
+    /// A batch's runs are packed on a second thread while the batch goes on (`LogWriter`): a run
+    /// that comes twice in one batch is still checked against the log as written, and found a
+    /// duplicate, not a fork.
+    @Test func aRunBroughtTwiceInOneBatchIsADuplicate() throws {
+        let a = try sandbox.replica("a", role: .stafTI)
+        let task = try a.addTask(sop: "SERVER", title: "Server")
+        for i in 0..<700 { try a.comment(task.hex, text: "catatan \(i)") }
+        let b = try sandbox.replica("b", role: .stafTI)
+        let runs = try a.nextBatch(after: try b.vector(), maxOperations: 100_000)
+        let operations = runs.reduce(0) { $0 + $1.entries.count }
+        #expect(operations > 700)
+        let report = try b.apply(runs + runs)
+        #expect(report.forks.isEmpty)
+        #expect(report.appliedTotal == operations && report.duplicates == operations)
+        let dump = { (r: Replica) in try r.logDump().split(separator: "\n").filter { $0.hasPrefix(a.origin.hex) } }
+        #expect(try dump(a) == dump(b))
+        #expect(try b.verify().ok)
+    }
+
     @Test func verifyReportsADamagedRun() throws {
         let a = try sandbox.replica("a", role: .stafTI)
         let task = try a.addTask(sop: "SERVER", title: "Server")

@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// One operation as the log holds it: its seq and clock, its payload as signed (the codec of
 /// `Operation`), its signature if the origin signed here, the merge session that brought it (nil:
 /// written here) and local flags (`OperationFlags`).
@@ -190,10 +193,15 @@ package struct LogReader {
 /// Appends to the log inside the caller's transaction: operations are gathered per origin and,
 /// on `flush`, written as packed runs where they (with the origin's unpacked tail) fill one, the
 /// rest as rows. Readers of the log must be preceded by `flush`.
+///
+/// A bulk append (many runs at once) has its runs encoded and compressed on a second thread
+/// while the caller goes on verifying the next operations; they are inserted on the caller's
+/// thread as they are ready, and all of them by `flush`.
 final class LogWriter {
     private let db: Database
     private let rows: RowBuffer
     private let compressor = ZstdCompressor()
+    private let encoder = RunEncoder()
     private var staged: [LogEntry] = []
     private var stagedOrigin: Int64 = 0
     /// Per origin seen: how many operations it holds as rows, and from which seq.
@@ -211,16 +219,26 @@ final class LogWriter {
 
     /// Gathers the next operation of origin `idx` (seqs of one origin come in order).
     func append(origin idx: Int64, _ entry: LogEntry) throws {
-        if idx != stagedOrigin || staged.count >= 16 * perRun { try flush() }
+        if idx != stagedOrigin || staged.count >= 16 * perRun { try flush(waiting: false) }
         stagedOrigin = idx
         staged.append(entry)
     }
 
-    /// Writes what is gathered.
-    func flush() throws {
-        guard !staged.isEmpty else { return }
-        defer { staged.removeAll(keepingCapacity: true) }
-        try write(origin: stagedOrigin, staged)
+    /// Writes what is gathered and, `waiting`, every run still being encoded (readers need that).
+    func flush(waiting: Bool = true) throws {
+        if !staged.isEmpty {
+            defer { staged.removeAll(keepingCapacity: true) }
+            try write(origin: stagedOrigin, staged)
+        }
+        try insertEncoded(waiting: waiting)
+    }
+
+    /// Inserts the runs the encoder has finished (with `waiting`, all it was given).
+    private func insertEncoded(waiting: Bool) throws {
+        for run in encoder.finished(waiting: waiting) {
+            try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
+                .bind(.int(run.origin), .int(Int64(bitPattern: run.last)), .int(Int64(bitPattern: run.first)), .blob(run.blob)).run()
+        }
     }
 
     /// Packs what of origin `idx`'s rows fills whole runs (schema 2's migration), 16,384 rows
@@ -262,9 +280,16 @@ final class LogWriter {
                 try db.cached("DELETE FROM ops WHERE origin_idx = ? AND seq >= ?").bind(.int(idx), .int(Int64(bitPattern: tail.first))).run()
                 entries = ArraySlice(held + new)
             }
+            var runs: [ArraySlice<LogEntry>] = []
             while entries.count >= perRun {
-                try insertRun(origin: idx, entries.prefix(perRun))
+                runs.append(entries.prefix(perRun))
                 entries = entries.dropFirst(perRun)
+            }
+            if runs.count >= RunEncoder.fromRuns {
+                encoder.encode(origin: idx, runs)
+                try insertEncoded(waiting: false)
+            } else {
+                for run in runs { try insertRun(origin: idx, run) }
             }
             tail = (0, 0)
         }
@@ -299,6 +324,48 @@ final class LogWriter {
 
     /// Forgets what it knows of the tables' tails (after something else changed them).
     func forgetTails() { tails.removeAll() }
+}
+
+/// Encodes packed runs on a thread of its own (a serial queue with its own compressor), for
+/// `LogWriter`; hands them back in the order given.
+private final class RunEncoder: Sendable {
+    /// From this many runs in one write, they are encoded here rather than by the writer.
+    static let fromRuns = 4
+
+    struct Encoded: Sendable {
+        var origin: Int64
+        var first: UInt64
+        var last: UInt64
+        var blob: [UInt8]
+    }
+
+    private let queue = DispatchQueue(label: "sinkron.log-runs")
+    private let pending = DispatchGroup()
+    private let done = Mutex<[Encoded]>([])
+    private let compressor = UncheckedCompressor()
+
+    /// The compressor, used only on `queue`.
+    private final class UncheckedCompressor: @unchecked Sendable {
+        let zstd = ZstdCompressor()
+    }
+
+    func encode(origin: Int64, _ runs: [ArraySlice<LogEntry>]) {
+        queue.async(group: pending) { [self] in
+            let encoded = runs.map { run in
+                Encoded(origin: origin, first: run.first!.seq, last: run.last!.seq, blob: OperationLog.encode(run, with: compressor.zstd))
+            }
+            done.withLock { $0.append(contentsOf: encoded) }
+        }
+    }
+
+    /// The runs encoded so far, taken; with `waiting`, after every one given is done.
+    func finished(waiting: Bool) -> [Encoded] {
+        if waiting { pending.wait() }
+        return done.withLock { taken in
+            defer { taken.removeAll() }
+            return taken
+        }
+    }
 }
 
 extension OperationLog {

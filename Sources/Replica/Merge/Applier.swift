@@ -123,9 +123,11 @@ struct Applier {
         try enqueue(op, payload: payload, origin: info)
     }
 
-    /// Writes the run's log rows and records in `replica.origins` how far its origin got.
-    mutating func flushHead() throws {
-        try log.flush()
+    /// Writes the run's log rows and records in `replica.origins` how far its origin got. With
+    /// `waiting` false, packed runs still being encoded are left to the encoder (`LogWriter`):
+    /// the log may then be read only after `settleLog`.
+    mutating func flushHead(waiting: Bool = true) throws {
+        try log.flush(waiting: waiting)
         guard let head else { return }
         self.head = nil
         replica.origins[head.info.origin]?.maxSeq = head.seq
@@ -133,6 +135,9 @@ struct Applier {
         touchedOrigins.insert(head.info.origin)
         applied[head.info.origin, default: 0] += head.count
     }
+
+    /// Writes every log row still being encoded: the log can be read.
+    func settleLog() throws { try log.flush() }
 
     private mutating func insertOrigin(_ origin: OriginID, genesis g: Genesis) throws {
         try db.cached("INSERT INTO origins(origin, node, public_key, name, role, court, predecessor, max_seq, head_hash) VALUES (?,?,?,?,?,?,?,0,?)")

@@ -82,6 +82,9 @@ extension Replica {
                 var applier = try Applier(replica: self, session: session, deferring: deferMerge)
                 var clockAhead = 0
                 func consume(_ run: OperationRun) throws {
+                    // Checking a run that overlaps what is held, or the first of its origin in this
+                    // batch, reads the log: what is still being encoded must be in it.
+                    if let known = origins[run.origin], run.firstSeq <= known.maxSeq || state.lastClock[run.origin] == nil { try applier.settleLog() }
                     try verify(run, state: &state, report: &report, enrollments: applier.enrollments) { op, entry, hash in
                         var flags: Int64 = 0
                         if !clock.observe(op.hlc) {
@@ -90,8 +93,8 @@ extension Replica {
                         }
                         try applier.insert(op, payload: entry.payload, signature: entry.signature, hash: hash, flags: flags)
                     }
-                    // The next run's checks read this origin's head.
-                    try applier.flushHead()
+                    // The next run's checks read this origin's head (`replica.origins`).
+                    try applier.flushHead(waiting: false)
                 }
                 let enrollmentsBefore = applier.enrollmentCount
                 try produce(consume)
