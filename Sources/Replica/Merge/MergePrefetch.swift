@@ -62,11 +62,16 @@ struct MergePrefetch {
             }
         }
         var valueRequests: [(originIdx: Int64, op: OpID, field: Field, record: RecordID, index: Int)] = []
+        let sorted = needs.sorted(by: { $0.key < $1.key })
+        let stored = try storedRecords(sorted.map(\.key).filter { state.records[$0] == nil })
         let selectRecord = try db.cached("SELECT rid, kind FROM records WHERE id = ?")
-        for (id, need) in needs.sorted(by: { $0.key < $1.key }) {
+        for (id, need) in sorted {
             var r: RecordState
             if let held = state.records.removeValue(forKey: id) {
                 r = held
+            } else if let stored {
+                guard let (rid, kind) = stored[id] else { continue }
+                r = RecordState(rid: rid, id: id, stored: true, kind: kind)
             } else {
                 selectRecord.reset()
                 guard
@@ -117,6 +122,25 @@ struct MergePrefetch {
             state.revocations[node] = StoredRevocation(hlc: UInt64(row.int(2)), by: row.text(1), keep: keep)
         }
         state.foldedNodes = enrolled.isEmpty ? [] : Set(replica.origins.values.filter { !replica.isCourtAdmin($0) }.map(\.node))
+    }
+
+    /// The stored records among `ids` (sorted), read in one range of the `records` index when
+    /// that range holds few other records: a chunk's records are neighbours in key order, and in
+    /// a large import the records an earlier chunk wrote all lie before it. Nil when the range
+    /// holds more than four times as many records as `ids`: then each is looked up alone. (The
+    /// `id` column holds `ID128.hex`, fixed-width lowercase big-endian, so its text order is the
+    /// ids' order.)
+    private func storedRecords(_ ids: some Collection<RecordID>) throws -> [RecordID: (Int64, RecordKind?)]? {
+        guard ids.count > 1, let low = ids.first, let high = ids.reversed().first else { return nil }
+        let cap = 4 * ids.count + 16
+        var found: [RecordID: (Int64, RecordKind?)] = [:]
+        var read = 0
+        try db.cached("SELECT id, rid, kind FROM records WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?")
+            .bind(.text(low.hex), .text(high.hex), .int(Int64(cap))).forEach { row in
+                read += 1
+                if let id = ID128(hex: row.text(0)) { found[id] = (row.int(1), row.optionalText(2).flatMap(RecordKind.init(rawValue:))) }
+            }
+        return read < cap ? found : nil
     }
 
     /// The record a letter's create names as its parent (execute refolds it if it exists).
