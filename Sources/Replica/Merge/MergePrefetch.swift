@@ -130,8 +130,8 @@ struct MergePrefetch {
     /// holds more than four times as many records as `ids`: then each is looked up alone. (The
     /// `id` column holds `ID128.hex`, fixed-width lowercase big-endian, so its text order is the
     /// ids' order.)
-    private func storedRecords(_ ids: some Collection<RecordID>) throws -> [RecordID: (Int64, RecordKind?)]? {
-        guard ids.count > 1, let low = ids.first, let high = ids.reversed().first else { return nil }
+    private func storedRecords(_ ids: [RecordID]) throws -> [RecordID: (Int64, RecordKind?)]? {
+        guard ids.count > 1, let low = ids.first, let high = ids.last else { return nil }
         let cap = 4 * ids.count + 16
         var found: [RecordID: (Int64, RecordKind?)] = [:]
         var read = 0
