@@ -82,9 +82,11 @@ extension Replica {
                 var applier = try Applier(replica: self, session: session, deferring: deferMerge)
                 var clockAhead = 0
                 func consume(_ run: OperationRun) throws {
-                    // Checking a run that overlaps what is held, or the first of its origin in this
-                    // batch, reads the log: what is still being encoded must be in it.
-                    if let known = origins[run.origin], run.firstSeq <= known.maxSeq || state.lastClock[run.origin] == nil { try applier.settleLog() }
+                    // Checking a run that overlaps what is held reads the log, which may be this
+                    // batch's, still being encoded. (A run that does not overlap reads at most
+                    // the operation before it, and only when no run of its origin came earlier in
+                    // the batch: then nothing of that origin is being encoded.)
+                    if let known = origins[run.origin], run.firstSeq <= known.maxSeq { try applier.settleLog() }
                     try verify(run, state: &state, report: &report, enrollments: applier.enrollments) { op, entry, hash in
                         var flags: Int64 = 0
                         if !clock.observe(op.hlc) {
