@@ -333,9 +333,7 @@ public final class Simulation {
     /// third node hands segments of 2 operations or more to the merge from the drain's second
     /// thread. The logs and tables must still agree with the other nodes'.
     private static func packSmall(_ replica: Replica, index: Int) {
-        let logRun = index % 2 == 1 ? 2 + index % 4 : OperationLog.operationsPerRun
-        let threadedDrain = index % 3 == 0 ? 2 : 8192
-        replica.mergeLimits = .small(logRun: logRun, threadedDrain: threadedDrain)
+        replica.mergeLimits = .small(logRun: index % 2 == 1 ? 2 + index % 4 : nil, threadedDrain: index % 3 == 0 ? 2 : nil)
     }
 
     /// Sessions whose peer vanished: they tick until their timeout ends them.

@@ -235,10 +235,7 @@ final class LogWriter {
 
     /// Inserts the runs the encoder has finished (with `waiting`, all it was given).
     private func insertEncoded(waiting: Bool) throws {
-        for run in encoder.finished(waiting: waiting) {
-            try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
-                .bind(.int(run.origin), .int(Int64(bitPattern: run.last)), .int(Int64(bitPattern: run.first)), .blob(run.blob)).run()
-        }
+        for run in encoder.finished(waiting: waiting) { try insertRun(origin: run.origin, first: run.first, last: run.last, blob: run.blob) }
     }
 
     /// Packs what of origin `idx`'s rows fills whole runs (schema 2's migration), 16,384 rows
@@ -312,8 +309,12 @@ final class LogWriter {
     /// Writes one packed run of consecutive operations of origin `idx`.
     private func insertRun(origin idx: Int64, _ run: ArraySlice<LogEntry>) throws {
         guard let first = run.first, let last = run.last else { return }
+        try insertRun(origin: idx, first: first.seq, last: last.seq, blob: OperationLog.encode(run, with: compressor))
+    }
+
+    private func insertRun(origin idx: Int64, first: UInt64, last: UInt64, blob: [UInt8]) throws {
         try db.cached("INSERT INTO op_runs(origin_idx, last_seq, first_seq, ops) VALUES (?, ?, ?, ?)")
-            .bind(.int(idx), .int(Int64(bitPattern: last.seq)), .int(Int64(bitPattern: first.seq)), .blob(OperationLog.encode(run, with: compressor))).run()
+            .bind(.int(idx), .int(Int64(bitPattern: last)), .int(Int64(bitPattern: first)), .blob(blob)).run()
     }
 
     /// The origin's tail as the table holds it: its first seq and how many rows.

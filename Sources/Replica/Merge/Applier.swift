@@ -327,9 +327,12 @@ package struct MergeLimits {
 
     /// Small bounds, for simulations: with small runs a log of a few dozen operations is packed,
     /// repacked and cut; with a small `threadedDrain` a segment of a few operations is handed
-    /// over by the drain's second thread.
-    package static func small(logRun: Int = OperationLog.operationsPerRun, threadedDrain: Int = 8192) -> MergeLimits {
-        MergeLimits(logRun: logRun, threadedDrain: threadedDrain)
+    /// over by the drain's second thread. Nil keeps the default.
+    package static func small(logRun: Int? = nil, threadedDrain: Int? = nil) -> MergeLimits {
+        var limits = MergeLimits()
+        if let logRun { limits.logRun = logRun }
+        if let threadedDrain { limits.threadedDrain = threadedDrain }
+        return limits
     }
 }
 

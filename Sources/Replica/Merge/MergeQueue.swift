@@ -36,6 +36,8 @@ struct MergeQueue {
     private var originSlots: [OriginID: UInt32] = [:]
     private var recordIDs: [RecordID] = []
     private var recordNumbers: [RecordID: Int32] = [:]
+    /// How many operations are queued, in memory and spilled.
+    private(set) var count = 0
     private var spill: SpillFile?
     /// The spilled runs, oldest first: byte ranges of `spill`.
     private var runs: [Range<Int64>] = []
@@ -111,9 +113,6 @@ struct MergeQueue {
         recordIDs.removeAll(keepingCapacity: true)
         recordNumbers.removeAll(keepingCapacity: true)
     }
-
-    /// How many operations are queued, in memory and spilled.
-    private(set) var count = 0
 
     /// Hands everything queued to `merge` and empties the queue: first the operations that name
     /// no record, then the records' operations by record id, each record's in arrival order

@@ -5,6 +5,8 @@ import Foundation
 ///
 /// Not `Sendable`: a connection belongs to the thread that opened it.
 package final class Database {
+    /// How long a statement waits for another connection's lock before it fails.
+    private static let busyTimeoutMs: Int32 = 10_000
     package let path: String
     private(set) var handle: OpaquePointer?
     private var cache: [String: Statement] = [:]
@@ -28,7 +30,7 @@ package final class Database {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         // Desk commands and the daemon share the file: wait for the writer instead of failing.
-        sqlite3_busy_timeout(db, 10_000)
+        sqlite3_busy_timeout(db, Self.busyTimeoutMs)
     }
 
     deinit {
@@ -55,7 +57,7 @@ package final class Database {
     /// to SQLite's own checkpoints. It never waits for anyone.
     package func truncateWALIfIdle() {
         sqlite3_busy_timeout(handle, 0)
-        defer { sqlite3_busy_timeout(handle, 10_000) }
+        defer { sqlite3_busy_timeout(handle, Self.busyTimeoutMs) }
         sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
     }
 
