@@ -36,7 +36,7 @@ import Testing
     static func queue(_ ops: [(Operation, OriginInfo)], queueBytes: Int?, folder: String) throws -> MergeQueue {
         var queue = MergeQueue()
         for (op, info) in ops {
-            queue.append(op, payload: op.encodePayload(), origin: info, reserving: 4096)
+            queue.append(op, payload: op.encodePayload(), origin: MergeOrigin(info), reserving: 4096)
             if let queueBytes, queue.footprint >= queueBytes { try queue.spillRun(in: folder) }
         }
         return queue

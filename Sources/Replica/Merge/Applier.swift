@@ -40,7 +40,8 @@ struct Applier {
     private var touchedOrigins: Set<OriginID> = []
     /// The origin whose run is being appended: its info, and the seq, hash and count reached, kept
     /// here and written to `replica.origins` once per run (`flushHead`) instead of once per op.
-    private var head: (info: OriginInfo, seq: UInt64, hash: SHA256Digest, count: Int)?
+    /// (The origin is held as the merge queue's `MergeOrigin`: one reference for all its operations.)
+    private var head: (source: MergeOrigin, seq: UInt64, hash: SHA256Digest, count: Int)?
     /// Revoked nodes: their operations beyond the kept ones are refused, and undone if held.
     private var revoked: [NodeID: Revocation]
     var revokedInBatch: Set<NodeID> = []
@@ -109,18 +110,25 @@ struct Applier {
             }
             try insertOrigin(op.origin, genesis: g)
         }
-        if let head, head.info.origin != op.origin { try flushHead() }
-        guard let info = head?.info ?? replica.origins[op.origin] else {
-            throw ReplicaError(.brokenChain, "operation \(op.id) arrived before its origin's genesis")
+        if head?.source.info.origin != op.origin {
+            try flushHead()
+            guard let info = replica.origins[op.origin] else {
+                throw ReplicaError(.brokenChain, "operation \(op.id) arrived before its origin's genesis")
+            }
+            // Nothing appended yet (count 0): `flushHead` leaves the origin as it is.
+            head = (MergeOrigin(info), 0, hash, 0)
         }
-        if isRevoked(op.origin, seq: op.seq, node: info.node) {
+        let source = head!.source
+        if isRevoked(op.origin, seq: op.seq, node: source.info.node) {
             // A revocation earlier in this batch: the origin's head stays where the admin cut it.
             refusedRevoked += 1
             return
         }
-        try log.append(origin: info.idx, LogEntry(seq: op.seq, hlc: op.hlc.raw, body: payload, signature: signature, session: session, flags: flags))
-        head = (info, op.seq, hash, (head?.count ?? 0) + 1)
-        try enqueue(op, payload: payload, origin: info)
+        try log.append(origin: source.info.idx, LogEntry(seq: op.seq, hlc: op.hlc.raw, body: payload, signature: signature, session: session, flags: flags))
+        head!.seq = op.seq
+        head!.hash = hash
+        head!.count += 1
+        try enqueue(op, payload: payload, origin: source)
     }
 
     /// Writes the run's log rows and records in `replica.origins` how far its origin got. With
@@ -130,10 +138,12 @@ struct Applier {
         try log.flush(waiting: waiting)
         guard let head else { return }
         self.head = nil
-        replica.origins[head.info.origin]?.maxSeq = head.seq
-        replica.origins[head.info.origin]?.headHash = Array(head.hash)
-        touchedOrigins.insert(head.info.origin)
-        applied[head.info.origin, default: 0] += head.count
+        guard head.count > 0 else { return }
+        let origin = head.source.info.origin
+        replica.origins[origin]?.maxSeq = head.seq
+        replica.origins[origin]?.headHash = Array(head.hash)
+        touchedOrigins.insert(origin)
+        applied[origin, default: 0] += head.count
     }
 
     /// Writes every log row still being encoded: the log can be read.
@@ -163,16 +173,16 @@ struct Applier {
         }
     }
 
-    private mutating func enqueue(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
+    private mutating func enqueue(_ op: Operation, payload: [UInt8], origin: MergeOrigin) throws {
         try queueForMerge(op, payload: payload, origin: origin)
         if deferring {
             holdsUnmerged = true
-            if deferredFrom[origin.idx] == nil { deferredFrom[origin.idx] = op.seq }
+            if deferredFrom[origin.info.idx] == nil { deferredFrom[origin.info.idx] = op.seq }
         }
         if Self.endsSegment(op) { try mergeQueue() }
     }
 
-    private mutating func queueForMerge(_ op: Operation, payload: [UInt8], origin: OriginInfo) throws {
+    private mutating func queueForMerge(_ op: Operation, payload: [UInt8], origin: MergeOrigin) throws {
         queue.append(op, payload: payload, origin: origin, reserving: replica.mergeLimits.queueBytes)
         if queue.footprint >= replica.mergeLimits.queueBytes { try queue.spillRun(in: replica.home) }
     }
@@ -192,9 +202,10 @@ struct Applier {
         let ranges = try db.cached("SELECT origin_idx, from_seq FROM unmerged ORDER BY origin_idx").map { ($0.int(0), $0.int(1)) }
         for (idx, from) in ranges {
             guard let origin = replica.originsByIdx[idx], let info = replica.origins[origin] else { continue }
+            let source = MergeOrigin(info)
             for entry in try LogReader(db).entries(origin: idx, from: UInt64(from)) {
                 let op = try Operation.decode(origin: origin, seq: entry.seq, hlc: HLC(raw: entry.hlc), payload: entry.body)
-                try queueForMerge(op, payload: entry.body, origin: info)
+                try queueForMerge(op, payload: entry.body, origin: source)
             }
         }
     }
@@ -285,9 +296,10 @@ struct Applier {
         // SQLite lets one connection read the log while it writes the folded tables.
         for idx in replica.originsByIdx.keys.sorted() {
             guard let origin = replica.originsByIdx[idx], let info = replica.origins[origin] else { continue }
+            let source = MergeOrigin(info)
             try LogReader(db).scan(origin: idx) { entry in
                 let op = try Operation.decode(origin: origin, seq: entry.seq, hlc: HLC(raw: entry.hlc), payload: entry.body)
-                try queueForMerge(op, payload: entry.body, origin: info)
+                try queueForMerge(op, payload: entry.body, origin: source)
                 if Self.endsSegment(op) { try mergeQueue() }
                 return true
             }

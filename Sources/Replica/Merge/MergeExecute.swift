@@ -16,13 +16,34 @@ enum MergeExecute {
     static func run(_ ops: [MergeOp], state: inout MergeState) -> MergeChanges {
         var changes = MergeChanges()
         // Records first met in this chunk get local numbers in id order, whatever the operations' order.
-        let new = Set(ops.compactMap(\.op.body.record)).filter { state.records[$0] == nil }
-        for id in new.sorted() {
+        var new: [RecordID] = []
+        var last: RecordID?
+        for m in ops {
+            guard let id = m.op.body.record, id != last else { continue }
+            last = id
+            if state.records[id] == nil { new.append(id) }
+        }
+        new.sort()
+        for (i, id) in new.enumerated() where i == 0 || new[i - 1] != id {
             state.records[id] = RecordState(rid: state.nextRID, id: id, stored: false, kind: nil)
             state.nextRID += 1
         }
-        for op in ops { apply(op, state: &state, changes: &changes) }
+        // A chunk comes grouped by record (`MergeQueue`): the record at hand stays out of
+        // `state.records` until an operation names another, instead of being taken out and put
+        // back for each operation. (Any order gives the same result, only slower.)
+        var current: RecordState?
+        for m in ops {
+            if let id = current?.id, id != m.op.body.record { putBack(&current, into: &state) }
+            apply(m, current: &current, state: &state, changes: &changes)
+        }
+        putBack(&current, into: &state)
         return changes
+    }
+
+    private static func putBack(_ current: inout RecordState?, into state: inout MergeState) {
+        guard let id = current?.id else { return }
+        state.records[id] = current
+        current = nil
     }
 
     /// What commit writes for every record changed since the last call, in id order; the records
@@ -36,38 +57,40 @@ enum MergeExecute {
         return out
     }
 
-    private static func apply(_ m: MergeOp, state: inout MergeState, changes: inout MergeChanges) {
-        let op = m.op, info = m.origin
+    /// Folds one operation in. `current` holds, out of `state.records`, the record of the
+    /// operation before (if any); the record this one names is left in it.
+    private static func apply(_ m: MergeOp, current: inout RecordState?, state: inout MergeState, changes: inout MergeChanges) {
+        let op = m.op, source = m.source
         let ms = Int64(op.hlc.milliseconds)
-        let author = op.author.isEmpty ? info.name : op.author
+        let author = op.author.isEmpty ? source.info.name : op.author
         func refused(_ kind: String, _ what: String) {
             guard !state.rebuilding else { return }
-            changes.alerts.append(AlertRow(kind: kind, origin: op.origin, seq: op.seq, detail: "\(info.name) is not the court admin; \(what) is ignored"))
+            changes.alerts.append(AlertRow(kind: kind, origin: op.origin, seq: op.seq, detail: "\(source.info.name) is not the court admin; \(what) is ignored"))
         }
         switch op.body {
         case .genesis(let g):
             changes.nodes.append(NodeRow(origin: op.origin, genesis: g))
         case .create(let id, let kind, let sop, let fields):
-            var r = record(id, state: &state)
-            var create = CreateInfo(hlc: op.hlc, origin: op.origin, seq: op.seq, originIdx: info.idx, kind: kind, sop: sop, fields: fields)
-            create.createdBy = info.name
+            var r = record(id, current: &current, state: &state)
+            var create = CreateInfo(hlc: op.hlc, origin: op.origin, seq: op.seq, originIdx: source.info.idx, kind: kind, sop: sop, fields: fields)
+            create.createdBy = source.info.name
             create.author = author
             create.start = state.flowStarts[sop] ?? nil
-            let role = state.role(of: info, at: op.hlc)
+            let role = state.role(of: source.info, at: op.hlc)
             for f in fields { write(f.field, value: f.value, preds: [], op: m, role: role, record: &r, changes: &changes) }
             r.touched.raise(to: ms)
-            if let current = r.create {
+            if let earlier = r.create {
                 // A second create of one id (forged, or random ids colliding): every replica keeps the
                 // create with the smaller (clock, origin, seq). The same create written by two nodes
                 // (a record whose id is derived, such as a schedule's instance), or a bug report's
                 // letter drafted at two desks, is one record: no alert.
-                let same = current.kind == kind && current.sop == sop && current.fields == fields
+                let same = earlier.kind == kind && earlier.sop == sop && earlier.fields == fields
                 if !state.rebuilding && !same && !isDerivedLetter(id, kind: kind, fields: fields) {
                     changes.alerts.append(
                         AlertRow(kind: "duplicate-record", origin: op.origin, seq: op.seq, detail: "record \(id.hex) was created twice; the earlier create counts"))
                 }
-                guard create.precedes(current) else {
-                    state.records[id] = r
+                guard create.precedes(earlier) else {
+                    current = r
                     return
                 }
             }
@@ -82,34 +105,34 @@ enum MergeExecute {
             }
             // Step events that came before the create (relayed out of order) move its row.
             if r.hasSteps { changes.refold.insert(r.rid) }
-            state.records[id] = r
+            current = r
         case .set(let id, let field, let value, let replaces):
-            var r = record(id, state: &state)
-            write(field, value: value, preds: replaces, op: m, role: state.role(of: info, at: op.hlc), record: &r, changes: &changes)
+            var r = record(id, current: &current, state: &state)
+            write(field, value: value, preds: replaces, op: m, role: state.role(of: source.info, at: op.hlc), record: &r, changes: &changes)
             r.touched.raise(to: ms)
-            state.records[id] = r
+            current = r
         case .step(let id, let step, let branch, let note):
-            var r = record(id, state: &state)
+            var r = record(id, current: &current, state: &state)
             changes.steps.append(
-                StepRow(record: id, op: op.id, hlc: op.hlc, step: step, branch: branch, note: note, node: info.name, role: state.role(of: info, at: op.hlc), author: author))
+                StepRow(record: id, op: op.id, hlc: op.hlc, step: step, branch: branch, note: note, node: source.info.name, role: state.role(of: source.info, at: op.hlc), author: author))
             r.hasSteps = true
             r.touched.raise(to: ms)
             changes.refold.insert(r.rid)
-            state.records[id] = r
+            current = r
         case .comment(let id, let text):
-            var r = record(id, state: &state)
-            changes.comments.append(CommentRow(record: id, op: op.id, hlc: op.hlc, node: info.name, author: author, text: text))
+            var r = record(id, current: &current, state: &state)
+            changes.comments.append(CommentRow(record: id, op: op.id, hlc: op.hlc, node: source.info.name, author: author, text: text))
             r.touched.raise(to: ms)
-            state.records[id] = r
+            current = r
         case .archive(let id):
-            var r = record(id, state: &state)
-            changes.archives.append(ArchiveRow(rid: r.rid, originIdx: info.idx, seq: op.seq, hlc: op.hlc))
+            var r = record(id, current: &current, state: &state)
+            changes.archives.append(ArchiveRow(rid: r.rid, originIdx: source.info.idx, seq: op.seq, hlc: op.hlc))
             r.archived = true
             r.archivedNow = true
             r.touched.raise(to: ms)
-            state.records[id] = r
+            current = r
         case .enroll(let member):
-            guard state.isAdmin(info) else { return refused("refused-enroll", "its enrollment of \(member.name)") }
+            guard state.isAdmin(source.info) else { return refused("refused-enroll", "its enrollment of \(member.name)") }
             let by = "\(op.origin.hex):\(op.seq)"
             let row = MemberRow(member: member, by: by, hlc: op.hlc.raw)
             changes.enrollments.append(row)
@@ -126,7 +149,7 @@ enum MergeExecute {
                 if !state.rebuilding && state.foldedNodes.contains(member.node) { changes.needsRebuild = true }
             }
         case .revoke(let target, let keep):
-            guard state.isAdmin(info) else { return refused("refused-revoke", "its revocation of \(target.short)") }
+            guard state.isAdmin(source.info) else { return refused("refused-revoke", "its revocation of \(target.short)") }
             let candidate = StoredRevocation(hlc: op.hlc.raw, by: "\(op.origin.hex):\(op.seq)", keep: keep.sorted())
             if state.revocations[target].map({ (candidate.hlc, candidate.by) < ($0.hlc, $0.by) }) ?? true {
                 state.revocations[target] = candidate
@@ -138,20 +161,27 @@ enum MergeExecute {
                 changes.revoked[target] = Revocation(node: target, keep: kept)
             }
         case .flow(let revision):
-            guard state.isAdmin(info) else { return refused("refused-flow", "its version \(revision.version) of SOP \(revision.code)") }
+            guard state.isAdmin(source.info) else { return refused("refused-flow", "its version \(revision.version) of SOP \(revision.code)") }
             changes.flows.append(FlowRow(revision: revision, op: op.id, hlc: op.hlc, author: author))
             // Records pinned to this flow may have just got their definition.
             changes.refoldFlows.insert(revision.code)
         case .setting(let setting):
-            guard state.isAdmin(info) else { return refused("refused-setting", "its court setting \(setting.key)") }
+            guard state.isAdmin(source.info) else { return refused("refused-setting", "its court setting \(setting.key)") }
             changes.settings.append(SettingRow(setting: setting, op: op.id, hlc: op.hlc, author: author))
         }
     }
 
     /// The record's state (numbered in `run` if new), taken out while it changes so that changing
-    /// it copies nothing; the caller puts it back.
-    private static func record(_ id: RecordID, state: inout MergeState) -> RecordState {
-        var r = state.records.removeValue(forKey: id) ?? RecordState(rid: state.nextRID, id: id, stored: false, kind: nil)
+    /// it copies nothing; the caller leaves it in `current`.
+    private static func record(_ id: RecordID, current: inout RecordState?, state: inout MergeState) -> RecordState {
+        var r: RecordState
+        if current?.id == id {
+            r = current!
+            current = nil
+        } else {
+            putBack(&current, into: &state)
+            r = state.records.removeValue(forKey: id) ?? RecordState(rid: state.nextRID, id: id, stored: false, kind: nil)
+        }
         r.dirty = true
         return r
     }
@@ -166,7 +196,7 @@ enum MergeExecute {
         _ field: Field, value: String, preds: [OpID], op m: MergeOp, role: Role, record r: inout RecordState, changes: inout MergeChanges
     ) {
         var f = r.fields.removeValue(forKey: field) ?? FieldState()
-        let write = FieldWrite(op: m.op.id, originIdx: m.origin.idx, hlc: m.op.hlc, preds: preds, head: true, valid: FieldMerge.isValid(field: field, role: role))
+        let write = FieldWrite(op: m.op.id, originIdx: m.source.info.idx, hlc: m.op.hlc, preds: preds, head: true, valid: FieldMerge.isValid(field: field, role: role))
         // A create naming one field twice: its value is the last (see `MergePrefetch.value`).
         for i in f.writes.indices where f.writes[i].op == write.op { f.values[i] = value }
         let outcome = FieldMerge.add(write, to: &f.writes)

@@ -34,33 +34,53 @@ struct MergePrefetch {
         var needs: [RecordID: Need] = [:]
         var sops: Set<String> = []
         var enrolled: Set<NodeID> = []
+        // A chunk comes grouped by record (`MergeQueue`): the need of the record at hand is built
+        // aside and stored when an operation names another, not looked up for each operation.
+        // (Any order gives the same needs.)
+        var currentID: RecordID?
+        var current = Need()
+        // A record first met in this batch has nothing in SQLite: all it has is in the state.
+        var currentIsNew = false
+        func settle() {
+            if let currentID, !currentIsNew { needs[currentID] = current }
+        }
+        func noteParent(_ kind: RecordKind, _ fields: [FieldValue]) {
+            guard let parent = Self.letterParent(kind, fields), parent != currentID, needs[parent] == nil else { return }
+            needs[parent] = Need()
+        }
         for m in ops {
-            // A record first met in this batch has nothing in SQLite: all it has is in the state.
-            if let id = m.op.body.record, let held = state.records[id], !held.stored {
+            if let id = m.op.body.record, id != currentID {
+                settle()
+                currentID = id
+                currentIsNew = state.records[id].map { !$0.stored } ?? false
+                current = currentIsNew ? Need() : needs.removeValue(forKey: id) ?? Need()
+            }
+            if currentIsNew, m.op.body.record != nil {
                 if case .create(_, let kind, let sop, let fields) = m.op.body {
                     sops.insert(sop)
-                    if let parent = Self.letterParent(kind, fields), needs[parent] == nil { needs[parent] = Need() }
+                    noteParent(kind, fields)
                 }
                 continue
             }
             switch m.op.body {
-            case .create(let id, let kind, let sop, let fields):
-                needs[id, default: Need()].creates = true
-                needs[id]!.lookup = false
-                for f in fields { needs[id]!.fields[f.field, default: []].append([]) }
+            case .create(_, let kind, let sop, let fields):
+                current.creates = true
+                current.lookup = false
+                for f in fields { current.fields[f.field, default: []].append([]) }
                 sops.insert(sop)
-                if let parent = Self.letterParent(kind, fields), needs[parent] == nil { needs[parent] = Need() }
-            case .set(let id, let field, _, let replaces):
-                needs[id, default: Need()].lookup = false
-                needs[id]!.fields[field, default: []].append(replaces)
-            case .step(let id, _, _, _), .comment(let id, _), .archive(let id):
-                needs[id, default: Need()].lookup = false
+                noteParent(kind, fields)
+            case .set(_, let field, _, let replaces):
+                current.lookup = false
+                current.fields[field, default: []].append(replaces)
+            case .step, .comment, .archive:
+                current.lookup = false
             case .enroll(let member):
                 enrolled.insert(member.node)
             case .genesis, .revoke, .flow, .setting:
                 break
             }
         }
+        settle()
         var valueRequests: [(originIdx: Int64, op: OpID, field: Field, record: RecordID, index: Int)] = []
         let sorted = needs.sorted(by: { $0.key < $1.key })
         let stored = try storedRecords(sorted.map(\.key).filter { state.records[$0] == nil })

@@ -32,8 +32,10 @@ struct MergeQueue {
     private var entries: [Entry] = []
     private var payloads: [UInt8] = []
     /// Origins by slot, for the whole segment (spilled runs name them by slot).
-    private var origins: [OriginInfo] = []
+    private var origins: [MergeOrigin] = []
     private var originSlots: [OriginID: UInt32] = [:]
+    /// The slot of the origin appended last (operations come in runs of one origin).
+    private var lastSlot: (origin: OriginID, slot: UInt32)?
     private var recordIDs: [RecordID] = []
     private var recordNumbers: [RecordID: Int32] = [:]
     /// How many operations are queued, in memory and spilled.
@@ -47,7 +49,7 @@ struct MergeQueue {
     /// About the memory the queue holds, in bytes.
     var footprint: Int { payloads.count + entries.count * MemoryLayout<Entry>.stride + recordIDs.count * 64 }
 
-    mutating func append(_ op: Operation, payload: [UInt8], origin info: OriginInfo, reserving bytes: Int) {
+    mutating func append(_ op: Operation, payload: [UInt8], origin source: MergeOrigin, reserving bytes: Int) {
         // Room for a whole run at once: growing by doubling would hold up to twice the bytes.
         // Pages never written are not in memory, so a small batch costs nothing for it.
         if entries.isEmpty && entries.capacity == 0 {
@@ -55,13 +57,17 @@ struct MergeQueue {
             entries.reserveCapacity(bytes / 3 / MemoryLayout<Entry>.stride)
         }
         let slot: UInt32
-        if let known = originSlots[info.origin] {
+        let origin = source.info.origin
+        if let last = lastSlot, last.origin == origin {
+            slot = last.slot
+        } else if let known = originSlots[origin] {
             slot = known
         } else {
             slot = UInt32(origins.count)
-            origins.append(info)
-            originSlots[info.origin] = slot
+            origins.append(source)
+            originSlots[origin] = slot
         }
+        lastSlot = (origin, slot)
         var record: Int32 = -1
         if let id = op.body.record {
             if let number = recordNumbers[id] {
@@ -173,8 +179,8 @@ struct MergeQueue {
                 chunk.removeAll(keepingCapacity: true)
             }
             previous = op.record
-            let info = origins[Int(op.origin)]
-            chunk.append(MergeOp(op: try Operation.decode(origin: info.origin, seq: op.seq, hlc: HLC(raw: op.hlc), payload: op.payload), origin: info))
+            let origin = origins[Int(op.origin)]
+            chunk.append(MergeOp(op: try Operation.decode(origin: origin.info.origin, seq: op.seq, hlc: HLC(raw: op.hlc), payload: op.payload), source: origin))
             heads[source] = try sources[source].next()
             if let next = heads[source] { heap.push(next.sortKey, source: source) }
         }

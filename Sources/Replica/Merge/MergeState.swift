@@ -5,7 +5,25 @@
 /// One operation handed to the merge, with what the log knows of its origin.
 struct MergeOp {
     var op: Operation
-    var origin: OriginInfo
+    /// Shared by all the operations of one origin that a merge holds: copying a `MergeOp` counts
+    /// one reference, not the five of an `OriginInfo`.
+    let source: MergeOrigin
+
+    init(op: Operation, source: MergeOrigin) {
+        self.op = op
+        self.source = source
+    }
+
+    init(op: Operation, origin: OriginInfo) { self.init(op: op, source: MergeOrigin(origin)) }
+
+    var origin: OriginInfo { source.info }
+}
+
+/// An origin as the merge sees it (one per origin of a merge queue).
+final class MergeOrigin: Sendable {
+    let info: OriginInfo
+
+    init(_ info: OriginInfo) { self.info = info }
 }
 
 /// The create that counts for a record: of all its creates, the one with the smallest
