@@ -177,7 +177,9 @@ struct DaemonTests {
         let tiOwn = 1  // staf-ti's genesis: nothing else was written there
         let heldFromAdmin = afterKill - tiOwn
         #expect(summary["sent"] as? Int == total - heldFromAdmin)
-        #expect(try ti.ok("digest").stdout == (try admin.ok("digest").stdout))
+        // The receiving daemon merges the session when it ends, which may be after the client
+        // has its answer (under load it was, once): the replicas converge within a bound.
+        #expect(try waitForConvergence([ti, admin]))
         try ti.ok("verify")
         // After a session with the admin, staf-ti stamps the admin's time (court time), 1 hop away.
         let clock = try #require((try ti.json("whoami") as? [String: Any])?["clock"] as? [String: Any])
