@@ -81,12 +81,14 @@ class Daemons:
         handles = [open(f) for f in self.logs]
         for h, off in zip(handles, self.offsets):
             h.seek(off)
+        # What each log gained so far: a line may be read in two pieces while it is written.
+        texts = [""] * len(handles)
         while len(seen) < len(self.logs) - 1 and time.time() - start < timeout:
             for i, h in enumerate(handles):
                 if i == skip or i in seen:
                     continue
-                text = h.read()
-                if text and RECEIVED.search(text):
+                texts[i] += h.read()
+                if RECEIVED.search(texts[i]):
                     seen[i] = time.time() - start
             time.sleep(0.01)
         for h in handles:
