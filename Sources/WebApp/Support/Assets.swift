@@ -11,10 +11,10 @@ import Hummingbird
 enum Assets {
     static let names = [("app.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8")]
 
-    static let files: [String: (type: String, body: String)] = load(from: folders())
+    static let files: [String: (type: String, body: String)] = load(from: folders(executableDirectory: Bundle.main.bundleURL, sourceFile: #filePath))
 
-    /// The folders to look in, in order.
-    static func folders(executableDirectory: URL = Bundle.main.bundleURL, sourceFile: String = #filePath) -> [URL] {
+    /// The folders to look in, in order; `sourceFile` is this file as the compiler saw it.
+    static func folders(executableDirectory: URL, sourceFile: String) -> [URL] {
         [
             executableDirectory.appendingPathComponent("Sinkron_WebApp.resources/Assets"),
             executableDirectory.deletingLastPathComponent().appendingPathComponent("share/sinkron/Assets"),
