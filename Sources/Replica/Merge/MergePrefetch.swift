@@ -48,21 +48,22 @@ struct MergePrefetch {
             guard let parent = Self.letterParent(kind, fields), parent != currentID, needs[parent] == nil else { return }
             needs[parent] = Need()
         }
-        for m in ops {
-            if let id = m.op.body.record, id != currentID {
+        // By index: see `MergeExecute.run`.
+        for i in ops.indices {
+            if let id = ops[i].record, id != currentID {
                 settle()
                 currentID = id
                 currentIsNew = state.records[id].map { !$0.stored } ?? false
                 current = currentIsNew ? Need() : needs.removeValue(forKey: id) ?? Need()
             }
-            if currentIsNew, m.op.body.record != nil {
-                if case .create(_, let kind, let sop, let fields) = m.op.body {
+            if currentIsNew, ops[i].record != nil {
+                if case .create(_, let kind, let sop, let fields) = ops[i].op.body {
                     sops.insert(sop)
                     noteParent(kind, fields)
                 }
                 continue
             }
-            switch m.op.body {
+            switch ops[i].op.body {
             case .create(_, let kind, let sop, let fields):
                 current.creates = true
                 current.lookup = false

@@ -4,14 +4,18 @@
 
 /// One operation handed to the merge, with what the log knows of its origin.
 struct MergeOp {
-    var op: Operation
+    let op: Operation
     /// Shared by all the operations of one origin that a merge holds: copying a `MergeOp` counts
     /// one reference, not the five of an `OriginInfo`.
     let source: MergeOrigin
+    /// `op.body.record`, kept aside: the stages read it for every operation, and reading it
+    /// through the body copies the body (and retains all it holds).
+    let record: RecordID?
 
     init(op: Operation, source: MergeOrigin) {
         self.op = op
         self.source = source
+        self.record = op.body.record
     }
 
     init(op: Operation, origin: OriginInfo) { self.init(op: op, source: MergeOrigin(origin)) }
