@@ -1,5 +1,6 @@
 import Replica
 import ReplicaTesting
+import Crypto
 import Testing
 
 @testable import Replica
@@ -25,6 +26,26 @@ import Testing
         #expect(hash() == hash())
         #expect(hash().count == 32)
         #expect(Chain.initialHash(origin: origin) != Chain.initialHash(origin: ID128(high: 0x1111, low: 0x2223)))
+    }
+
+    /// The chain's message, laid out here by `BinaryWriter` and hashed in one call, whatever the
+    /// payload's size (the chain builds it in a stack buffer for usual payloads).
+    @Test(arguments: [0, 1, 44, 300, 5_000, Operation.maxPayload])
+    func theHashIsSHA256OfTheDocumentedMessage(payloadSize: Int) {
+        let payload = (0..<payloadSize).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        for (seq, clock) in [(UInt64(1), HLC(raw: 0)), (3, hlc), (UInt64.max, HLC(raw: .max))] {
+            var w = BinaryWriter(capacity: 128)
+            w.raw(previous)
+            w.raw([Operation.formatVersion])
+            w.id(origin)
+            w.varint(seq)
+            w.varint(clock.raw)
+            w.raw(payload)
+            let expected = Array(SHA256.hash(data: w.bytes))
+            #expect(hash(seq: seq, hlc: clock, payload: payload) == expected)
+            #expect(Array(Chain.nextDigest(previous: Chain.nextDigest(previous: previous, origin: origin, seq: seq, hlc: clock, payload: payload), origin: origin, seq: seq, hlc: clock, payload: payload))
+                == Chain.next(previous: expected, origin: origin, seq: seq, hlc: clock, payload: payload))
+        }
     }
 
     @Test func everyPayloadByteIsCovered() {
