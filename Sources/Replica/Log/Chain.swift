@@ -20,7 +20,7 @@ public enum Chain {
         Array(nextDigest(previous: previous, origin: origin, seq: seq, hlc: hlc, payload: payload))
     }
 
-    /// `next` as a digest value, which allocates nothing: the merge hashes every operation it
+    /// `next` as a digest value, with no array made: the merge hashes every operation it
     /// receives but keeps only the hash of each run's last.
     static func nextDigest(previous: some ContiguousBytes, origin: OriginID, seq: UInt64, hlc: HLC, payload: [UInt8]) -> SHA256Digest {
         // The message (previous hash, version, origin, seq, clock, payload) is laid out in one

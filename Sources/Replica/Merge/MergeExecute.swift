@@ -19,7 +19,8 @@ enum MergeExecute {
         var new: [RecordID] = []
         var last: RecordID?
         // By index, not `for m in ops`: the loop's copy of each operation would retain and
-        // release every string and array it holds (a tenth of the merge's time in a profile).
+        // release every string and array it holds (in a profile of an import, a quarter of
+        // prefetch's and execute's time went to such copies).
         for i in ops.indices {
             guard let id = ops[i].record, id != last else { continue }
             last = id
