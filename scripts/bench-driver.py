@@ -197,15 +197,6 @@ def suite(n, runs, desk_only=False):
     os.makedirs(base)
     home = lambda name: os.path.join(base, name)
 
-    # Ceiling: the same N rows upserted by C into SQLite.
-    log("N=%d: ceiling x%d" % (n, runs))
-    cs, cb = [], None
-    for i in range(runs):
-        _, out, _, _ = run([A.ceiling, os.path.join(base, "ceiling.db"), str(n)])
-        kv = dict(x.split("=") for x in out.split())
-        cs.append(float(kv["seconds"])); cb = int(kv["bytes"])
-    R["ceiling"] = {"seconds": med(cs), "runs": cs, "rate": n / med(cs), "db_bytes": cb, "db_bytes_per_op": cb / n}
-
     # Replica A and the empty B's, enrolled by invitation before A holds the workload.
     log("N=%d: replica A and %d empty peers" % (n, 2 * runs))
     sk("init", "--court", COURT, "--name", "a", "--role", "staf-ti", home=home("A"))
@@ -226,10 +217,19 @@ def suite(n, runs, desk_only=False):
     wall, out, _, _ = sk("export", bundle, "--json", home=home("A"))
     R["export"] = {"seconds": wall, "bundle_bytes": os.path.getsize(bundle), "summary": json.loads(out)}
 
-    # Merge: import A's bundle into an empty B, whole process.
-    log("N=%d: import x%d, verify x%d" % (n, runs, runs))
+    # Merge: import A's bundle into an empty B, whole process. Sync: A dials a `serve` on another
+    # empty B over loopback; then idle syncs of the equal pair. Each round runs the ceiling (the
+    # same N rows upserted by C into SQLite), an import and a sync one after the other, so that
+    # the medians compared come from the same minutes of a machine whose speed drifts.
+    log("N=%d: %d rounds of ceiling, import (+ verify) and sync (+ idle syncs)" % (n, runs))
+    cs, cb = [], None
     imp, rss, applied, verify, sizes, noop = [], [], [], [], [], []
+    sy, srss, drss, sums, idle = [], [], [], [], []
     for i in range(runs):
+        _, out, _, _ = run([A.ceiling, os.path.join(base, "ceiling.db"), str(n)])
+        kv = dict(x.split("=") for x in out.split())
+        cs.append(float(kv["seconds"])); cb = int(kv["bytes"])
+
         h = home("imp%d" % i)
         wall, out, _, kib = sk("import", bundle, "--json", home=h, rss=True)
         rep = json.loads(out)["report"]
@@ -237,15 +237,7 @@ def suite(n, runs, desk_only=False):
         imp.append(wall); rss.append(kib); sizes.append(db_bytes(h))
         verify.append(sk("verify", "--quick", "--json", home=h)[0])
         noop.append(sk("whoami", "--json", home=h)[0])
-    ops = med(applied)
-    R["merge"] = {"seconds": med(imp), "runs": imp, "applied": applied, "rate": ops / med(imp), "peak_rss_kib": med(rss),
-                  "rss_runs": rss, "db_bytes": med(sizes), "db_bytes_per_op": med(sizes) / ops}
-    R["verify"] = {"seconds": med(verify), "runs": verify, "process_floor_seconds": med(noop)}
 
-    # Sync: A dials a `serve` on an empty B over loopback; then idle syncs of the equal pair.
-    log("N=%d: sync x%d (+ idle syncs)" % (n, runs))
-    sy, srss, drss, sums, idle = [], [], [], [], []
-    for i in range(runs):
         proc, port, tfile = serve(home("syn%d" % i))
         try:
             wall, out, _, kib = sk("sync", "127.0.0.1:%d" % port, "--json", home=home("A"), rss=True)
@@ -258,6 +250,11 @@ def suite(n, runs, desk_only=False):
                              "sent": s2["sent"], "received": s2["received"]})
         finally:
             drss.append(stop(proc, tfile))
+    R["ceiling"] = {"seconds": med(cs), "runs": cs, "rate": n / med(cs), "db_bytes": cb, "db_bytes_per_op": cb / n}
+    ops = med(applied)
+    R["merge"] = {"seconds": med(imp), "runs": imp, "applied": applied, "rate": ops / med(imp), "peak_rss_kib": med(rss),
+                  "rss_runs": rss, "db_bytes": med(sizes), "db_bytes_per_op": med(sizes) / ops}
+    R["verify"] = {"seconds": med(verify), "runs": verify, "process_floor_seconds": med(noop)}
     sent = med([s["sent"] for s in sums])
     R["sync"] = {"seconds": med(sy), "runs": sy, "sent": sent, "rate": sent / med(sy),
                  "durationMs": med([s["durationMs"] for s in sums]),
