@@ -48,24 +48,44 @@ enum OperationPayload {
 
     /// A set's body after its record id.
     static func writeSetTail(field: UInt8, value: some Collection<UInt8>, replaces: [OpID], into w: inout BinaryWriter) {
+        writeSetTailHead(field: field, value: value, replaceCount: replaces.count, into: &w)
+        for p in replaces { writeReplaced(p, into: &w) }
+    }
+
+    /// A set's body after its record id up to its replaced writes, which the caller then writes,
+    /// `replaceCount` of them, with `writeReplaced`.
+    static func writeSetTailHead(field: UInt8, value: some Collection<UInt8>, replaceCount: Int, into w: inout BinaryWriter) {
         w.u8(field)
         w.data(value)
-        w.varint(UInt64(replaces.count))
-        for p in replaces {
-            w.id(p.origin)
-            w.varint(p.seq)
-        }
+        w.varint(UInt64(replaceCount))
+    }
+
+    /// One replaced write of a set's tail.
+    static func writeReplaced(_ p: OpID, into w: inout BinaryWriter) {
+        w.id(p.origin)
+        w.varint(p.seq)
     }
 
     /// A set's body after its record id: the field code, where the value's bytes are, and the
     /// writes it replaces.
     static func readSetTail(_ r: inout BinaryReader) throws -> (field: UInt8, value: Range<Int>, replaces: [OpID]) {
+        let head = try readSetTailHead(&r)
+        var replaces: [OpID] = []
+        for _ in 0..<head.replaceCount { replaces.append(try readReplaced(&r)) }
+        return (head.field, head.value, replaces)
+    }
+
+    /// A set's body after its record id up to its replaced writes: the field code, where the
+    /// value's bytes are, and how many writes follow (each read with `readReplaced`). Nothing is
+    /// allocated, for readers that only look at the writes (the run codec).
+    static func readSetTailHead(_ r: inout BinaryReader) throws -> (field: UInt8, value: Range<Int>, replaceCount: Int) {
         let field = try r.u8()
         let value = try r.dataSlice(limit: 16 * 1024).indices
         let count = try r.varint()
         guard count <= UInt64(maxReplaces) else { throw CodecError.malformed("too many replaced writes") }
-        var replaces: [OpID] = []
-        for _ in 0..<count { replaces.append(OpID(origin: try r.id(), seq: try r.varint())) }
-        return (field, value, replaces)
+        return (field, value, Int(count))
     }
+
+    /// One replaced write of a set's tail.
+    static func readReplaced(_ r: inout BinaryReader) throws -> OpID { OpID(origin: try r.id(), seq: try r.varint()) }
 }

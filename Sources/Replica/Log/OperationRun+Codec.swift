@@ -108,8 +108,8 @@ extension OperationRun {
             if let body = bodies[i], body.tag == .set {
                 let seq = firstSeq &+ UInt64(i)
                 var replaceForm: UInt8 = 0
-                if !body.replaces.isEmpty {
-                    replaceForm = body.replaces.count == 1 && body.replaces[0].origin == origin && body.replaces[0].seq < seq ? 1 : 2
+                if let first = body.firstReplaced {
+                    replaceForm = body.moreReplaced.isEmpty && first.origin == origin && first.seq < seq ? 1 : 2
                 }
                 let nibble = body.field <= Header.fieldMask ? body.field : 0
                 w.u8(Header.set | clock | replaceForm << Header.replaceShift | nibble)
@@ -117,11 +117,11 @@ extension OperationRun {
                 context.write(body.record, into: &w)
                 if nibble == 0 { w.u8(body.field) }
                 w.data(e.payload[body.rest])
-                if replaceForm == 1 {
-                    w.varint(seq - body.replaces[0].seq - 1)
-                } else if replaceForm == 2 {
-                    w.varint(UInt64(body.replaces.count))
-                    for p in body.replaces {
+                if replaceForm == 1, let first = body.firstReplaced {
+                    w.varint(seq - first.seq - 1)
+                } else if replaceForm == 2, let first = body.firstReplaced {
+                    w.varint(UInt64(1 + body.moreReplaced.count))
+                    for p in CollectionOfOne(first) + body.moreReplaced {
                         context.write(p.origin, into: &w)
                         w.varint(p.seq)
                     }
@@ -243,22 +243,23 @@ extension OperationRun {
             guard field == 0 || field > Header.fieldMask else { throw CodecError.malformed("field code \(field) given in full") }
         }
         let value = try r.dataSlice(limit: Operation.maxPayload)
-        var replaces: [OpID] = []
+        // The payload is written as the replaced writes are read, without a list of them.
+        var w = BinaryWriter(capacity: 80 + value.count)
+        OperationPayload.writeHead(author: author, tag: .set, record: record, into: &w)
         switch replaceForm {
         case 0:
-            break
+            OperationPayload.writeSetTailHead(field: field, value: value, replaceCount: 0, into: &w)
         case 1:
             let distance = try r.varint()
             guard distance < seq else { throw CodecError.malformed("replaced write \(distance + 1) back from seq \(seq)") }
-            replaces = [OpID(origin: origin, seq: seq - distance - 1)]
+            OperationPayload.writeSetTailHead(field: field, value: value, replaceCount: 1, into: &w)
+            OperationPayload.writeReplaced(OpID(origin: origin, seq: seq - distance - 1), into: &w)
         default:
             let n = try r.varint()
             guard n >= 1, n <= UInt64(OperationPayload.maxReplaces) else { throw CodecError.malformed("\(n) replaced writes is out of range") }
-            for _ in 0..<n { replaces.append(OpID(origin: try context.read(&r), seq: try r.varint())) }
+            OperationPayload.writeSetTailHead(field: field, value: value, replaceCount: Int(n), into: &w)
+            for _ in 0..<n { OperationPayload.writeReplaced(OpID(origin: try context.read(&r), seq: try r.varint()), into: &w) }
         }
-        var w = BinaryWriter(capacity: 80 + value.count)
-        OperationPayload.writeHead(author: author, tag: .set, record: record, into: &w)
-        OperationPayload.writeSetTail(field: field, value: value, replaces: replaces, into: &w)
         return try checked(w.bytes)
     }
 
@@ -334,7 +335,10 @@ struct CompactBody {
     var field: UInt8 = 0
     /// A set's value, or the bytes after the record id of another record body.
     var rest: Range<Int>
-    var replaces: [OpID] = []
+    /// The writes a set replaces: the first (most sets replace one, their field's last write),
+    /// then any others, so that the common case allocates nothing.
+    var firstReplaced: OpID?
+    var moreReplaced: [OpID] = []
 
     init?(parsing payload: [UInt8]) {
         var r = BinaryReader(payload)
@@ -346,9 +350,13 @@ struct CompactBody {
             rest = r.offset..<payload.count
             return
         }
-        guard let tail = try? OperationPayload.readSetTail(&r), r.isAtEnd else { return nil }
+        guard let tail = try? OperationPayload.readSetTailHead(&r) else { return nil }
         field = tail.field
         rest = tail.value
-        replaces = tail.replaces
+        for n in 0..<tail.replaceCount {
+            guard let p = try? OperationPayload.readReplaced(&r) else { return nil }
+            if n == 0 { firstReplaced = p } else { moreReplaced.append(p) }
+        }
+        guard r.isAtEnd else { return nil }
     }
 }
