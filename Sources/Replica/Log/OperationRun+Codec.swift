@@ -33,21 +33,21 @@ extension OperationRun {
     /// The sending side of a stream of runs: the ids it sent inline, by position.
     package struct EncodingContext: Sendable {
         private var window = IDWindow()
-        private var positions: [ID128: UInt64] = [:]
+        private var positions = IDPositions()
 
         package init() {}
 
         mutating func write(_ id: ID128, into w: inout BinaryWriter) {
-            if let p = positions[id], window.count - p <= UInt64(IDWindow.capacity) {
+            if let p = positions.position(of: id), window.count - p <= UInt64(IDWindow.capacity) {
                 w.varint(window.count - p)
                 return
             }
             w.varint(0)
             w.id(id)
-            if let evicted = window.append(id), positions[evicted] == window.count - 1 - UInt64(IDWindow.capacity) {
-                positions[evicted] = nil
+            if let evicted = window.append(id), positions.position(of: evicted) == window.count - 1 - UInt64(IDWindow.capacity) {
+                positions.remove(evicted)
             }
-            positions[id] = window.count - 1
+            positions.set(id, position: window.count - 1)
         }
     }
 
