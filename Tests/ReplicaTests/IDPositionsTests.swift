@@ -46,4 +46,17 @@ import Testing
         #expect(table.position(of: id) == nil)
         #expect(table.count == 0)
     }
+
+    /// The encoder forgets an id pushed out of its window only if it was not sent again since.
+    @Test func aRemovalAtAPositionLeavesALaterOne() {
+        var table = IDPositions()
+        let id = ID128(high: 3, low: 4)
+        table.set(id, position: 5)
+        table.set(id, position: 9)
+        table.remove(id, ifAt: 5)
+        #expect(table.position(of: id) == 9)
+        table.remove(id, ifAt: 9)
+        #expect(table.position(of: id) == nil)
+        #expect(table.count == 0)
+    }
 }

@@ -44,8 +44,8 @@ struct IDPositions: Sendable {
         slots[i] = Slot(id: id, stored: position + 1)
     }
 
-    /// Forgets `id`, if it is held.
-    mutating func remove(_ id: ID128) {
+    /// Forgets `id`, if it is held (and, given `position`, only if it is held there).
+    mutating func remove(_ id: ID128, ifAt position: UInt64? = nil) {
         guard !slots.isEmpty else { return }
         let mask = slots.count - 1
         var hole = Self.home(id, mask)
@@ -53,6 +53,7 @@ struct IDPositions: Sendable {
             if slots[hole].stored == 0 { return }
             hole = (hole + 1) & mask
         }
+        if let position, slots[hole].stored != position + 1 { return }
         // Move back each following slot whose home is not between the hole and itself (cyclically),
         // so that every id stays reachable from its home without a gap.
         var next = hole

@@ -77,7 +77,7 @@ enum OperationPayload {
 
     /// A set's body after its record id up to its replaced writes: the field code, where the
     /// value's bytes are, and how many writes follow (each read with `readReplaced`). Nothing is
-    /// allocated, for readers that only look at the writes (the run codec).
+    /// allocated, for readers that take the writes one at a time (the run codec).
     static func readSetTailHead(_ r: inout BinaryReader) throws -> (field: UInt8, value: Range<Int>, replaceCount: Int) {
         let field = try r.u8()
         let value = try r.dataSlice(limit: 16 * 1024).indices

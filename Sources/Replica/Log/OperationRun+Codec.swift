@@ -44,8 +44,9 @@ extension OperationRun {
             }
             w.varint(0)
             w.id(id)
-            if let evicted = window.append(id), positions.position(of: evicted) == window.count - 1 - UInt64(IDWindow.capacity) {
-                positions.remove(evicted)
+            // The id pushed out of the window is forgotten unless it was sent again since.
+            if let evicted = window.append(id) {
+                positions.remove(evicted, ifAt: window.count - 1 - UInt64(IDWindow.capacity))
             }
             positions.set(id, position: window.count - 1)
         }
