@@ -16,12 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 BIN = os.environ["SINKRON_BIN"]
@@ -92,11 +92,28 @@ def wait(driver, condition, seconds=10):
     return WebDriverWait(driver, seconds, ignored_exceptions=[StaleElementReferenceException, WebDriverException]).until(condition)
 
 
+def gone(page):
+    """True once the element's document has been replaced. Chromedriver sometimes reports that as
+    "Node with given id does not belong to the document" instead of a stale element
+    (SeleniumHQ/selenium#15401), so both mean the page is gone."""
+    def check(_):
+        try:
+            page.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return check
+
+
 def click(driver, element):
     """Clicks a submit button and waits until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(gone(page))
 
 
 def retrying(action, tries=6):
@@ -272,9 +289,10 @@ def main():
 
 try:
     main()
-except Exception as error:  # a failed wait or step counts as a failure, with its cause
+except Exception as error:  # a failed wait or step counts as a failure, with its cause and line
     checks["failed"] += 1
-    print(f"FAIL {type(error).__name__}: {error}", flush=True)
+    line = next((f.lineno for f in reversed(traceback.extract_tb(error.__traceback__)) if f.filename == __file__), "?")
+    print(f"FAIL {type(error).__name__} at line {line}: {error}", flush=True)
 finally:
     for driver in DRIVERS:
         driver.quit()
