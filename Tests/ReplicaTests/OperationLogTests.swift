@@ -63,6 +63,30 @@ import Testing
         #expect(refused >= blob.count - 4)
     }
 
+    /// Each thread unpacks with a decompression context of its own, kept across calls: threads
+    /// unpacking at once, with damaged runs between good ones, still get exactly their runs.
+    @Test func threadsUnpackRunsAtOnce() async throws {
+        var g = SplitMix64(seed: 12)
+        let runs = (0..<4).map { _ in Self.randomEntries(48, from: 1, using: &g) }
+        let blobs = runs.map { OperationLog.encode($0[...], with: ZstdCompressor()) }
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for (entries, blob) in zip(runs, blobs) {
+                group.addTask {
+                    var damaged = blob
+                    damaged[damaged.count - 1] ^= 0x01  // the content checksum
+                    for _ in 0..<200 {
+                        guard (try? OperationLog.decode(damaged, firstSeq: 1, lastSeq: 48)) == nil,
+                            (try? OperationLog.decode(blob, firstSeq: 1, lastSeq: 48)) == entries
+                        else { return false }
+                    }
+                    return true
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == [true, true, true, true])
+    }
+
     /// Desk writes go as rows and are packed once 64 are there; a sync's long runs are packed as
     /// they arrive. Both replicas hold every operation once and the same log, and verify.
     @Test func writesArePackedByRunsAndReadBackWhole() throws {

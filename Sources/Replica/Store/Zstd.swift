@@ -1,5 +1,9 @@
 import CZstd
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Zstandard (RFC 8878) at level 1, one frame with its content checksum: the compression of the
 /// log's packed runs (`LogRuns`) and of the wire's batches.
 package enum Zstd {
@@ -12,14 +16,43 @@ package enum Zstd {
     /// whose checksum holds. Returns the bytes, or why not. The caller bounds `length` first.
     package static func expand(_ bytes: [UInt8], _ range: Range<Int>, length: Int) -> Result<[UInt8], ExpandError> {
         var out = [UInt8](repeating: 0, count: max(1, length))
+        let context = decompressionContext()
         let produced = out.withUnsafeMutableBufferPointer { o in
-            bytes.withUnsafeBufferPointer { i in ZSTD_decompress(o.baseAddress, length, i.baseAddress! + range.lowerBound, range.count) }
+            bytes.withUnsafeBufferPointer { i in
+                if let context { ZSTD_decompressDCtx(context, o.baseAddress, length, i.baseAddress! + range.lowerBound, range.count) }
+                else { ZSTD_decompress(o.baseAddress, length, i.baseAddress! + range.lowerBound, range.count) }
+            }
         }
         if ZSTD_isError(produced) != 0 { return .failure(ExpandError(reason: "could not be decompressed (\(String(cString: ZSTD_getErrorName(produced))))")) }
         guard produced == length else { return .failure(ExpandError(reason: "does not decompress to the \(length) bytes it announces")) }
         out.removeSubrange(length...)
         return .success(out)
     }
+
+    /// This thread's decompression context, made on first use and freed when the thread ends.
+    ///
+    /// `ZSTD_decompress` makes a context per call, and making one runs `cpuid` twice (to choose
+    /// its code paths), which a virtual machine traps: a sync's sender unpacks one log run per 25
+    /// operations, and that cost it a fifth of its CPU time. A context is reset at the start of
+    /// each frame, so it may be used again after a frame that failed.
+    private static func decompressionContext() -> OpaquePointer? {
+        if let held = pthread_getspecific(contextKey) { return OpaquePointer(held) }
+        guard let context = ZSTD_createDCtx() else { return nil }
+        guard pthread_setspecific(contextKey, UnsafeRawPointer(context)) == 0 else {
+            ZSTD_freeDCtx(context)
+            return nil
+        }
+        return context
+    }
+
+    private static let contextKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let made = pthread_key_create(&key) { held in
+            if let held { ZSTD_freeDCtx(OpaquePointer(held)) }
+        }
+        precondition(made == 0, "pthread_key_create failed (\(made))")
+        return key
+    }()
 
     package struct ExpandError: Error {
         package let reason: String
