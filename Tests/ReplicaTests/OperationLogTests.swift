@@ -69,6 +69,7 @@ import Testing
         var g = SplitMix64(seed: 12)
         let runs = (0..<4).map { _ in Self.randomEntries(48, from: 1, using: &g) }
         let blobs = runs.map { OperationLog.encode($0[...], with: ZstdCompressor()) }
+        #expect(blobs.allSatisfy { $0[0] == 1 }, "every run is compressed, so its last bytes are zstd's checksum")
         let results = await withTaskGroup(of: Bool.self) { group in
             for (entries, blob) in zip(runs, blobs) {
                 group.addTask {
